@@ -1,0 +1,1 @@
+//! chronia: a single-threaded async runtime for Linux. (Being written.)
