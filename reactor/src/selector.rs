@@ -434,6 +434,50 @@ impl<T> Selector<T> {
         Ok(Ident::from(fd))
     }
 
+    /// Re-arms a registered timer to fire once after `after`, or disarms it
+    /// (`None`); a periodic timer stops repeating. A oneshot timer that has
+    /// finished is armed again. The runtime keeps one timer this way and
+    /// moves it to its earliest deadline.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if `ident` is not registered; `InvalidInput` if it is not a
+    /// timer; the kernel's error from `timerfd_settime(2)` or `epoll_ctl(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_reactor::{Events, Selector};
+    /// use std::time::Duration;
+    /// let mut selector = Selector::new()?;
+    /// let id = selector.register_timer(Duration::from_secs(3600), false, ())?;
+    /// selector.set_timer(id, Some(Duration::from_micros(100)))?;
+    /// assert_eq!(selector.select(None)?[0].ident(), id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_timer(&mut self, ident: Ident, after: Option<Duration>) -> io::Result<()> {
+        if !self.contains(ident) {
+            return Err(not_found(ident));
+        }
+        let epoll = self.epoll.as_fd();
+        let entry = usize::try_from(ident.as_raw())
+            .ok()
+            .and_then(|i| self.fds.get_mut(i))
+            .and_then(Option::as_mut)
+            .ok_or_else(|| invalid(format!("{ident} is not a timer")))?;
+        let Kind::Timer(timer) = &entry.kind else {
+            return Err(invalid(format!("{ident} is not a timer")));
+        };
+        let first = after.map_or(Duration::ZERO, |t| t.max(Duration::from_nanos(1)));
+        sys::timerfd_settime(timer.as_fd(), first, Duration::ZERO)?;
+        if entry.events.contains(Events::FINISHED) {
+            let fd = ident.as_raw();
+            sys::epoll_ctl(epoll, CtlOp::Add, fd, sys::EPOLLIN, token(fd))?;
+            entry.events = entry.events.without(Events::FINISHED);
+        }
+        Ok(())
+    }
+
     /// Registers a user event; each trigger, or several before a select,
     /// gives one `USER` report. The selector keeps a handle to the event
     /// while it is registered.
