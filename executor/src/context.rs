@@ -1,0 +1,196 @@
+//! The "current executor" of a thread, and the free functions that use it.
+//!
+//! # Protocol
+//!
+//! `CURRENT` holds the executor that is polling (or dropping) tasks on this
+//! thread: it is set by an [`Enter`] guard for the duration of
+//! `block_on`, `try_tick`, `run_ready` and the executor's drop, and put
+//! back as it was when the guard drops, unwinding included. `IN_BLOCK_ON`
+//! is `true` while a `block_on` runs on this thread, to refuse nesting.
+//!
+//! `CURRENT` is borrowed only for a few instructions (never across user
+//! code except [`spawn`]'s allocation, which runs none), so a wake from any
+//! place on this thread can read it.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::core::Core;
+use crate::join::JoinHandle;
+use crate::remote::Remote;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes an executor current on this thread until dropped.
+pub(crate) struct Enter {
+    previous: Option<Rc<Core>>,
+    /// This guard is the one of a `block_on`: it clears `IN_BLOCK_ON`.
+    block_on: bool,
+}
+
+impl Enter {
+    /// Enters `core` for a `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if a `block_on` already runs on this thread.
+    #[track_caller]
+    pub(crate) fn block_on(core: &Rc<Core>) -> Self {
+        assert!(
+            !IN_BLOCK_ON.get(),
+            "nested block_on is not allowed: this thread is already inside block_on \
+             (spawn the future, or await it, instead)"
+        );
+        let mut enter = Self::tick(core);
+        IN_BLOCK_ON.set(true);
+        enter.block_on = true;
+        enter
+    }
+
+    /// Enters `core` for `try_tick` or `run_ready`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `core` is already current: ticking an executor from one of
+    /// its own tasks would poll tasks recursively.
+    #[track_caller]
+    pub(crate) fn tick(core: &Rc<Core>) -> Self {
+        let previous = CURRENT.with(|c| c.replace(Some(Rc::clone(core))));
+        if previous.as_ref().is_some_and(|p| Rc::ptr_eq(p, core)) {
+            CURRENT.with(|c| c.replace(previous));
+            panic!(
+                "re-entrant use of a LocalExecutor: try_tick, run_ready or block_on \
+                 called from inside one of its own tasks"
+            );
+        }
+        Self {
+            previous,
+            block_on: false,
+        }
+    }
+
+    /// Enters `core` for its drop, unless another executor is current (then
+    /// tasks spawned by dropped futures go to that one).
+    pub(crate) fn shutdown(core: &Rc<Core>) -> Self {
+        let previous = CURRENT.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.is_none() {
+                *c = Some(Rc::clone(core));
+                None
+            } else {
+                c.clone()
+            }
+        });
+        Self {
+            previous,
+            block_on: false,
+        }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        let ours = CURRENT.with(|c| c.replace(self.previous.take()));
+        if self.block_on {
+            IN_BLOCK_ON.set(false);
+        }
+        // Dropped after the slot is restored and its borrow released.
+        drop(ours);
+    }
+}
+
+/// Queues the task `key`/`id` of the executor owning `remote` if that
+/// executor is current on this thread. Returns `false` otherwise (the
+/// caller then goes through the remote queue).
+pub(crate) fn schedule_local(remote: &Arc<Remote>, key: usize, id: u64) -> bool {
+    CURRENT
+        .try_with(|c| match &*c.borrow() {
+            Some(core) if Arc::ptr_eq(&core.remote, remote) => {
+                core.schedule(key, id);
+                true
+            }
+            _ => false,
+        })
+        // The thread is exiting and its slot is gone: not current.
+        .unwrap_or(false)
+}
+
+/// Spawns a task on the executor current on this thread.
+///
+/// The executor is current while it runs [`LocalExecutor::block_on`],
+/// [`LocalExecutor::try_tick`] or [`LocalExecutor::run_ready`] on this
+/// thread, so code running in a task can always spawn.
+///
+/// [`LocalExecutor::block_on`]: crate::LocalExecutor::block_on
+/// [`LocalExecutor::try_tick`]: crate::LocalExecutor::try_tick
+/// [`LocalExecutor::run_ready`]: crate::LocalExecutor::run_ready
+///
+/// # Panics
+///
+/// Panics if no executor is current on this thread, with a message that
+/// starts `chronia::spawn called outside of a runtime`.
+///
+/// # Examples
+///
+/// ```
+/// use chronia_executor::LocalExecutor;
+/// # use chronia_executor::{Park, Unpark};
+/// # use std::{sync::Arc, time::Duration};
+/// # struct Spin;
+/// # impl Unpark for Spin { fn unpark(&self) {} }
+/// # impl Park for Spin {
+/// #     fn park(&mut self, _: Option<Duration>) {}
+/// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+/// # }
+/// let ex = LocalExecutor::new();
+/// let sum = ex.block_on(async {
+///     let a = chronia_executor::spawn(async { 1 });
+///     let b = chronia_executor::spawn(async { 2 });
+///     a.await.expect("no panic") + b.await.expect("no panic")
+/// }, &mut Spin);
+/// assert_eq!(sum, 3);
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let core = CURRENT.with(|c| c.borrow().clone());
+    match core {
+        Some(core) => core.spawn(future),
+        None => panic!(
+            "chronia::spawn called outside of a runtime: call it from code running \
+             inside block_on (or use LocalExecutor::spawn)"
+        ),
+    }
+}
+
+/// Whether an executor is current on this thread, that is whether
+/// [`spawn`] would succeed: `true` inside `block_on` (and while
+/// `try_tick` or `run_ready` polls a task), `false` elsewhere.
+///
+/// # Examples
+///
+/// ```
+/// use chronia_executor::{is_inside_runtime, LocalExecutor};
+/// # use chronia_executor::{Park, Unpark};
+/// # use std::{sync::Arc, time::Duration};
+/// # struct Spin;
+/// # impl Unpark for Spin { fn unpark(&self) {} }
+/// # impl Park for Spin {
+/// #     fn park(&mut self, _: Option<Duration>) {}
+/// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+/// # }
+/// assert!(!is_inside_runtime());
+/// let ex = LocalExecutor::new();
+/// assert!(ex.block_on(async { is_inside_runtime() }, &mut Spin));
+/// ```
+pub fn is_inside_runtime() -> bool {
+    CURRENT.with(|c| c.borrow().is_some())
+}

@@ -1,0 +1,237 @@
+//! [`JoinError`]: why a task gave no output.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Mutex;
+
+/// Why a task did not produce its output: it was cancelled, or it panicked.
+///
+/// Returned by awaiting a [`JoinHandle`](crate::JoinHandle).
+///
+/// # Examples
+///
+/// ```
+/// use chronia_executor::{JoinHandle, LocalExecutor, Park, Unpark};
+/// # use std::{sync::Arc, time::Duration};
+/// # struct Spin;
+/// # impl Unpark for Spin { fn unpark(&self) {} }
+/// # impl Park for Spin {
+/// #     fn park(&mut self, _: Option<Duration>) {}
+/// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+/// # }
+/// let ex = LocalExecutor::new();
+/// let handle: JoinHandle<()> = ex.spawn(async { panic!("boom") });
+/// let err = ex.block_on(handle, &mut Spin).unwrap_err();
+/// assert!(err.is_panic());
+/// assert_eq!(err.to_string(), "task panicked: boom");
+/// let payload = err.into_panic();
+/// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+/// ```
+pub struct JoinError {
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    // The Mutex only makes the error `Sync` (so it converts into
+    // `Box<dyn Error + Send + Sync>`); it is never contended.
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled() -> Self {
+        Self {
+            repr: Repr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
+        Self {
+            repr: Repr::Panic(Mutex::new(payload)),
+        }
+    }
+
+    /// Whether the task was cancelled by [`JoinHandle::abort`](crate::JoinHandle::abort)
+    /// or by the drop of its executor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::LocalExecutor;
+    /// # use chronia_executor::{Park, Unpark};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # struct Spin;
+    /// # impl Unpark for Spin { fn unpark(&self) {} }
+    /// # impl Park for Spin {
+    /// #     fn park(&mut self, _: Option<Duration>) {}
+    /// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+    /// # }
+    /// let ex = LocalExecutor::new();
+    /// let handle = ex.spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// assert!(ex.block_on(handle, &mut Spin).unwrap_err().is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// Whether the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::LocalExecutor;
+    /// # use chronia_executor::{Park, Unpark};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # struct Spin;
+    /// # impl Unpark for Spin { fn unpark(&self) {} }
+    /// # impl Park for Spin {
+    /// #     fn park(&mut self, _: Option<Duration>) {}
+    /// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+    /// # }
+    /// let ex = LocalExecutor::new();
+    /// let handle = ex.spawn(async { panic!("boom") });
+    /// assert!(ex.block_on(handle, &mut Spin).unwrap_err().is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload of a task that panicked.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the task was cancelled rather than panicking; see
+    /// [`JoinError::try_into_panic`] for the non-panicking form.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::LocalExecutor;
+    /// # use chronia_executor::{Park, Unpark};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # struct Spin;
+    /// # impl Unpark for Spin { fn unpark(&self) {} }
+    /// # impl Park for Spin {
+    /// #     fn park(&mut self, _: Option<Duration>) {}
+    /// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+    /// # }
+    /// let ex = LocalExecutor::new();
+    /// let handle = ex.spawn(async { std::panic::panic_any(42_u32) });
+    /// let payload = ex.block_on(handle, &mut Spin).unwrap_err().into_panic();
+    /// assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
+    /// ```
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .expect("`JoinError::into_panic` called on a cancelled task, not a panicked one")
+    }
+
+    /// The panic payload if the task panicked, or this error back if it
+    /// was cancelled.
+    ///
+    /// # Errors
+    ///
+    /// Returns `Err(self)` if the task was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::LocalExecutor;
+    /// # use chronia_executor::{Park, Unpark};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # struct Spin;
+    /// # impl Unpark for Spin { fn unpark(&self) {} }
+    /// # impl Park for Spin {
+    /// #     fn park(&mut self, _: Option<Duration>) {}
+    /// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+    /// # }
+    /// let ex = LocalExecutor::new();
+    /// let handle = ex.spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// let err = ex.block_on(handle, &mut Spin).unwrap_err();
+    /// assert!(err.try_into_panic().unwrap_err().is_cancelled());
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(payload) => Ok(payload
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)),
+            Repr::Cancelled => Err(self),
+        }
+    }
+}
+
+/// The message of a panic payload, when it is a string as `panic!` makes it.
+fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Panic(payload) => {
+                let payload = payload
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match panic_message(&**payload) {
+                    Some(message) => write!(f, "task panicked: {message}"),
+                    None => f.write_str("task panicked"),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
+            Repr::Panic(payload) => {
+                let payload = payload
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                match panic_message(&**payload) {
+                    Some(message) => write!(f, "JoinError::Panic({message:?})"),
+                    None => f.write_str("JoinError::Panic(..)"),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+#[cfg(test)]
+mod tests {
+    use super::JoinError;
+
+    #[test]
+    fn cancelled_error_says_so() {
+        let e = JoinError::cancelled();
+        assert!(e.is_cancelled() && !e.is_panic());
+        assert_eq!(e.to_string(), "task was cancelled");
+        assert_eq!(format!("{e:?}"), "JoinError::Cancelled");
+        assert!(e.try_into_panic().is_err());
+    }
+
+    #[test]
+    fn panic_error_shows_string_messages() {
+        let e = JoinError::panic(Box::new(String::from("oops")));
+        assert_eq!(e.to_string(), "task panicked: oops");
+        assert_eq!(format!("{e:?}"), "JoinError::Panic(\"oops\")");
+        let e = JoinError::panic(Box::new(7_i32));
+        assert_eq!(e.to_string(), "task panicked");
+        assert_eq!(*e.into_panic().downcast::<i32>().expect("an i32"), 7);
+    }
+
+    #[test]
+    fn join_error_is_send_and_sync() {
+        fn check<T: Send + Sync + std::error::Error + 'static>() {}
+        check::<JoinError>();
+    }
+}

@@ -1,0 +1,290 @@
+//! [`LocalExecutor`]: runs tasks on one thread, and parks when none is ready.
+//!
+//! # The run loop of `block_on`
+//!
+//! Each turn polls one thing: the main future if it was woken, else the
+//! first task of the local queue. When neither is ready it moves remote
+//! wakes to the local queue, and if still nothing is ready it parks with no
+//! deadline (after telling the remote queue that the next wake must
+//! unpark; see `remote.rs`). After [`POLL_BUDGET`] polls in a row without
+//! parking it gives the park a non-blocking turn (`park(Some(ZERO))`) and
+//! takes remote wakes, so tasks that keep waking themselves cannot starve
+//! I/O or other threads.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::context::Enter;
+use crate::core::{Core, Turn};
+use crate::join::JoinHandle;
+use crate::park::Park;
+
+/// How many polls `block_on` makes while work stays ready before it gives
+/// the park a non-blocking turn (`park(Some(Duration::ZERO))`), and the most
+/// [`LocalExecutor::run_ready`] makes in one call.
+///
+/// 61 as in tokio and smol: a prime, so it does not fall in step with
+/// periodic task patterns.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(chronia_executor::POLL_BUDGET, 61);
+/// ```
+pub const POLL_BUDGET: usize = 61;
+
+/// A single-threaded executor of futures that need not be `Send`.
+///
+/// `LocalExecutor` is `!Send` and `!Sync`; its tasks' wakers are
+/// `Send + Sync`, so other threads can wake its tasks. Dropping it drops
+/// every task's future exactly once.
+///
+/// # Examples
+///
+/// ```
+/// use chronia_executor::LocalExecutor;
+/// # use chronia_executor::{Park, Unpark};
+/// # use std::{sync::Arc, time::Duration};
+/// # struct Spin;
+/// # impl Unpark for Spin { fn unpark(&self) {} }
+/// # impl Park for Spin {
+/// #     fn park(&mut self, _: Option<Duration>) {}
+/// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+/// # }
+/// use std::{cell::Cell, rc::Rc};
+///
+/// let ex = LocalExecutor::new();
+/// let hits = Rc::new(Cell::new(0));
+/// let h = hits.clone();
+/// drop(ex.spawn(async move { h.set(h.get() + 1) })); // detached: runs anyway
+/// ex.block_on(chronia_executor::yield_now(), &mut Spin);
+/// assert_eq!(hits.get(), 1);
+/// ```
+pub struct LocalExecutor {
+    core: Rc<Core>,
+}
+
+impl LocalExecutor {
+    /// An executor with no task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// assert!(!ex.try_tick());
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            core: Rc::new(Core::new()),
+        }
+    }
+
+    /// Spawns `future` as a task of this executor; it first runs at the
+    /// next tick or `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::LocalExecutor;
+    /// # use chronia_executor::{Park, Unpark};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # struct Spin;
+    /// # impl Unpark for Spin { fn unpark(&self) {} }
+    /// # impl Park for Spin {
+    /// #     fn park(&mut self, _: Option<Duration>) {}
+    /// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+    /// # }
+    /// let ex = LocalExecutor::new();
+    /// let data = std::rc::Rc::new(5); // not Send: fine
+    /// let handle = ex.spawn(async move { *data * 2 });
+    /// assert_eq!(ex.block_on(handle, &mut Spin).expect("no panic"), 10);
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future)
+    }
+
+    /// Polls at most one ready task; says whether it did. Never blocks.
+    ///
+    /// The executor is current (for [`spawn`](crate::spawn)) during the poll.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from inside one of this executor's own tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// let handle = ex.spawn(async {});
+    /// assert!(ex.try_tick());
+    /// assert!(!ex.try_tick());
+    /// assert!(handle.is_finished());
+    /// ```
+    #[track_caller]
+    pub fn try_tick(&self) -> bool {
+        let _enter = Enter::tick(&self.core);
+        let core = &self.core;
+        let task = core.pop_task().or_else(|| {
+            core.drain_remote();
+            core.pop_task()
+        });
+        match task {
+            Some(task) => {
+                core.run(&task);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Polls ready tasks until none is ready or [`POLL_BUDGET`] polls are
+    /// made; returns how many polls it made. Tasks woken meanwhile (from
+    /// this thread or others) run in the same call. Never blocks.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from inside one of this executor's own tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// let a = ex.spawn(async {});
+    /// let b = ex.spawn(chronia_executor::yield_now());
+    /// assert_eq!(ex.run_ready(), 3); // a once, b twice
+    /// assert!(a.is_finished() && b.is_finished());
+    /// ```
+    #[track_caller]
+    pub fn run_ready(&self) -> usize {
+        let _enter = Enter::tick(&self.core);
+        let core = &self.core;
+        let mut polls = 0;
+        while polls < POLL_BUDGET {
+            let task = core.pop_task().or_else(|| {
+                core.drain_remote();
+                core.pop_task()
+            });
+            let Some(task) = task else { break };
+            core.run(&task);
+            polls += 1;
+        }
+        polls
+    }
+
+    /// Runs `future` to completion on this thread, running this executor's
+    /// tasks meanwhile; returns its output.
+    ///
+    /// When nothing is ready it calls `park.park(None)`; while work stays
+    /// ready it calls `park.park(Some(Duration::ZERO))` every
+    /// [`POLL_BUDGET`] polls. Tasks still pending when `future` completes
+    /// stay in the executor: a later `block_on` runs them, its drop drops
+    /// them. A panic of `future` propagates to the caller; the executor stays
+    /// usable.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called while a `block_on` (of any executor) runs on this
+    /// thread: nested `block_on` is not allowed. Panics if `future` does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::LocalExecutor;
+    /// # use chronia_executor::{Park, Unpark};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # struct Spin;
+    /// # impl Unpark for Spin { fn unpark(&self) {} }
+    /// # impl Park for Spin {
+    /// #     fn park(&mut self, _: Option<Duration>) {}
+    /// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+    /// # }
+    /// let ex = LocalExecutor::new();
+    /// assert_eq!(ex.block_on(async { 1 + 1 }, &mut Spin), 2);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F, park: &mut dyn Park) -> F::Output {
+        let _enter = Enter::block_on(&self.core);
+        let core = &*self.core;
+        let _unparker = UnparkerGuard::install(core, park);
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(&core.main_waker);
+        core.schedule_main_first();
+        let mut polls = 0;
+        loop {
+            match core.pop() {
+                Some(Turn::Main) => {
+                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                        return output;
+                    }
+                }
+                Some(Turn::Task(task)) => core.run(&task),
+                None => {
+                    if core.drain_remote() {
+                        continue;
+                    }
+                    core.remote.prepare_park();
+                    if !core.drain_remote() {
+                        park.park(None);
+                        core.drain_remote();
+                    }
+                    core.remote.after_park();
+                    polls = 0;
+                    continue;
+                }
+            }
+            polls += 1;
+            if polls >= POLL_BUDGET {
+                polls = 0;
+                park.park(Some(Duration::ZERO));
+                core.drain_remote();
+            }
+        }
+    }
+}
+
+/// Lends the park's unparker to the remote queue for one `block_on`.
+struct UnparkerGuard<'a> {
+    core: &'a Core,
+}
+
+impl<'a> UnparkerGuard<'a> {
+    fn install(core: &'a Core, park: &dyn Park) -> Self {
+        core.remote.set_unparker(Some(park.unparker()));
+        Self { core }
+    }
+}
+
+impl Drop for UnparkerGuard<'_> {
+    fn drop(&mut self) {
+        self.core.remote.set_unparker(None);
+    }
+}
+
+impl Default for LocalExecutor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for LocalExecutor {
+    fn drop(&mut self) {
+        let _enter = Enter::shutdown(&self.core);
+        self.core.shutdown();
+    }
+}
+
+impl fmt::Debug for LocalExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalExecutor")
+            .field("tasks", &self.core.len())
+            .finish_non_exhaustive()
+    }
+}

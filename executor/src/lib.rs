@@ -1,0 +1,58 @@
+//! The local task executor of chronia: tasks, thread-safe wakers,
+//! [`JoinHandle`], cancellation and panics.
+//!
+//! A [`LocalExecutor`] runs futures that need not be `Send` on one thread.
+//! It knows nothing about I/O: [`LocalExecutor::block_on`] takes a [`Park`],
+//! which it calls when no task is ready (and, with a zero timeout, every
+//! [`POLL_BUDGET`] polls while tasks stay ready), and whose [`Unpark`] other
+//! threads' wakes call.
+//!
+//! - A task is one `Rc` allocation holding its state, its (boxed) future and
+//!   its output, plus one small `Arc` for its `Waker`.
+//! - Wakers are `Send + Sync`. A wake on the executor's thread is a push to
+//!   a local queue (no lock, no atomic, no syscall); a wake from another
+//!   thread goes through a mutex-guarded queue and one unpark per park.
+//! - A panic in a task is caught and reported through its [`JoinHandle`] as
+//!   a [`JoinError`]; the executor goes on.
+//!
+//! # Examples
+//!
+//! ```
+//! use chronia_executor::{LocalExecutor, Park, Unpark};
+//! use std::{sync::Arc, time::Duration};
+//!
+//! // A park that never sleeps; the facade's parks sleep in epoll.
+//! struct Spin;
+//! impl Unpark for Spin { fn unpark(&self) {} }
+//! impl Park for Spin {
+//!     fn park(&mut self, _: Option<Duration>) {}
+//!     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+//! }
+//!
+//! let ex = LocalExecutor::new();
+//! let answer = ex.block_on(async {
+//!     let task = chronia_executor::spawn(async { 40 });
+//!     chronia_executor::yield_now().await;
+//!     task.await.expect("the task did not panic") + 2
+//! }, &mut Spin);
+//! assert_eq!(answer, 42);
+//! ```
+
+mod context;
+mod core;
+mod error;
+mod executor;
+mod join;
+mod park;
+mod remote;
+mod state;
+mod task;
+mod waker;
+mod yield_now;
+
+pub use context::{is_inside_runtime, spawn};
+pub use error::JoinError;
+pub use executor::{LocalExecutor, POLL_BUDGET};
+pub use join::JoinHandle;
+pub use park::{Park, Unpark};
+pub use yield_now::{YieldNow, yield_now};

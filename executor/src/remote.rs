@@ -1,0 +1,129 @@
+//! The remote queue: how wakes from other threads reach the executor.
+//!
+//! # Protocol
+//!
+//! - A waker on another thread (or on the executor's thread while the
+//!   executor is not running there) locks `inner`, pushes its
+//!   [`TaskWaker`], sets `pending`, and swaps `notified` to `true`; only the
+//!   waker that flipped it from `false` calls the unparker, so many remote
+//!   wakes cost one unpark per park. A waker already in the queue (its
+//!   `queued` flag set) is not pushed twice.
+//! - The executor's thread drains the queue (after checking `pending`
+//!   without locking) and schedules each task locally, clearing its
+//!   `queued` flag first so a wake after the drain queues it again.
+//! - Before a blocking park the executor stores `notified = false` and
+//!   then drains once more. A wake that lands after that drain sees
+//!   `false` and unparks; a wake before it is drained. (The mutex orders the
+//!   push against the drain.) After the park the executor stores `true`, so
+//!   wakes while it runs do not unpark needlessly.
+//! - When the executor drops, [`Remote::close`] empties the queue and
+//!   refuses later pushes: a waker that outlives its executor does nothing.
+//!   (The queue holds `Arc<TaskWaker>`s, which hold this `Arc<Remote>`, so
+//!   emptying it on close is also what breaks that cycle.)
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::park::Unpark;
+use crate::waker::TaskWaker;
+
+/// The part of an executor that other threads can reach.
+pub(crate) struct Remote {
+    inner: Mutex<Inner>,
+    /// Set (under the lock) when `inner.queue` is not empty; read without
+    /// the lock by the executor to skip locking when nothing came.
+    pending: AtomicBool,
+    /// `false` only while the executor is about to park or parked: then the
+    /// next remote wake must unpark it.
+    notified: AtomicBool,
+}
+
+struct Inner {
+    queue: Vec<Arc<TaskWaker>>,
+    /// The unparker of the park of the running `block_on`, if any.
+    unparker: Option<Arc<dyn Unpark>>,
+    /// The executor is gone: pushes are dropped.
+    closed: bool,
+}
+
+impl Remote {
+    pub(crate) fn new() -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                queue: Vec::new(),
+                unparker: None,
+                closed: false,
+            }),
+            pending: AtomicBool::new(false),
+            notified: AtomicBool::new(true),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Nothing that runs under this lock can panic halfway through an
+        // update, so a poisoned lock still guards consistent data.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `waker`'s task for the executor and unparks it if it is
+    /// parked (at most once per park).
+    pub(crate) fn push(&self, waker: &Arc<TaskWaker>) {
+        if waker.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.closed {
+            return;
+        }
+        inner.queue.push(Arc::clone(waker));
+        self.pending.store(true, Ordering::Release);
+        let unparker = if self.notified.swap(true, Ordering::AcqRel) {
+            None
+        } else {
+            inner.unparker.clone()
+        };
+        drop(inner);
+        if let Some(unparker) = unparker {
+            unparker.unpark();
+        }
+    }
+
+    /// Takes every queued waker, if any came (a relaxed check first, so the
+    /// common empty case takes no lock).
+    pub(crate) fn take(&self) -> Vec<Arc<TaskWaker>> {
+        if !self.pending.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut inner = self.lock();
+        self.pending.store(false, Ordering::Relaxed);
+        std::mem::take(&mut inner.queue)
+    }
+
+    /// Says the executor is about to park: the next remote wake must
+    /// unpark. The caller drains the queue after this and before parking.
+    pub(crate) fn prepare_park(&self) {
+        self.notified.store(false, Ordering::SeqCst);
+    }
+
+    /// Says the executor is running again: remote wakes need not unpark.
+    pub(crate) fn after_park(&self) {
+        self.notified.store(true, Ordering::Release);
+    }
+
+    /// Sets (or clears) the unparker of the running `block_on`.
+    pub(crate) fn set_unparker(&self, unparker: Option<Arc<dyn Unpark>>) {
+        let old = std::mem::replace(&mut self.lock().unparker, unparker);
+        // Dropped outside the lock: its Drop is foreign code.
+        drop(old);
+    }
+
+    /// Refuses every later push and empties the queue (the executor drops).
+    pub(crate) fn close(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        let queue = std::mem::take(&mut inner.queue);
+        let unparker = inner.unparker.take();
+        drop(inner);
+        drop((queue, unparker));
+    }
+}
