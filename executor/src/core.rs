@@ -108,7 +108,9 @@ impl Core {
     pub(crate) fn drain_remote(&self) -> bool {
         let woken = self.remote.take();
         for waker in &woken {
-            waker.queued.store(false, std::sync::atomic::Ordering::Release);
+            waker
+                .queued
+                .store(false, std::sync::atomic::Ordering::Release);
             self.schedule(waker.key, waker.id);
         }
         !woken.is_empty()

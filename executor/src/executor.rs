@@ -217,6 +217,8 @@ impl LocalExecutor {
         let mut future = pin!(future);
         let mut cx = Context::from_waker(&core.main_waker);
         core.schedule_main_first();
+        // Wakes that came while no block_on ran, behind the main future.
+        core.drain_remote();
         let mut polls = 0;
         loop {
             match core.pop() {

@@ -100,7 +100,11 @@ mod tests {
     fn complete_task_is_never_pollable() {
         let s = State::default().with(State::COMPLETE);
         assert!(!s.is_pollable());
-        assert!(!s.with(State::SCHEDULED).without(State::SCHEDULED).is_pollable());
+        assert!(
+            !s.with(State::SCHEDULED)
+                .without(State::SCHEDULED)
+                .is_pollable()
+        );
     }
 
     #[test]

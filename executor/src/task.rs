@@ -152,14 +152,13 @@ impl<F: Future> Runnable for Task<F> {
         }
         h.state.set(state.with(State::RUNNING));
         let mut cx = Context::from_waker(&h.waker);
-        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
-            match &mut *self.stage.borrow_mut() {
+        let polled =
+            panic::catch_unwind(AssertUnwindSafe(|| match &mut *self.stage.borrow_mut() {
                 Stage::Running(future) => future.as_mut().poll(&mut cx),
                 Stage::Finished(_) | Stage::Consumed => {
                     unreachable!("a task that is not complete still holds its future")
                 }
-            }
-        }));
+            }));
         match polled {
             Ok(Poll::Pending) => {
                 let state = h.state.get().without(State::RUNNING);
@@ -183,7 +182,10 @@ impl<F: Future> Runnable for Task<F> {
 
     fn shutdown(&self) {
         let state = self.header.state.get();
-        debug_assert!(!state.has(State::RUNNING), "the executor drops while a task runs");
+        debug_assert!(
+            !state.has(State::RUNNING),
+            "the executor drops while a task runs"
+        );
         if !state.has(State::COMPLETE) {
             self.complete(Err(JoinError::cancelled()));
         }

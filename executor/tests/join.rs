@@ -1,0 +1,119 @@
+//! `JoinHandle`: awaiting output, detaching, and many tasks.
+
+mod util;
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use chronia_executor::LocalExecutor;
+use util::{CondvarPark, Gate};
+
+#[test]
+fn dropping_join_handle_lets_the_task_finish() {
+    let ex = LocalExecutor::new();
+    let gate = Gate::new();
+    let done = Rc::new(Cell::new(false));
+    let (g, d) = (gate.clone(), done.clone());
+    drop(ex.spawn(async move {
+        g.wait().await;
+        d.set(true);
+    }));
+    ex.run_ready();
+    gate.open();
+    ex.block_on(chronia_executor::yield_now(), &mut CondvarPark::new());
+    assert!(done.get());
+}
+
+#[test]
+fn dropped_handle_output_is_dropped_when_the_task_completes() {
+    let ex = LocalExecutor::new();
+    let drops = Rc::new(Cell::new(0));
+    let d = drops.clone();
+    drop(ex.spawn(async move { util::DropCounter(d) }));
+    ex.run_ready();
+    assert_eq!(drops.get(), 1);
+}
+
+#[test]
+fn awaiting_task_is_woken_once_when_output_is_ready() {
+    let ex = LocalExecutor::new();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let waiter_polls = Rc::new(Cell::new(0));
+    let wp = waiter_polls.clone();
+    let worker = ex.spawn(async move {
+        g.wait().await;
+        "done"
+    });
+    let waiter = ex.spawn(async move {
+        let mut worker = worker;
+        std::future::poll_fn(|cx| {
+            wp.set(wp.get() + 1);
+            std::pin::Pin::new(&mut worker).poll(cx)
+        })
+        .await
+    });
+    ex.run_ready();
+    assert_eq!(waiter_polls.get(), 1);
+    ex.run_ready();
+    assert_eq!(
+        waiter_polls.get(),
+        1,
+        "not woken before the output is ready"
+    );
+    gate.open();
+    let out = ex
+        .block_on(waiter, &mut CondvarPark::new())
+        .expect("no panic");
+    assert_eq!(out.expect("no panic"), "done");
+    assert_eq!(waiter_polls.get(), 2);
+}
+
+use std::future::Future;
+
+#[test]
+fn hundred_thousand_tasks_are_spawned_and_joined() {
+    let ex = LocalExecutor::new();
+    let sum = ex.block_on(
+        async {
+            let handles: Vec<_> = (0..100_000_u64)
+                .map(|i| chronia_executor::spawn(async move { i }))
+                .collect();
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.expect("no panic");
+            }
+            sum
+        },
+        &mut CondvarPark::new(),
+    );
+    assert_eq!(sum, 100_000 * 99_999 / 2);
+    assert_eq!(format!("{ex:?}"), "LocalExecutor { tasks: 0, .. }");
+}
+
+#[test]
+fn tasks_left_pending_run_in_a_later_block_on() {
+    let ex = LocalExecutor::new();
+    let gate = Gate::new();
+    let handle = ex.spawn(gate.wait());
+    ex.block_on(async {}, &mut CondvarPark::new());
+    assert!(!handle.is_finished());
+    gate.open();
+    ex.block_on(handle, &mut CondvarPark::new())
+        .expect("no panic");
+}
+
+#[test]
+fn join_handle_debug_shows_state() {
+    let ex = LocalExecutor::new();
+    let handle = ex.spawn(async {});
+    assert_eq!(
+        format!("{handle:?}"),
+        "JoinHandle { id: 0, finished: false }"
+    );
+    ex.run_ready();
+    assert_eq!(
+        format!("{handle:?}"),
+        "JoinHandle { id: 0, finished: true }"
+    );
+}

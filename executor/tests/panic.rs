@@ -1,0 +1,87 @@
+//! Panics: in a task they reach its `JoinHandle`; in the main future they
+//! reach the caller, and the executor stays usable.
+
+mod util;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use chronia_executor::LocalExecutor;
+use util::CondvarPark;
+
+#[test]
+fn panic_in_task_reaches_join_handle_and_other_tasks_run() {
+    let ex = LocalExecutor::new();
+    let (err, after) = ex.block_on(
+        async {
+            let bad = chronia_executor::spawn(async { panic!("task failed") });
+            let good = chronia_executor::spawn(async { 5 });
+            let err = bad.await.unwrap_err();
+            let later = chronia_executor::spawn(async { 6 });
+            (
+                err,
+                good.await.expect("no panic") + later.await.expect("no panic"),
+            )
+        },
+        &mut CondvarPark::new(),
+    );
+    assert_eq!(after, 11);
+    assert!(err.is_panic() && !err.is_cancelled());
+    assert_eq!(err.to_string(), "task panicked: task failed");
+    let payload = err.into_panic();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"task failed"));
+}
+
+#[test]
+fn panic_with_formatted_message_keeps_its_string_payload() {
+    let ex = LocalExecutor::new();
+    let n = 3;
+    let handle = ex.spawn(async move { panic!("failed after {n} tries") });
+    let err = ex.block_on(handle, &mut CondvarPark::new()).unwrap_err();
+    let payload = err.try_into_panic().expect("a panic");
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("failed after 3 tries")
+    );
+}
+
+#[test]
+fn panic_in_main_future_propagates_and_executor_stays_usable() {
+    let ex = LocalExecutor::new();
+    let pending = ex.spawn(std::future::pending::<()>());
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        ex.block_on(async { panic!("main failed") }, &mut CondvarPark::new())
+    }));
+    let payload = caught.expect_err("the panic propagates");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"main failed"));
+    assert!(!chronia_executor::is_inside_runtime());
+    // block_on works again (the nesting guard was reset), and spawn too.
+    let out = ex.block_on(
+        async {
+            chronia_executor::spawn(async { 1 })
+                .await
+                .expect("no panic")
+        },
+        &mut CondvarPark::new(),
+    );
+    assert_eq!(out, 1);
+    pending.abort();
+    drop(ex);
+}
+
+#[test]
+fn panic_in_future_drop_after_ready_is_reported_as_panic() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("drop failed");
+        }
+    }
+    let ex = LocalExecutor::new();
+    let handle = ex.spawn(async {
+        let _bomb = Bomb;
+        chronia_executor::yield_now().await;
+    });
+    let err = ex.block_on(handle, &mut CondvarPark::new()).unwrap_err();
+    assert!(err.is_panic());
+    assert_eq!(err.to_string(), "task panicked: drop failed");
+}
