@@ -319,3 +319,43 @@ pub fn epoll_bits_of(epfd: RawFd, fd: RawFd) -> Option<u32> {
         .find(|&(f, _)| f == fd)
         .map(|(_, bits)| bits)
 }
+
+/// Takes one pending instance of `signo` (thread or process), without
+/// blocking; whether there was one. The signal must be blocked.
+pub fn take_pending(signo: i32) -> bool {
+    let set = Mask::of(&[signo]);
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `set` and `zero` are valid and live across the call; the
+    // siginfo pointer may be null.
+    let rc = unsafe { libc::sigtimedwait(&raw const set.0, std::ptr::null_mut(), &raw const zero) };
+    rc == signo
+}
+
+/// The descriptors open in this process (`/proc/self/fd`).
+pub fn open_fds() -> Vec<RawFd> {
+    let mut fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd_is_open(fd))
+        .collect();
+    fds.sort_unstable();
+    fds
+}
+
+/// What `/proc/self/fd/<fd>` links to, e.g. `anon_inode:[timerfd]`.
+pub fn fd_target(fd: RawFd) -> String {
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// Spawns `sh -c script`.
+pub fn sh(script: &str) -> std::process::Child {
+    std::process::Command::new("sh")
+        .args(["-c", script])
+        .spawn()
+        .expect("spawn sh")
+}
