@@ -1,1 +1,28 @@
-//! chronia: a single-threaded async runtime for Linux. (Being written.)
+//! chronia: a single-threaded async runtime for Linux.
+//!
+//! An epoll reactor ([`chronia_reactor`]) and a local task executor
+//! ([`chronia_executor`]) joined on one thread: [`block_on`] runs a future,
+//! [`spawn`] adds `!Send` tasks, [`time`] gives precise timers, [`io`] and
+//! [`net`] give non-blocking I/O, [`signal`] and [`process`] give signals
+//! and child processes. chronia starts no thread, ever.
+//!
+//! ```
+//! use chronia::time::{sleep, Duration};
+//!
+//! chronia::block_on(async {
+//!     let task = chronia::spawn(async {
+//!         sleep(Duration::from_millis(1)).await;
+//!         "slept"
+//!     });
+//!     assert_eq!(task.await.expect("no panic"), "slept");
+//! });
+//! ```
+
+pub mod io;
+mod runtime;
+mod signal;
+mod sys;
+pub mod task;
+pub mod time;
+
+pub use runtime::{Runtime, block_on, spawn};

@@ -1,0 +1,415 @@
+//! Readiness of file descriptors: [`Async`] for any fd, and the one-off
+//! waits [`readable`] and [`writable`].
+//!
+//! Every fd is registered once with the runtime's epoll, edge-triggered, for
+//! read and write; a wait costs no `epoll_ctl`. Operations are tried first
+//! and wait only after `WouldBlock` (see the `Async` docs).
+
+pub(crate) mod registration;
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use chronia_reactor::{Events, Ident};
+
+use crate::runtime::context;
+use registration::{Direction, Registration};
+
+/// Waits until `fd` is readable (or has hung up, or has an error, so that
+/// the next read reports it). The fd is registered for the duration of the
+/// wait.
+///
+/// # Errors
+///
+/// `AlreadyExists` if `fd` belongs to an [`Async`] of this runtime (use
+/// [`Async::readable`]); the kernel's error from `epoll_ctl(2)` (for
+/// example `EPERM` for a regular file, which is always ready).
+///
+/// # Panics
+///
+/// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+/// chronia::block_on(async {
+///     let (mut a, b) = UnixStream::pair()?;
+///     a.write_all(b"x")?;
+///     chronia::io::readable(&b).await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn readable(fd: impl AsFd) -> io::Result<()> {
+    wait_once(fd.as_fd(), Direction::Read).await
+}
+
+/// Waits until `fd` is writable (or has hung up, or has an error). See
+/// [`readable`].
+///
+/// # Errors
+///
+/// As [`readable`].
+///
+/// # Panics
+///
+/// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::net::UnixStream;
+/// chronia::block_on(async {
+///     let (a, _b) = UnixStream::pair()?;
+///     chronia::io::writable(&a).await
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn writable(fd: impl AsFd) -> io::Result<()> {
+    wait_once(fd.as_fd(), Direction::Write).await
+}
+
+async fn wait_once(fd: BorrowedFd<'_>, dir: Direction) -> io::Result<()> {
+    let driver = context::current("chronia::io::readable/writable");
+    let raw = fd.as_raw_fd();
+    if driver.inner.borrow().selector.contains(Ident::from(raw)) {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "fd {raw} is already registered with this runtime (an Async owns it): wait on that instead"
+            ),
+        ));
+    }
+    // Nothing is known until the kernel's first report, which an
+    // edge-triggered ADD gives at once if the fd is ready.
+    let reg = Registration::with_driver(driver, raw, Events::empty())?;
+    poll_fn(|cx| reg.poll_ready(cx, dir)).await
+}
+
+/// An fd in non-blocking mode, registered with the current runtime.
+///
+/// Operations go through [`read_with`](Async::read_with) and
+/// [`write_with`](Async::write_with): the closure is tried at once, and
+/// when it fails with `WouldBlock` the task waits for the kernel to report
+/// readiness, then tries again. Where `&T` implements `Read` or `Write`,
+/// `Async<T>` implements `futures_io::AsyncRead` / `AsyncWrite`.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::io::Async;
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+///
+/// chronia::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let (a, b) = (Async::new(a)?, Async::new(b)?);
+///     a.write_with(|s| (&*s).write(b"hi")).await?;
+///     let mut buf = [0; 2];
+///     b.read_with(|s| (&*s).read_exact(&mut buf)).await?;
+///     assert_eq!(&buf, b"hi");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Async<T: AsFd> {
+    /// Declared first: the registration goes before the fd closes.
+    reg: Option<Registration>,
+    io: Option<T>,
+}
+
+impl<T: AsFd> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async")
+            .field("fd", &self.as_raw_fd())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: AsFd> Async<T> {
+    /// Puts `io` in non-blocking mode and registers it with the current
+    /// runtime.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)` (`EPERM` for a
+    /// regular file); `AlreadyExists` if the fd is registered already.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     let socket = chronia::io::Async::new(socket)?;
+    ///     assert!(socket.get_ref().local_addr()?.port() > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        crate::sys::set_nonblocking(io.as_fd())?;
+        let reg = Registration::new(io.as_fd().as_raw_fd())?;
+        Ok(Async {
+            reg: Some(reg),
+            io: Some(io),
+        })
+    }
+
+    fn reg(&self) -> &Registration {
+        self.reg.as_ref().expect("registered until into_inner")
+    }
+
+    /// The inner I/O object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let s = chronia::io::Async::new(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+    ///     let _addr = s.get_ref().local_addr()?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("present until into_inner")
+    }
+
+    /// The inner I/O object, mutably. Do not replace its fd.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.io.as_mut().expect("present until into_inner")
+    }
+
+    /// Deregisters the fd and gives back the inner object, still in
+    /// non-blocking mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let s = chronia::io::Async::new(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+    ///     let std_socket: std::net::UdpSocket = s.into_inner();
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_inner(mut self) -> T {
+        self.reg = None;
+        self.io.take().expect("present until into_inner")
+    }
+
+    /// Waits until the fd is readable. Can complete spuriously; the next
+    /// [`read_with`](Self::read_with) sorts that out.
+    ///
+    /// # Errors
+    ///
+    /// Only if the runtime lost the registration.
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.reg().poll_ready(cx, Direction::Read)).await
+    }
+
+    /// Waits until the fd is writable. Can complete spuriously.
+    ///
+    /// # Errors
+    ///
+    /// Only if the runtime lost the registration.
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.reg().poll_ready(cx, Direction::Write)).await
+    }
+
+    /// Runs `op` until it does not fail with `WouldBlock`, waiting for
+    /// readability in between.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `op` returns other than `WouldBlock`.
+    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+    }
+
+    /// Like [`read_with`](Self::read_with), with `&mut T`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `op` returns other than `WouldBlock`.
+    pub async fn read_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Async { reg, io } = self;
+        let (reg, io) = (
+            reg.as_ref().expect("registered"),
+            io.as_mut().expect("present"),
+        );
+        poll_fn(|cx| reg.poll_io(cx, Direction::Read, || op(io))).await
+    }
+
+    /// Runs `op` until it does not fail with `WouldBlock`, waiting for
+    /// writability in between.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `op` returns other than `WouldBlock`.
+    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+    }
+
+    /// Like [`write_with`](Self::write_with), with `&mut T`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `op` returns other than `WouldBlock`.
+    pub async fn write_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Async { reg, io } = self;
+        let (reg, io) = (
+            reg.as_ref().expect("registered"),
+            io.as_mut().expect("present"),
+        );
+        poll_fn(|cx| reg.poll_io(cx, Direction::Write, || op(io))).await
+    }
+
+    /// Polls `op` for reading, by the protocol of [`read_with`](Self::read_with).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `op` returns other than `WouldBlock`.
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.reg().poll_io(cx, Direction::Read, || op(io))
+    }
+
+    /// Polls `op` for writing, by the protocol of [`write_with`](Self::write_with).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `op` returns other than `WouldBlock`.
+    pub fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.reg().poll_io(cx, Direction::Write, || op(io))
+    }
+
+    /// A stream read of `buf.len()` bytes: a short read clears readiness.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.reg().poll_stream(cx, Direction::Read, len, || op(io))
+    }
+
+    /// A stream write of `len` bytes: a short write clears readiness.
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.reg().poll_stream(cx, Direction::Write, len, || op(io))
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd> AsRawFd for Async<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.as_fd().as_raw_fd()
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncRead for Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        self.poll_read_stream(cx, len, |mut io| io.read(buf))
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncRead for &Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        self.poll_read_stream(cx, len, |mut io| io.read(buf))
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncWrite for Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_stream(cx, buf.len(), |mut io| io.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_write_with(cx, |mut io| io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncWrite for &Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_stream(cx, buf.len(), |mut io| io.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_write_with(cx, |mut io| io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

@@ -1,0 +1,60 @@
+//! Which runtime is running on this thread.
+//!
+//! `Runtime::block_on` sets the current driver for its duration; the futures
+//! that need the reactor (sleeps, sockets, signals, children) find it here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::driver::Driver;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Driver>>> = const { RefCell::new(None) };
+}
+
+/// Makes `driver` current until the guard drops.
+pub(crate) struct Enter {
+    previous: Option<Rc<Driver>>,
+}
+
+impl std::fmt::Debug for Enter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Enter")
+    }
+}
+
+/// Sets `driver` as current; `None` from [`is_inside`] callers' view means the
+/// previous one is given back when the guard drops.
+pub(crate) fn enter(driver: Rc<Driver>) -> Enter {
+    let previous = CURRENT.with(|c| c.borrow_mut().replace(driver));
+    Enter { previous }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // `try_with` fails only while the thread's locals are being torn
+        // down, when no future can look at the context any more.
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// Whether a runtime is running on this thread.
+pub(crate) fn is_inside() -> bool {
+    CURRENT.with(|c| c.borrow().is_some())
+}
+
+/// The current driver.
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that names `what`.
+#[track_caller]
+pub(crate) fn current(what: &str) -> Rc<Driver> {
+    match CURRENT.with(|c| c.borrow().clone()) {
+        Some(driver) => driver,
+        None => panic!(
+            "{what} must be called inside a chronia runtime (within `chronia::block_on` or `Runtime::block_on`)"
+        ),
+    }
+}

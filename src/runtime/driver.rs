@@ -1,0 +1,247 @@
+//! The driver: the selector, the timers and the clock of one runtime, and
+//! the [`Park`] that turns the selector's reports into wakes.
+//!
+//! # Protocol
+//!
+//! - Every fd a future waits on is registered once, edge-triggered, for
+//!   read and write; its [`IoSlot`] keeps the readiness the kernel reported
+//!   since the owner last saw `WouldBlock`. So a wait costs no `epoll_ctl`.
+//! - All timers share one timerfd, registered once. Before blocking, the
+//!   driver moves it to the earliest deadline, only if that changed; a park
+//!   that must not block (work is ready) never touches it.
+//! - A wake from another thread triggers the unpark eventfd; the executor
+//!   does that at most once per park.
+//! - Wakers are woken after the driver's `RefCell` borrow ends, so a waker
+//!   that re-enters the driver cannot trip over it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use chronia_executor::{Park, Unpark};
+use chronia_reactor::{Events, Ident, ReadyKey, SelectEvent, Selector};
+
+use super::clock::Clock;
+use crate::time::heap::Timers;
+
+/// The readiness of one registered fd and the tasks waiting on it.
+#[derive(Debug, Default)]
+pub(crate) struct IoSlot {
+    /// `READ`, `WRITE` as reported by the kernel since last cleared.
+    pub(crate) ready: Events,
+    pub(crate) readers: Vec<Waker>,
+    pub(crate) writers: Vec<Waker>,
+}
+
+/// A child process the runtime watches.
+#[derive(Debug, Default)]
+pub(crate) struct ProcessSlot {
+    /// Set once the child has exited (0), or the kernel's error (`ECHILD`).
+    pub(crate) exited: Option<i32>,
+    pub(crate) waker: Option<Waker>,
+    /// A dropped `Child` that was still running: reaped when it exits.
+    pub(crate) orphan: Option<std::process::Child>,
+}
+
+/// What the runtime stores with each registration of its selector.
+#[derive(Debug)]
+pub(crate) enum Slot {
+    Io(IoSlot),
+    /// The runtime's one timerfd.
+    Timer,
+    /// The eventfd that other threads trigger to unpark the runtime.
+    Unpark,
+    Signal,
+    Process(ProcessSlot),
+}
+
+/// Per-signal state of this runtime: deliveries counted, listeners woken.
+#[derive(Debug)]
+pub(crate) struct SignalSlot {
+    pub(crate) ident: Ident,
+    pub(crate) deliveries: u64,
+    pub(crate) listeners: usize,
+    pub(crate) wakers: Vec<Waker>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) selector: Selector<Slot>,
+    pub(crate) timers: Timers,
+    pub(crate) clock: Clock,
+    pub(crate) signals: HashMap<i32, SignalSlot>,
+    timer: Ident,
+    /// The deadline the timerfd is armed for, if any.
+    armed: Option<Instant>,
+    keys: Vec<ReadyKey>,
+}
+
+/// One runtime's reactor side, shared by the futures of its thread.
+#[derive(Debug)]
+pub(crate) struct Driver {
+    pub(crate) inner: RefCell<Inner>,
+    unpark: SelectEvent,
+}
+
+/// How many reports one park takes from the selector at most; more stay
+/// queued in the selector and come with the next park, which does not block.
+const KEYS_PER_PARK: usize = 256;
+
+impl Driver {
+    pub(crate) fn new() -> io::Result<Driver> {
+        let mut selector = Selector::new()?;
+        // Registered as periodic so that firing never removes it from epoll;
+        // `set_timer` then arms it once per deadline.
+        let timer =
+            selector.register_timer(Duration::from_secs(86_400 * 365), false, Slot::Timer)?;
+        selector.set_timer(timer, None)?;
+        let unpark = SelectEvent::new()?;
+        selector.register_event(&unpark, Slot::Unpark)?;
+        Ok(Driver {
+            inner: RefCell::new(Inner {
+                selector,
+                timers: Timers::default(),
+                clock: Clock::new(),
+                signals: HashMap::new(),
+                timer,
+                armed: None,
+                keys: vec![ReadyKey::default(); KEYS_PER_PARK],
+            }),
+            unpark,
+        })
+    }
+
+    pub(crate) fn unparker(&self) -> Arc<dyn Unpark> {
+        Arc::new(EventUnparker(self.unpark.clone()))
+    }
+
+    /// One turn of the reactor: wait up to `timeout` for events (not at all
+    /// when a timer is already due), then wake what became ready.
+    pub(crate) fn turn(&self, timeout: Option<Duration>, wakers: &mut Vec<Waker>) {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        let now = inner.clock.now();
+        let next = inner.timers.next_deadline();
+        let due = next.is_some_and(|d| d <= now);
+        let auto_advance = inner.clock.is_paused() && next.is_some();
+        let wait = if due || auto_advance || timeout == Some(Duration::ZERO) {
+            Some(Duration::ZERO)
+        } else {
+            if let Some(next) = next {
+                inner.arm(next, now);
+            }
+            timeout
+        };
+        let n = inner
+            .selector
+            .select_into(wait, &mut inner.keys)
+            .expect("epoll_wait on the runtime's own epoll fd and buffer cannot fail");
+        let before = wakers.len();
+        for i in 0..n {
+            let key = inner.keys[i];
+            inner.dispatch(key, wakers);
+        }
+        if auto_advance && wakers.len() == before && n == 0 {
+            if let Some(next) = next {
+                inner.clock.advance_to(next);
+            }
+        }
+        let now = inner.clock.now();
+        inner.timers.fire_due(now, wakers);
+    }
+}
+
+impl Inner {
+    /// Moves the timerfd to `deadline` if it is not armed at or before it
+    /// (an earlier arming only causes one spurious turn).
+    fn arm(&mut self, deadline: Instant, now: Instant) {
+        if self.clock.is_paused() {
+            return;
+        }
+        let keep = self.armed.is_some_and(|a| a > now && a <= deadline);
+        if keep {
+            return;
+        }
+        // Relative arming from a `now` read before the call can only fire
+        // late, never early.
+        if self
+            .selector
+            .set_timer(self.timer, Some(deadline.saturating_duration_since(now)))
+            .is_ok()
+        {
+            self.armed = Some(deadline);
+        }
+    }
+
+    fn dispatch(&mut self, key: ReadyKey, wakers: &mut Vec<Waker>) {
+        let ident = key.ident();
+        let events = key.events();
+        let Some(slot) = self.selector.data_mut(ident) else {
+            return;
+        };
+        match slot {
+            Slot::Io(io) => {
+                let mut ready = events & (Events::READ | Events::WRITE);
+                if events.contains(Events::ERROR) {
+                    // A hang-up or error: the next read or write reports it.
+                    ready |= Events::READ | Events::WRITE;
+                }
+                io.ready |= ready;
+                if ready.contains(Events::READ) {
+                    wakers.append(&mut io.readers);
+                }
+                if ready.contains(Events::WRITE) {
+                    wakers.append(&mut io.writers);
+                }
+            }
+            Slot::Timer => self.armed = None,
+            Slot::Unpark => {}
+            Slot::Signal => crate::signal::deliver(self, key, wakers),
+            Slot::Process(p) => {
+                p.exited = Some(key.error().and_then(|e| e.raw_os_error()).unwrap_or(0));
+                if let Some(w) = p.waker.take() {
+                    wakers.push(w);
+                }
+                if let Some(mut orphan) = p.orphan.take() {
+                    // The child has exited: this reaps it at once.
+                    let _ = orphan.try_wait();
+                    let _ = self.selector.unregister(ident);
+                }
+            }
+        }
+    }
+}
+
+/// Unparks a runtime from any thread by triggering its eventfd.
+#[derive(Debug)]
+struct EventUnparker(SelectEvent);
+
+impl Unpark for EventUnparker {
+    fn unpark(&self) {
+        // Fails only if the eventfd is gone, in which case nobody parks on it.
+        let _ = self.0.trigger();
+    }
+}
+
+/// The [`Park`] of a runtime: parks in its driver.
+#[derive(Debug)]
+pub(crate) struct DriverPark<'a> {
+    pub(crate) driver: &'a Driver,
+    pub(crate) wakers: Vec<Waker>,
+}
+
+impl Park for DriverPark<'_> {
+    fn park(&mut self, timeout: Option<Duration>) {
+        self.driver.turn(timeout, &mut self.wakers);
+        for w in self.wakers.drain(..) {
+            w.wake();
+        }
+    }
+
+    fn unparker(&self) -> Arc<dyn Unpark> {
+        self.driver.unparker()
+    }
+}

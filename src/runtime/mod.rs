@@ -1,0 +1,181 @@
+//! The runtime: an executor and a driver on one thread.
+//!
+//! [`Runtime::block_on`] runs a future to completion on the calling thread,
+//! together with the tasks it [`spawn`]s. Nothing runs in the background:
+//! chronia starts no thread, ever. Dropping a `Runtime` drops its tasks and
+//! closes every fd it opened.
+
+pub(crate) mod clock;
+pub(crate) mod context;
+pub(crate) mod driver;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+
+use chronia_executor::{JoinHandle, LocalExecutor};
+
+use driver::{Driver, DriverPark};
+
+/// A single-threaded runtime: a local task executor and an epoll reactor.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = chronia::Runtime::new()?;
+/// let answer = rt.block_on(async {
+///     let task = chronia::spawn(async { 6 * 7 });
+///     chronia::time::sleep(Duration::from_millis(1)).await;
+///     task.await.expect("the task does not panic")
+/// });
+/// assert_eq!(answer, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    executor: Option<LocalExecutor>,
+    driver: Rc<Driver>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Creates a runtime: an epoll fd, one timerfd and one eventfd, all
+    /// close-on-exec.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error if one of those fds cannot be made (for example
+    /// `EMFILE`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Ok(Runtime {
+            executor: Some(LocalExecutor::new()),
+            driver: Rc::new(Driver::new()?),
+        })
+    }
+
+    /// Runs `future` to completion on this thread, with every task spawned
+    /// on this runtime; returns its output. Tasks still running when it
+    /// returns stay in the runtime and go on at the next `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// When called inside another `block_on` on the same thread (nested
+    /// runtimes would starve each other), and when `future` panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let n = rt.block_on(async { chronia::task::yield_now().await; 5 });
+    /// assert_eq!(n, 5);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !context::is_inside(),
+            "chronia: `block_on` cannot be called inside `block_on` on the same thread; spawn the future or await it instead"
+        );
+        let _enter = context::enter(self.driver.clone());
+        let mut park = DriverPark {
+            driver: &self.driver,
+            wakers: Vec::new(),
+        };
+        self.executor
+            .as_ref()
+            .expect("the executor lives as long as the runtime")
+            .block_on(future, &mut park)
+    }
+
+    /// Spawns a task on this runtime; it runs during `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let task = rt.spawn(async { "done" });
+    /// assert_eq!(rt.block_on(task).expect("no panic"), "done");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.executor
+            .as_ref()
+            .expect("the executor lives as long as the runtime")
+            .spawn(future)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Tasks' futures may deregister fds or timers as they drop: give
+        // them this runtime's driver while they do.
+        let _enter = context::enter(self.driver.clone());
+        drop(self.executor.take());
+    }
+}
+
+/// Runs `future` to completion on a new [`Runtime`], which is dropped after.
+///
+/// # Panics
+///
+/// When the runtime's fds cannot be created (see [`Runtime::new`]), when
+/// called inside another `block_on`, and when `future` panics.
+///
+/// # Examples
+///
+/// ```
+/// let out = chronia::block_on(async { "hello" });
+/// assert_eq!(out, "hello");
+/// ```
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let rt = Runtime::new().unwrap_or_else(|e| panic!("chronia: cannot create a runtime: {e}"));
+    rt.block_on(future)
+}
+
+/// Spawns a task on the current runtime. The task may be `!Send`; it runs
+/// on this thread. Dropping the [`JoinHandle`] detaches it.
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+///
+/// # Examples
+///
+/// ```
+/// chronia::block_on(async {
+///     let task = chronia::spawn(async { 3 });
+///     assert_eq!(task.await.expect("no panic"), 3);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    assert!(
+        context::is_inside(),
+        "chronia::spawn must be called inside a chronia runtime (within `chronia::block_on` or `Runtime::block_on`)"
+    );
+    chronia_executor::spawn(future)
+}

@@ -1,0 +1,4 @@
+//! Tasks: [`spawn`], [`yield_now`], [`JoinHandle`], [`JoinError`].
+
+pub use crate::runtime::spawn;
+pub use chronia_executor::{JoinError, JoinHandle, yield_now};
