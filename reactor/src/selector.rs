@@ -264,6 +264,24 @@ impl<T> Selector<T> {
         }
     }
 
+    /// The signals this selector blocked in its thread (and will unblock
+    /// when their registrations go). A child spawned from this thread
+    /// inherits them blocked: unblock them in the child before `exec`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut selector = chronia_reactor::Selector::new()?;
+    /// assert!(selector.blocked_signals().is_empty());
+    /// // In a thread where SIGUSR2 was not blocked before:
+    /// selector.register_signal(libc::SIGUSR2, ())?;
+    /// assert_eq!(selector.blocked_signals(), vec![libc::SIGUSR2]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocked_signals(&self) -> Vec<i32> {
+        (1..=sys::sigrtmax()).filter(|&s| self.blocked_by_us.contains(s)).collect()
+    }
+
     // ---- handles -----------------------------------------------------------
 
     /// Registers `fd` for `events` (any of `READ`, `WRITE`, `ONESHOT`,

@@ -1,0 +1,2 @@
+//! Signal syscalls of the facade. (Being written.)
+#![allow(unsafe_code)]
