@@ -242,3 +242,26 @@ impl<F: Future> Joinable<F::Output> for Task<F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Header, Task};
+    use crate::waker::TaskWaker;
+    use std::mem::size_of;
+
+    /// What one task costs beyond its future: the `Rc` allocation (two
+    /// counts and a `Task` minus the boxed future), the future's box, and the
+    /// waker's `Arc` (two counts and a `TaskWaker`).
+    #[test]
+    fn task_overhead_stays_small() {
+        type Unit = std::future::Ready<()>;
+        let rc_alloc = 2 * size_of::<usize>() + size_of::<Task<Unit>>();
+        let waker_alloc = 2 * size_of::<usize>() + size_of::<TaskWaker>();
+        println!(
+            "header {} B, Rc<Task> allocation {rc_alloc} B, Arc<TaskWaker> allocation {waker_alloc} B",
+            size_of::<Header>()
+        );
+        assert!(rc_alloc <= 128, "{rc_alloc}");
+        assert!(waker_alloc <= 48, "{waker_alloc}");
+    }
+}

@@ -22,7 +22,9 @@ fn abort_before_first_poll_drops_future_at_once_and_never_polls_it() {
     handle.abort();
     assert_eq!(drops.get(), 1);
     assert!(handle.is_finished());
-    let err = ex.block_on(handle, &mut CondvarPark::new()).unwrap_err();
+    let err = ex
+        .block_on(handle, &mut CondvarPark::new())
+        .expect_err("the task gave no output");
     assert!(err.is_cancelled());
     assert!(!polled.get());
     // The table forgets an aborted task the next time the run loop meets it.
@@ -41,7 +43,7 @@ fn abort_while_pending_drops_future_at_once() {
     assert_eq!(drops.get(), 1);
     assert!(
         ex.block_on(handle, &mut CondvarPark::new())
-            .unwrap_err()
+            .expect_err("the task gave no output")
             .is_cancelled()
     );
     drop(ex);
@@ -62,7 +64,7 @@ fn abort_from_another_task_wakes_the_joiner_with_cancelled() {
             chronia_executor::yield_now().await;
             killer.await.expect("no panic");
             let victim = Rc::try_unwrap(victim).expect("the killer is done");
-            victim.await.unwrap_err()
+            victim.await.expect_err("the task gave no output")
         },
         &mut CondvarPark::new(),
     );
@@ -111,7 +113,7 @@ fn abort_from_inside_own_poll_drops_future_after_that_poll() {
     assert!(handle.is_finished());
     assert!(
         ex.block_on(handle, &mut CondvarPark::new())
-            .unwrap_err()
+            .expect_err("the task gave no output")
             .is_cancelled()
     );
 }

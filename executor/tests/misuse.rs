@@ -67,7 +67,9 @@ fn ticking_an_executor_from_its_own_task_panics_in_that_task() {
         e.try_tick();
     });
     ex.run_ready();
-    let err = ex.block_on(handle, &mut CondvarPark::new()).unwrap_err();
+    let err = ex
+        .block_on(handle, &mut CondvarPark::new())
+        .expect_err("the task gave no output");
     assert!(
         err.to_string()
             .contains("re-entrant use of a LocalExecutor"),

@@ -15,7 +15,7 @@ fn panic_in_task_reaches_join_handle_and_other_tasks_run() {
         async {
             let bad = chronia_executor::spawn(async { panic!("task failed") });
             let good = chronia_executor::spawn(async { 5 });
-            let err = bad.await.unwrap_err();
+            let err = bad.await.expect_err("the task gave no output");
             let later = chronia_executor::spawn(async { 6 });
             (
                 err,
@@ -36,7 +36,9 @@ fn panic_with_formatted_message_keeps_its_string_payload() {
     let ex = LocalExecutor::new();
     let n = 3;
     let handle = ex.spawn(async move { panic!("failed after {n} tries") });
-    let err = ex.block_on(handle, &mut CondvarPark::new()).unwrap_err();
+    let err = ex
+        .block_on(handle, &mut CondvarPark::new())
+        .expect_err("the task gave no output");
     let payload = err.try_into_panic().expect("a panic");
     assert_eq!(
         payload.downcast_ref::<String>().map(String::as_str),
@@ -81,7 +83,9 @@ fn panic_in_future_drop_after_ready_is_reported_as_panic() {
         let _bomb = Bomb;
         chronia_executor::yield_now().await;
     });
-    let err = ex.block_on(handle, &mut CondvarPark::new()).unwrap_err();
+    let err = ex
+        .block_on(handle, &mut CondvarPark::new())
+        .expect_err("the task gave no output");
     assert!(err.is_panic());
     assert_eq!(err.to_string(), "task panicked: drop failed");
 }

@@ -105,7 +105,9 @@ fn task_woken_while_running_is_polled_later_not_recursively() {
         m.set(m.get().max(d.get()));
         p.set(p.get() + 1);
         cx.waker().wake_by_ref();
-        cx.waker().clone().wake();
+        let clone = cx.waker().clone();
+        clone.wake_by_ref();
+        clone.wake();
         d.set(d.get() - 1);
         if p.get() == 5 {
             Poll::Ready(())
