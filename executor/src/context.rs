@@ -77,15 +77,20 @@ impl Enter {
     /// Enters `core` for its drop, unless another executor is current (then
     /// tasks spawned by dropped futures go to that one).
     pub(crate) fn shutdown(core: &Rc<Core>) -> Self {
-        let previous = CURRENT.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.is_none() {
-                *c = Some(Rc::clone(core));
-                None
-            } else {
-                c.clone()
-            }
-        });
+        // `try_with`: an executor kept in a thread-local may drop after this
+        // slot is gone; its tasks are still dropped, only `spawn` from their
+        // `Drop` would then panic.
+        let previous = CURRENT
+            .try_with(|c| {
+                let mut c = c.borrow_mut();
+                if c.is_none() {
+                    *c = Some(Rc::clone(core));
+                    None
+                } else {
+                    c.clone()
+                }
+            })
+            .unwrap_or(None);
         Self {
             previous,
             block_on: false,
@@ -95,9 +100,11 @@ impl Enter {
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        let ours = CURRENT.with(|c| c.replace(self.previous.take()));
+        let previous = self.previous.take();
+        let ours = CURRENT.try_with(|c| c.replace(previous)).ok().flatten();
         if self.block_on {
-            IN_BLOCK_ON.set(false);
+            // Cannot fail: a block_on runs, so the thread is not exiting.
+            let _ = IN_BLOCK_ON.try_with(|b| b.set(false));
         }
         // Dropped after the slot is restored and its borrow released.
         drop(ours);

@@ -148,3 +148,18 @@ fn executor_dropped_inside_another_executor_task_is_clean() {
     drop(outer);
     assert_eq!(drops.get(), 2);
 }
+
+#[test]
+fn executor_in_a_thread_local_drops_cleanly_at_thread_exit() {
+    thread_local! {
+        static EXECUTOR: LocalExecutor = LocalExecutor::new();
+    }
+    std::thread::spawn(|| {
+        EXECUTOR.with(|ex| {
+            drop(ex.spawn(std::future::pending::<()>()));
+            ex.run_ready();
+        });
+    })
+    .join()
+    .expect("dropping the executor at thread exit does not panic");
+}
