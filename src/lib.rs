@@ -20,7 +20,7 @@
 
 pub mod io;
 mod runtime;
-mod signal;
+pub mod signal;
 mod sys;
 pub mod task;
 pub mod time;

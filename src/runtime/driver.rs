@@ -58,21 +58,12 @@ pub(crate) enum Slot {
     Process(ProcessSlot),
 }
 
-/// Per-signal state of this runtime: deliveries counted, listeners woken.
-#[derive(Debug)]
-pub(crate) struct SignalSlot {
-    pub(crate) ident: Ident,
-    pub(crate) deliveries: u64,
-    pub(crate) listeners: usize,
-    pub(crate) wakers: Vec<Waker>,
-}
-
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) selector: Selector<Slot>,
     pub(crate) timers: Timers,
     pub(crate) clock: Clock,
-    pub(crate) signals: HashMap<i32, SignalSlot>,
+    pub(crate) signals: HashMap<i32, crate::signal::SignalSlot>,
     timer: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
