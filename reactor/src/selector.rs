@@ -279,7 +279,9 @@ impl<T> Selector<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn blocked_signals(&self) -> Vec<i32> {
-        (1..=sys::sigrtmax()).filter(|&s| self.blocked_by_us.contains(s)).collect()
+        (1..=sys::sigrtmax())
+            .filter(|&s| self.blocked_by_us.contains(s))
+            .collect()
     }
 
     // ---- handles -----------------------------------------------------------

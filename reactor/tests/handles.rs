@@ -46,15 +46,23 @@ fn pipe_read_end_reports_read_only_when_data_arrives() {
     let (mut reader, mut writer) = io::pipe().expect("pipe");
     let mut selector = Selector::new().expect("selector");
     let fd = reader.as_raw_fd();
-    selector.register_handle(fd, Events::READ, "r").expect("register");
-    assert!(reports(&mut selector, QUIET).is_empty(), "empty pipe is not readable");
+    selector
+        .register_handle(fd, Events::READ, "r")
+        .expect("register");
+    assert!(
+        reports(&mut selector, QUIET).is_empty(),
+        "empty pipe is not readable"
+    );
     writer.write_all(b"x").expect("write");
     let key = only_report(&mut selector, fd);
     assert_eq!(key.events(), Events::READ);
     assert!(key.error().is_none());
     let mut byte = [0u8; 1];
     reader.read_exact(&mut byte).expect("read");
-    assert!(reports(&mut selector, QUIET).is_empty(), "drained pipe is quiet");
+    assert!(
+        reports(&mut selector, QUIET).is_empty(),
+        "drained pipe is quiet"
+    );
 }
 
 #[test]
@@ -62,7 +70,9 @@ fn pipe_write_end_reports_write_at_once() {
     let (_reader, writer) = io::pipe().expect("pipe");
     let mut selector = Selector::new().expect("selector");
     let fd = writer.as_raw_fd();
-    selector.register_handle(fd, Events::WRITE, "w").expect("register");
+    selector
+        .register_handle(fd, Events::WRITE, "w")
+        .expect("register");
     let key = only_report(&mut selector, fd);
     assert_eq!(key.events(), Events::WRITE);
 }
@@ -72,7 +82,9 @@ fn pipe_write_end_reports_error_when_the_reader_is_gone() {
     let (reader, writer) = io::pipe().expect("pipe");
     let mut selector = Selector::new().expect("selector");
     let fd = writer.as_raw_fd();
-    selector.register_handle(fd, Events::WRITE, "w").expect("register");
+    selector
+        .register_handle(fd, Events::WRITE, "w")
+        .expect("register");
     drop(reader);
     let key = only_report(&mut selector, fd);
     assert!(key.events().contains(Events::ERROR), "{key:?}");
@@ -103,7 +115,9 @@ fn level_triggered_read_is_reported_until_drained() {
     let (mut a, mut b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
-    selector.register_handle(fd, Events::READ, "b").expect("register");
+    selector
+        .register_handle(fd, Events::READ, "b")
+        .expect("register");
     a.write_all(b"data").expect("write");
     for _ in 0..3 {
         assert_eq!(only_report(&mut selector, fd).events(), Events::READ);
@@ -142,7 +156,10 @@ fn edge_triggered_write_is_reported_once_until_room_is_made() {
     assert_eq!(only_report(&mut selector, fd).events(), Events::WRITE);
     assert!(reports(&mut selector, QUIET).is_empty());
     assert!(fill(fd) > 0);
-    assert!(reports(&mut selector, QUIET).is_empty(), "full: not writable");
+    assert!(
+        reports(&mut selector, QUIET).is_empty(),
+        "full: not writable"
+    );
     drain(&mut b);
     assert_eq!(only_report(&mut selector, fd).events(), Events::WRITE);
 }
@@ -155,17 +172,32 @@ fn oneshot_reports_once_and_the_same_set_rearms_it() {
     let set = Events::READ | Events::ONESHOT;
     selector.register_handle(fd, set, "b").expect("register");
     a.write_all(b"data").expect("write");
-    assert!(only_report(&mut selector, fd).events().contains(Events::READ));
+    assert!(
+        only_report(&mut selector, fd)
+            .events()
+            .contains(Events::READ)
+    );
     assert!(
         reports(&mut selector, QUIET).is_empty(),
         "a fired oneshot stays quiet though data is still there"
     );
-    assert!(selector.contains(id(fd)), "a fired oneshot stays registered");
+    assert!(
+        selector.contains(id(fd)),
+        "a fired oneshot stays registered"
+    );
     selector.update_handle(fd, set).expect("rearm");
-    assert!(only_report(&mut selector, fd).events().contains(Events::READ));
+    assert!(
+        only_report(&mut selector, fd)
+            .events()
+            .contains(Events::READ)
+    );
     assert!(reports(&mut selector, QUIET).is_empty());
     selector.update_handle(fd, set).expect("rearm again");
-    assert!(only_report(&mut selector, fd).events().contains(Events::READ));
+    assert!(
+        only_report(&mut selector, fd)
+            .events()
+            .contains(Events::READ)
+    );
 }
 
 #[test]
@@ -173,7 +205,9 @@ fn the_same_level_set_again_changes_nothing() {
     let (_a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
-    selector.register_handle(fd, Events::WRITE, "b").expect("register");
+    selector
+        .register_handle(fd, Events::WRITE, "b")
+        .expect("register");
     selector.update_handle(fd, Events::WRITE).expect("same");
     assert_eq!(only_report(&mut selector, fd).events(), Events::WRITE);
     assert_eq!(only_report(&mut selector, fd).events(), Events::WRITE);
@@ -184,7 +218,9 @@ fn peer_close_reports_error_connection_reset() {
     let (a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
-    selector.register_handle(fd, Events::READ, "b").expect("register");
+    selector
+        .register_handle(fd, Events::READ, "b")
+        .expect("register");
     drop(a);
     let key = only_report(&mut selector, fd);
     assert!(key.events().contains(Events::ERROR), "{key:?}");
@@ -200,7 +236,9 @@ fn peer_close_reports_error_to_a_write_only_registration() {
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
     assert!(fill(fd) > 0, "no EPOLLOUT: only the hang-up can wake us");
-    selector.register_handle(fd, Events::WRITE, "b").expect("register");
+    selector
+        .register_handle(fd, Events::WRITE, "b")
+        .expect("register");
     assert!(reports(&mut selector, QUIET).is_empty(), "full buffer");
     drop(a);
     let key = only_report(&mut selector, fd);
@@ -216,7 +254,9 @@ fn half_close_reports_rdhup_to_a_read_registration() {
     let (a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
-    selector.register_handle(fd, Events::READ, "b").expect("register");
+    selector
+        .register_handle(fd, Events::READ, "b")
+        .expect("register");
     assert!(reports(&mut selector, QUIET).is_empty());
     a.shutdown(Shutdown::Write).expect("shutdown");
     let key = only_report(&mut selector, fd);
@@ -235,14 +275,19 @@ fn write_only_registration_on_a_half_closed_socket_does_not_spin() {
     // A full send buffer clears EPOLLOUT, so a report could only come from
     // the peer's half-close (EPOLLRDHUP), which a writer does not wait for.
     assert!(fill(fd) > 0);
-    selector.register_handle(fd, Events::WRITE, "b").expect("register");
+    selector
+        .register_handle(fd, Events::WRITE, "b")
+        .expect("register");
     assert!(reports(&mut selector, QUIET).is_empty(), "full buffer");
     a.shutdown(Shutdown::Write).expect("shutdown");
     for _ in 0..3 {
         let start = Instant::now();
         let keys = reports(&mut selector, Duration::from_millis(100));
         assert!(keys.is_empty(), "half-close woke a writer: {keys:?}");
-        assert!(start.elapsed() >= Duration::from_millis(100), "select returned early");
+        assert!(
+            start.elapsed() >= Duration::from_millis(100),
+            "select returned early"
+        );
     }
 }
 
@@ -251,14 +296,23 @@ fn empty_set_is_stored_but_not_armed() {
     let (mut a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
-    selector.register_handle(fd, Events::empty(), "b").expect("register");
+    selector
+        .register_handle(fd, Events::empty(), "b")
+        .expect("register");
     assert!(selector.contains(id(fd)));
     assert_eq!(selector.data(id(fd)), Some(&"b"));
-    assert_eq!(epoll_bits_of(selector.as_raw_fd(), fd), None, "not in epoll");
+    assert_eq!(
+        epoll_bits_of(selector.as_raw_fd(), fd),
+        None,
+        "not in epoll"
+    );
     a.write_all(b"data").expect("write");
     assert!(reports(&mut selector, QUIET).is_empty());
     let again = selector.register_handle(fd, Events::READ, "again");
-    assert_eq!(again.expect_err("stored").kind(), io::ErrorKind::AlreadyExists);
+    assert_eq!(
+        again.expect_err("stored").kind(),
+        io::ErrorKind::AlreadyExists
+    );
 }
 
 #[test]
@@ -267,7 +321,9 @@ fn update_moves_through_add_modify_and_delete() {
     let mut selector = Selector::new().expect("selector");
     let (epfd, fd) = (selector.as_raw_fd(), b.as_raw_fd());
     a.write_all(b"data").expect("write");
-    selector.register_handle(fd, Events::empty(), "b").expect("register");
+    selector
+        .register_handle(fd, Events::empty(), "b")
+        .expect("register");
 
     // empty -> empty: nothing to do.
     selector.update_handle(fd, Events::empty()).expect("noop");
@@ -276,7 +332,11 @@ fn update_moves_through_add_modify_and_delete() {
     selector.update_handle(fd, Events::READ).expect("add");
     let bits = epoll_bits_of(epfd, fd).expect("added");
     assert_ne!(bits & libc::EPOLLIN.cast_unsigned(), 0);
-    assert_ne!(bits & libc::EPOLLRDHUP.cast_unsigned(), 0, "RDHUP with READ");
+    assert_ne!(
+        bits & libc::EPOLLRDHUP.cast_unsigned(),
+        0,
+        "RDHUP with READ"
+    );
     assert_eq!(only_report(&mut selector, fd).events(), Events::READ);
     // READ -> WRITE: MOD; readable data is no longer reported, and RDHUP
     // goes with READ.
@@ -310,7 +370,9 @@ fn update_of_an_unregistered_fd_is_not_found_and_changes_nothing() {
     let (_a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::<&str>::new().expect("selector");
     let fd = b.as_raw_fd();
-    let err = selector.update_handle(fd, Events::READ).expect_err("unknown");
+    let err = selector
+        .update_handle(fd, Events::READ)
+        .expect_err("unknown");
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
     assert_eq!(epoll_bits_of(selector.as_raw_fd(), fd), None);
 }
@@ -321,9 +383,13 @@ fn a_failed_update_keeps_the_old_events() {
     let (_a, b) = UnixStream::pair().expect("pair");
     let fd = dup_to(b.as_raw_fd(), 720);
     let mut selector = Selector::new().expect("selector");
-    selector.register_handle(fd, Events::READ, "b").expect("register");
+    selector
+        .register_handle(fd, Events::READ, "b")
+        .expect("register");
     close(fd);
-    let err = selector.update_handle(fd, Events::WRITE).expect_err("closed");
+    let err = selector
+        .update_handle(fd, Events::WRITE)
+        .expect_err("closed");
     assert_eq!(err.raw_os_error(), Some(libc::EBADF));
     assert!(selector.contains(id(fd)));
     selector.unregister(id(fd)).expect("unregister a closed fd");
@@ -352,17 +418,32 @@ fn bad_handle_arguments_are_invalid_input() {
     let (_a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
-    for events in [Events::TIMER, Events::READ | Events::USER, Events::SIGNAL, Events::FINISHED] {
-        let err = selector.register_handle(fd, events, "b").expect_err("not for handles");
+    for events in [
+        Events::TIMER,
+        Events::READ | Events::USER,
+        Events::SIGNAL,
+        Events::FINISHED,
+    ] {
+        let err = selector
+            .register_handle(fd, events, "b")
+            .expect_err("not for handles");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{events:?}");
         assert!(!selector.contains(id(fd)));
     }
-    let err = selector.register_handle(-5, Events::READ, "neg").expect_err("negative");
+    let err = selector
+        .register_handle(-5, Events::READ, "neg")
+        .expect_err("negative");
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
-    selector.register_handle(fd, Events::READ, "b").expect("register");
-    let err = selector.update_handle(fd, Events::PROCESS).expect_err("not for handles");
+    selector
+        .register_handle(fd, Events::READ, "b")
+        .expect("register");
+    let err = selector
+        .update_handle(fd, Events::PROCESS)
+        .expect_err("not for handles");
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
-    let err = selector.update_handle(-5, Events::READ).expect_err("negative");
+    let err = selector
+        .update_handle(-5, Events::READ)
+        .expect_err("negative");
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
 }
 
@@ -374,16 +455,24 @@ fn unregister_of_an_fd_closed_first_succeeds_and_frees_the_number() {
     let fd = dup_to(b.as_raw_fd(), 730);
     drop(b);
     let mut selector = Selector::new().expect("selector");
-    selector.register_handle(fd, Events::READ, "old").expect("register");
+    selector
+        .register_handle(fd, Events::READ, "old")
+        .expect("register");
     close(fd);
-    assert_eq!(epoll_bits_of(selector.as_raw_fd(), fd), None, "kernel removed it");
+    assert_eq!(
+        epoll_bits_of(selector.as_raw_fd(), fd),
+        None,
+        "kernel removed it"
+    );
     selector.unregister(id(fd)).expect("unregister after close");
     assert!(!selector.contains(id(fd)));
     drop(a);
 
     let (mut c, d) = UnixStream::pair().expect("pair");
     let again = dup_to(d.as_raw_fd(), 730);
-    selector.register_handle(again, Events::READ, "new").expect("number is free");
+    selector
+        .register_handle(again, Events::READ, "new")
+        .expect("number is free");
     c.write_all(b"x").expect("write");
     let key = only_report(&mut selector, again);
     assert_eq!(key.events(), Events::READ);
@@ -400,7 +489,9 @@ fn events_for_an_fd_unregistered_before_select_are_skipped() {
     let (mut a, b) = UnixStream::pair().expect("pair");
     let fd = dup_to(b.as_raw_fd(), 740);
     let mut selector = Selector::new().expect("selector");
-    selector.register_handle(fd, Events::READ, "gone").expect("register");
+    selector
+        .register_handle(fd, Events::READ, "gone")
+        .expect("register");
     close(fd);
     selector.unregister(id(fd)).expect("unregister after close");
     a.write_all(b"x").expect("write");
@@ -410,7 +501,9 @@ fn events_for_an_fd_unregistered_before_select_are_skipped() {
     }
     // The selector still works for others.
     let (_c, d) = UnixStream::pair().expect("pair");
-    selector.register_handle(d.as_raw_fd(), Events::WRITE, "d").expect("register");
+    selector
+        .register_handle(d.as_raw_fd(), Events::WRITE, "d")
+        .expect("register");
     let (key, _) = util::select_until(&mut selector, id(d.as_raw_fd()));
     assert_eq!(key.events(), Events::WRITE);
 }
@@ -433,7 +526,12 @@ fn a_small_buffer_takes_edge_reports_of_many_fds_each_once() {
         assert!(n > 0, "reports lost: only {seen:?}");
         seen.extend(keys[..n].iter().map(ReadyKey::ident));
     }
-    assert_eq!(selector.select_into(Some(QUIET), &mut keys).expect("select"), 0);
+    assert_eq!(
+        selector
+            .select_into(Some(QUIET), &mut keys)
+            .expect("select"),
+        0
+    );
     seen.sort();
     let mut want: Vec<Ident> = pairs.iter().map(|(_, b)| id(b.as_raw_fd())).collect();
     want.sort();
@@ -447,11 +545,20 @@ fn unregister_purges_a_queued_report() {
     let mut selector = Selector::new().expect("selector");
     let both = [b1.as_raw_fd(), b2.as_raw_fd()];
     for fd in both {
-        selector.register_handle(fd, Events::WRITE, "b").expect("register");
+        selector
+            .register_handle(fd, Events::WRITE, "b")
+            .expect("register");
     }
     let mut keys = [ReadyKey::default(); 1];
-    assert_eq!(selector.select_into(Some(SOON), &mut keys).expect("select"), 1);
-    let other = if keys[0].ident() == id(both[0]) { both[1] } else { both[0] };
+    assert_eq!(
+        selector.select_into(Some(SOON), &mut keys).expect("select"),
+        1
+    );
+    let other = if keys[0].ident() == id(both[0]) {
+        both[1]
+    } else {
+        both[0]
+    };
     selector.unregister(id(other)).expect("unregister");
     // Only the first registration is left; its next report is a new one.
     let n = selector.select_into(Some(SOON), &mut keys).expect("select");

@@ -34,15 +34,23 @@ fn virtual_ids_are_negative_and_never_minus_one() {
 #[test]
 fn a_freed_virtual_id_is_reused() {
     let mut selector = Selector::new().expect("selector");
-    let a = selector.register_signal(libc::SIGUSR1, "usr1").expect("signal");
-    let b = selector.register_signal(libc::SIGUSR2, "usr2").expect("signal");
+    let a = selector
+        .register_signal(libc::SIGUSR1, "usr1")
+        .expect("signal");
+    let b = selector
+        .register_signal(libc::SIGUSR2, "usr2")
+        .expect("signal");
     selector.unregister(a).expect("unregister");
     assert!(!selector.contains(a));
-    let c = selector.register_signal(libc::SIGHUP, "hup").expect("signal");
+    let c = selector
+        .register_signal(libc::SIGHUP, "hup")
+        .expect("signal");
     assert_eq!(c, a, "the hole is filled first");
     assert_eq!(selector.data(c), Some(&"hup"), "with the new data");
     assert_eq!(selector.data(b), Some(&"usr2"));
-    let d = selector.register_signal(libc::SIGWINCH, "winch").expect("signal");
+    let d = selector
+        .register_signal(libc::SIGWINCH, "winch")
+        .expect("signal");
     assert!(d != a && d != b);
 }
 
@@ -51,12 +59,19 @@ fn fd_registrations_are_known_by_their_fd() {
     let (_a, b) = UnixStream::pair().expect("pair");
     let event = SelectEvent::new().expect("event");
     let mut selector = Selector::new().expect("selector");
-    selector.register_handle(b.as_raw_fd(), Events::READ, 1).expect("handle");
+    selector
+        .register_handle(b.as_raw_fd(), Events::READ, 1)
+        .expect("handle");
     let e = selector.register_event(&event, 2).expect("event");
-    let t = selector.register_timer(Duration::from_secs(60), true, 3).expect("timer");
+    let t = selector
+        .register_timer(Duration::from_secs(60), true, 3)
+        .expect("timer");
     assert_eq!(e, Ident::from(event.as_raw_fd()));
     assert!(!e.is_virtual() && !t.is_virtual());
-    assert!(util::fd_is_open(t.as_raw()), "a timer's ident is its open timerfd");
+    assert!(
+        util::fd_is_open(t.as_raw()),
+        "a timer's ident is its open timerfd"
+    );
     assert_eq!(selector.data(Ident::from(b.as_raw_fd())), Some(&1));
     assert_eq!(selector.data(e), Some(&2));
     assert_eq!(selector.data(t), Some(&3));
@@ -67,9 +82,13 @@ fn update_handle_on_a_timer_or_user_event_is_invalid_input() {
     let event = SelectEvent::new().expect("event");
     let mut selector = Selector::new().expect("selector");
     let e = selector.register_event(&event, ()).expect("event");
-    let t = selector.register_timer(Duration::from_secs(60), false, ()).expect("timer");
+    let t = selector
+        .register_timer(Duration::from_secs(60), false, ())
+        .expect("timer");
     for id in [e, t] {
-        let err = selector.update_handle(id.as_raw(), Events::READ).expect_err("not a handle");
+        let err = selector
+            .update_handle(id.as_raw(), Events::READ)
+            .expect_err("not a handle");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{id:?}");
         assert!(selector.contains(id), "still registered");
     }
@@ -92,7 +111,10 @@ fn unknown_idents_are_not_found() {
     }
     for fd in [0, 5, 100_000, i32::MAX] {
         assert_eq!(
-            selector.update_handle(fd, Events::READ).expect_err("unknown").kind(),
+            selector
+                .update_handle(fd, Events::READ)
+                .expect_err("unknown")
+                .kind(),
             io::ErrorKind::NotFound
         );
     }
@@ -103,8 +125,12 @@ fn data_can_be_read_changed_and_replaced() {
     let (_a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = Ident::from(b.as_raw_fd());
-    let sig = selector.register_signal(libc::SIGUSR2, vec![1]).expect("signal");
-    selector.register_handle(b.as_raw_fd(), Events::empty(), vec![2]).expect("handle");
+    let sig = selector
+        .register_signal(libc::SIGUSR2, vec![1])
+        .expect("signal");
+    selector
+        .register_handle(b.as_raw_fd(), Events::empty(), vec![2])
+        .expect("handle");
     selector.data_mut(sig).expect("registered").push(10);
     assert_eq!(selector.data(sig), Some(&vec![1, 10]));
     assert!(selector.set_data(fd, vec![3]));
@@ -125,7 +151,9 @@ fn unregister_drops_the_data() {
     assert_eq!(std::rc::Rc::strong_count(&data), 2);
     selector.unregister(id).expect("unregister");
     assert_eq!(std::rc::Rc::strong_count(&data), 1);
-    let _sig = selector.register_signal(libc::SIGUSR1, data.clone()).expect("signal");
+    let _sig = selector
+        .register_signal(libc::SIGUSR1, data.clone())
+        .expect("signal");
     drop(selector);
     assert_eq!(std::rc::Rc::strong_count(&data), 1, "drop drops the data");
 }
@@ -134,7 +162,9 @@ fn unregister_drops_the_data() {
 fn an_fd_registered_twice_already_exists() {
     let (_a, b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
-    selector.register_handle(b.as_raw_fd(), Events::READ, "first").expect("handle");
+    selector
+        .register_handle(b.as_raw_fd(), Events::READ, "first")
+        .expect("handle");
     let err = selector
         .register_handle(b.as_raw_fd(), Events::WRITE, "second")
         .expect_err("twice");

@@ -23,7 +23,10 @@ fn trigger_from_another_thread_wakes_a_select_blocked_forever() {
         remote.trigger().expect("trigger");
     });
     let keys = selector.select(None).expect("select");
-    assert!(start.elapsed() >= Duration::from_millis(100), "woke before the trigger");
+    assert!(
+        start.elapsed() >= Duration::from_millis(100),
+        "woke before the trigger"
+    );
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].ident(), id);
     assert_eq!(keys[0].events(), Events::USER);
@@ -50,7 +53,10 @@ fn several_triggers_coalesce_into_one_report() {
         t.join().expect("no panic");
     }
     assert_eq!(reports(&mut selector, PATIENCE), [(id, Events::USER)]);
-    assert!(reports(&mut selector, QUIET).is_empty(), "one report for all");
+    assert!(
+        reports(&mut selector, QUIET).is_empty(),
+        "one report for all"
+    );
 }
 
 #[test]
@@ -83,16 +89,23 @@ fn unregister_leaves_the_event_usable_by_its_owner() {
     event.trigger().expect("trigger");
     selector.unregister(id).expect("unregister");
     assert!(!selector.contains(id));
-    assert!(reports(&mut selector, QUIET).is_empty(), "unregistered: silent");
+    assert!(
+        reports(&mut selector, QUIET).is_empty(),
+        "unregistered: silent"
+    );
     // The selector's handle is gone; the owner's fd is not.
     assert!(util::fd_is_open(fd), "the owner's eventfd was closed");
     event.trigger().expect("trigger after unregister");
     // It can be registered again, here or elsewhere, and still wakes.
-    let id = selector.register_event(&event, "again").expect("register again");
+    let id = selector
+        .register_event(&event, "again")
+        .expect("register again");
     assert_eq!(reports(&mut selector, PATIENCE), [(id, Events::USER)]);
     let mut other = Selector::new().expect("selector");
     selector.unregister(id).expect("unregister");
-    let id = other.register_event(&event, "other").expect("register elsewhere");
+    let id = other
+        .register_event(&event, "other")
+        .expect("register elsewhere");
     event.trigger().expect("trigger");
     assert_eq!(reports(&mut other, PATIENCE), [(id, Events::USER)]);
 }

@@ -28,7 +28,10 @@ pub fn select_until<T>(selector: &mut Selector<T>, ident: Ident) -> (ReadyKey, V
     let mut others = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "no report for {ident:?} within {PATIENCE:?}");
+        assert!(
+            !left.is_zero(),
+            "no report for {ident:?} within {PATIENCE:?}"
+        );
         for key in selector.select(Some(left)).expect("select") {
             if key.ident() == ident {
                 return (key, others);
@@ -141,7 +144,9 @@ impl Mask {
     }
 
     pub fn members(&self) -> Vec<i32> {
-        (1..=libc::SIGRTMAX()).filter(|&s| self.contains(s)).collect()
+        (1..=libc::SIGRTMAX())
+            .filter(|&s| self.contains(s))
+            .collect()
     }
 }
 
@@ -169,7 +174,11 @@ pub fn thread_mask() -> Mask {
 /// Blocks (`true`) or unblocks the signals of `signals` in this thread.
 pub fn set_blocked(signals: &[i32], block: bool) {
     let set = Mask::of(signals);
-    let how = if block { libc::SIG_BLOCK } else { libc::SIG_UNBLOCK };
+    let how = if block {
+        libc::SIG_BLOCK
+    } else {
+        libc::SIG_UNBLOCK
+    };
     // SAFETY: `set.0` is an initialised set; the old-set pointer may be null.
     let rc = unsafe { libc::pthread_sigmask(how, &raw const set.0, std::ptr::null_mut()) };
     assert_eq!(rc, 0, "pthread_sigmask");
@@ -221,17 +230,28 @@ pub fn kill(pid: libc::pid_t, signo: i32) {
     assert_eq!(rc, 0, "kill: {}", io::Error::last_os_error());
 }
 
-/// Installs a handler that does nothing for `signo`, without `SA_RESTART`.
-pub fn install_noop_handler(signo: i32) {
-    extern "C" fn noop(_: libc::c_int) {}
+/// How many signals the handler of [`install_counting_handler`] has seen.
+static HANDLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Installs, without `SA_RESTART`, a handler for `signo` that only counts.
+pub fn install_counting_handler(signo: i32) {
+    extern "C" fn count(_: libc::c_int) {
+        // An atomic add is async-signal-safe.
+        HANDLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = noop as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    action.sa_sigaction = count as extern "C" fn(libc::c_int) as libc::sighandler_t;
     action.sa_flags = 0;
-    // SAFETY: `action` is a valid sigaction; `noop` is async-signal-safe
-    // (it does nothing); the old-action pointer may be null.
+    // SAFETY: `action` is a valid sigaction whose handler is
+    // async-signal-safe; the old-action pointer may be null.
     let rc = unsafe { libc::sigaction(signo, &raw const action, std::ptr::null_mut()) };
     assert_eq!(rc, 0, "sigaction: {}", io::Error::last_os_error());
+}
+
+/// How many signals the counting handler has run for.
+pub fn handled() -> usize {
+    HANDLED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 // ---- processes --------------------------------------------------------------
@@ -336,11 +356,12 @@ pub fn take_pending(signo: i32) -> bool {
 
 /// The descriptors open in this process (`/proc/self/fd`).
 pub fn open_fds() -> Vec<RawFd> {
-    let mut fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+    let listed: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
         .expect("/proc/self/fd")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&fd| fd_is_open(fd))
         .collect();
+    // The listing's own fd is closed by now: only the others are still open.
+    let mut fds: Vec<RawFd> = listed.into_iter().filter(|&fd| fd_is_open(fd)).collect();
     fds.sort_unstable();
     fds
 }
