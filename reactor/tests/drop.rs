@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use chronia_reactor::{Events, SelectEvent, Selector};
 use util::{
-    fd_count, fd_flags, fd_is_open, fd_target, getpid, kill, open_fds, pending, pid_of,
-    thread_mask,
+    fd_count, fd_flags, fd_is_open, fd_target, getpid, kill, open_fds, pending, pid_of, thread_mask,
 };
 
 fn main() {

@@ -19,7 +19,9 @@ const QUIET: Duration = Duration::from_millis(50);
 #[test]
 fn a_signal_sent_to_the_selector_thread_is_reported_with_its_sender() {
     let mut selector = Selector::new().expect("selector");
-    let id = selector.register_signal(libc::SIGUSR1, "usr1").expect("register");
+    let id = selector
+        .register_signal(libc::SIGUSR1, "usr1")
+        .expect("register");
     tgkill_self(libc::SIGUSR1);
     let keys = selector.select(Some(PATIENCE)).expect("select");
     assert_eq!(keys.len(), 1, "{keys:?}");
@@ -43,14 +45,19 @@ fn queued_real_time_signals_are_all_reported_in_one_select() {
     }
     let keys = selector.select(Some(PATIENCE)).expect("select");
     assert_eq!(keys.len(), 5, "{keys:?}");
-    assert!(keys.iter().all(|k| k.ident() == id && k.events() == Events::SIGNAL));
+    assert!(
+        keys.iter()
+            .all(|k| k.ident() == id && k.events() == Events::SIGNAL)
+    );
 }
 
 #[test]
 fn unregister_takes_a_pending_thread_signal_and_restores_the_mask() {
     let before = thread_mask();
     let mut selector = Selector::new().expect("selector");
-    let id = selector.register_signal(libc::SIGUSR2, "usr2").expect("register");
+    let id = selector
+        .register_signal(libc::SIGUSR2, "usr2")
+        .expect("register");
     assert!(thread_mask().contains(libc::SIGUSR2));
     tgkill_self(libc::SIGUSR2);
     assert!(pending().contains(libc::SIGUSR2));
@@ -63,7 +70,9 @@ fn unregister_takes_a_pending_thread_signal_and_restores_the_mask() {
 #[test]
 fn a_thread_spawned_while_a_signal_is_registered_inherits_the_block() {
     let mut selector = Selector::new().expect("selector");
-    selector.register_signal(libc::SIGHUP, "hup").expect("register");
+    selector
+        .register_signal(libc::SIGHUP, "hup")
+        .expect("register");
     let other = std::thread::spawn(|| thread_mask().contains(libc::SIGHUP))
         .join()
         .expect("no panic");

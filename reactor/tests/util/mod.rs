@@ -115,7 +115,7 @@ pub fn fill(fd: RawFd) -> usize {
 
 // ---- signals ----------------------------------------------------------------
 
-/// A signal set, compared member by member (sigset_t has padding that
+/// A signal set, compared member by member (`sigset_t` has padding that
 /// `==` on bytes would see).
 #[derive(Clone, Copy)]
 pub struct Mask(libc::sigset_t);
@@ -295,15 +295,12 @@ pub fn run(checks: &[(&str, fn())]) -> ! {
             continue;
         }
         let start = Instant::now();
-        match panic::catch_unwind(AssertUnwindSafe(check)) {
-            Ok(()) => {
-                passed += 1;
-                println!("test {name} ... ok ({:?})", start.elapsed());
-            }
-            Err(_) => {
-                failed += 1;
-                println!("test {name} ... FAILED");
-            }
+        if panic::catch_unwind(AssertUnwindSafe(check)).is_ok() {
+            passed += 1;
+            println!("test {name} ... ok ({:?})", start.elapsed());
+        } else {
+            failed += 1;
+            println!("test {name} ... FAILED");
         }
     }
     println!("{passed} passed, {failed} failed");
