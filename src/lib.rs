@@ -19,6 +19,7 @@
 //! ```
 
 pub mod io;
+pub mod net;
 mod runtime;
 pub mod signal;
 mod sys;

@@ -35,4 +35,5 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+pub(crate) mod net;
 pub(crate) mod signal;
