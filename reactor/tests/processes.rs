@@ -45,6 +45,10 @@ fn main() {
             two_hundred_children_exiting_at_once_are_each_reported_once,
         ),
         (
+            "an_exit_is_not_reported_again_when_another_child_exits",
+            an_exit_is_not_reported_again_when_another_child_exits,
+        ),
+        (
             "unregister_purges_a_queued_exit",
             unregister_purges_a_queued_exit,
         ),
@@ -222,6 +226,26 @@ fn two_hundred_children_exiting_at_once_are_each_reported_once() {
         assert_eq!(child.wait().expect("wait").signal(), Some(libc::SIGKILL));
     }
     assert_eq!(thread_mask(), before);
+}
+
+fn an_exit_is_not_reported_again_when_another_child_exits() {
+    let mut selector = Selector::new().expect("selector");
+    let mut first = sh("exit 1");
+    let mut second = sleeper();
+    let a = selector
+        .register_process(pid_of(&first), 1)
+        .expect("register");
+    let b = selector
+        .register_process(pid_of(&second), 2)
+        .expect("register");
+    assert_eq!(exit_of(&mut selector, a).events(), EXITED);
+    // `first` stays registered and unreaped, so waitid still finds it
+    // exited on the sweep that the second SIGCHLD starts.
+    kill(pid_of(&second), libc::SIGKILL);
+    assert_eq!(exit_of(&mut selector, b).events(), EXITED);
+    assert!(selector.select(Some(QUIET)).expect("select").is_empty());
+    assert_eq!(first.wait().expect("wait").code(), Some(1));
+    second.wait().expect("wait");
 }
 
 fn unregister_purges_a_queued_exit() {

@@ -22,23 +22,28 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 // ---- selecting --------------------------------------------------------------
 
 /// Selects until a report for `ident` comes, or panics after [`PATIENCE`].
-/// Reports for other idents are returned too, in arrival order, before it.
+/// Every other report of those selects (before or after it, even in the
+/// same batch) is returned too, in arrival order; a second report for
+/// `ident` in the last batch counts among them.
 pub fn select_until<T>(selector: &mut Selector<T>, ident: Ident) -> (ReadyKey, Vec<ReadyKey>) {
     let deadline = Instant::now() + PATIENCE;
+    let mut found = None;
     let mut others = Vec::new();
-    loop {
+    while found.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(
             !left.is_zero(),
             "no report for {ident:?} within {PATIENCE:?}"
         );
         for key in selector.select(Some(left)).expect("select") {
-            if key.ident() == ident {
-                return (key, others);
+            if found.is_none() && key.ident() == ident {
+                found = Some(key);
+            } else {
+                others.push(key);
             }
-            others.push(key);
         }
     }
+    (found.expect("loop ends when found"), others)
 }
 
 /// Every report of one select with `timeout`, as (ident, events) pairs.
