@@ -98,6 +98,17 @@ impl Registration {
         }
     }
 
+    /// Forgets the readiness of `dir` after a short transfer, unless the fd
+    /// has hung up (see [`poll_stream`](Self::poll_stream)).
+    fn clear_ready_unless_hung_up(&self, dir: Direction) {
+        let mut inner = self.driver.inner.borrow_mut();
+        if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) {
+            if !slot.hung_up {
+                slot.ready = slot.ready.without(dir.events());
+            }
+        }
+    }
+
     /// Runs `op` by the protocol of the module docs.
     pub(crate) fn poll_io<R>(
         &self,
@@ -122,7 +133,9 @@ impl Registration {
     /// Like [`poll_io`](Self::poll_io) for a stream read or write of `len`
     /// bytes: a short transfer means the kernel buffer was drained (or
     /// filled), so readiness is cleared without the extra syscall that
-    /// would only return `WouldBlock`. The kernel reports the next change.
+    /// would only return `WouldBlock`. The kernel reports the next change,
+    /// except after a hang-up, which it reports once: then nothing is
+    /// cleared here, so that the end-of-file after the data is read.
     pub(crate) fn poll_stream(
         &self,
         cx: &mut Context<'_>,
@@ -133,7 +146,7 @@ impl Registration {
         let res = self.poll_io(cx, dir, op);
         if let Poll::Ready(Ok(n)) = res {
             if n > 0 && n < len {
-                self.clear_ready(dir);
+                self.clear_ready_unless_hung_up(dir);
             }
         }
         res

@@ -32,6 +32,11 @@ use crate::time::heap::Timers;
 pub(crate) struct IoSlot {
     /// `READ`, `WRITE` as reported by the kernel since last cleared.
     pub(crate) ready: Events,
+    /// Set when the kernel reports a hang-up or error (`EPOLLHUP`,
+    /// `EPOLLRDHUP`, `EPOLLERR`); never cleared. That report does not come
+    /// twice, so from then on a short read cannot mean "drained": the
+    /// end-of-file behind the data is still to be read.
+    pub(crate) hung_up: bool,
     pub(crate) readers: Vec<Waker>,
     pub(crate) writers: Vec<Waker>,
 }
@@ -179,6 +184,7 @@ impl Inner {
                 if events.contains(Events::ERROR) {
                     // A hang-up or error: the next read or write reports it.
                     ready |= Events::READ | Events::WRITE;
+                    io.hung_up = true;
                 }
                 io.ready |= ready;
                 if ready.contains(Events::READ) {

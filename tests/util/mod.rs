@@ -1,0 +1,89 @@
+//! Helpers shared by the root integration tests.
+#![allow(dead_code, reason = "each test file uses some of the helpers")]
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// How long any single wait of a test may take before it counts as a hang.
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// Awaits `fut`, failing the test (not hanging it) after [`LIMIT`].
+pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+    match chronia::time::timeout(LIMIT, fut).await {
+        Ok(out) => out,
+        Err(_) => panic!("{what}: no result within {LIMIT:?}"),
+    }
+}
+
+/// The number of fds this process has open.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd is readable on Linux")
+        .count()
+}
+
+/// The environment variable that marks a test run by [`run_isolated`].
+pub const ISOLATED: &str = "CHRONIA_TEST_ISOLATED";
+
+/// Whether this process is a child started by [`run_isolated`].
+pub fn is_isolated() -> bool {
+    std::env::var_os(ISOLATED).is_some()
+}
+
+/// Runs the ignored test `name` of this test binary alone in a child
+/// process, for tests that change or count process-wide state (open fds,
+/// `RLIMIT_NOFILE`). With `fd_limit`, the child's soft `RLIMIT_NOFILE` is
+/// lowered to it first (by the shell's `ulimit`, so no unsafe code here).
+/// Panics with the child's output if it fails.
+pub fn run_isolated(name: &str, fd_limit: Option<u32>) {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let limit = fd_limit.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
+    let script = if fd_limit.is_some() {
+        format!("ulimit -S -n {limit} && exec \"$0\" \"$@\"")
+    } else {
+        "exec \"$0\" \"$@\"".to_owned()
+    };
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(script)
+        .arg(exe)
+        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(ISOLATED, "1")
+        .output()
+        .expect("/bin/sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "isolated test {name} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh directory for socket files, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("chronia-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+        TempDir(dir)
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Best effort: a leftover temp dir harms nothing.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
