@@ -1,0 +1,320 @@
+//! Timers in real time through the facade: precision, `sleep_until`,
+//! `timeout` both ways, `Sleep::reset`, cancelled sleeps, `Duration::MAX`,
+//! and `interval`.
+//!
+//! Lower bounds are strict (a timer never fires early); upper bounds are
+//! generous, since the machine is shared.
+
+use std::cell::Cell;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::task::{Context, Poll, Waker};
+use std::thread;
+
+use chronia::time::{
+    Duration, Elapsed, Instant, interval, interval_at, sleep, sleep_until, timeout,
+};
+
+/// Upper bound for anything that should take "no time" or a few ms.
+const PROMPT: Duration = Duration::from_millis(500);
+
+/// Guards a test against hanging: a test that is itself about timers cannot
+/// trust a chronia `timeout`.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let handle = thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out,
+        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the closure sends before it returns"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for {limit:?}"),
+    }
+}
+
+/// Polls `future` once with a no-op waker.
+fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    std::pin::Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Sets its flag when dropped.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[test]
+fn sleep_of_100_us_is_never_early_and_not_rounded_to_a_millisecond() {
+    let mut took = within(Duration::from_secs(30), || {
+        chronia::block_on(async {
+            let mut took = Vec::new();
+            for _ in 0..21 {
+                let start = Instant::now();
+                sleep(Duration::from_micros(100)).await;
+                took.push(start.elapsed());
+            }
+            took
+        })
+    });
+    for t in &took {
+        assert!(
+            *t >= Duration::from_micros(100),
+            "a sleep ended early: {t:?}"
+        );
+    }
+    took.sort();
+    let median = took[took.len() / 2];
+    assert!(
+        median < Duration::from_micros(900),
+        "median sleep of 100 µs took {median:?}: rounded to milliseconds? all: {took:?}"
+    );
+}
+
+#[test]
+fn sleep_of_a_few_ms_is_never_early() {
+    within(Duration::from_secs(30), || {
+        chronia::block_on(async {
+            for ms in [1, 3, 7] {
+                let d = Duration::from_millis(ms);
+                let start = Instant::now();
+                sleep(d).await;
+                let took = start.elapsed();
+                assert!(took >= d, "sleep({d:?}) took {took:?}");
+                assert!(took < d + PROMPT, "sleep({d:?}) took {took:?}");
+            }
+        });
+    });
+}
+
+#[test]
+fn sleep_until_a_past_instant_is_ready_at_the_first_poll() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let past = Instant::now();
+            sleep(Duration::from_millis(1)).await;
+            let mut s = pin!(sleep_until(past));
+            assert!(s.is_elapsed());
+            assert!(poll_once(&mut s).is_ready());
+            let mut zero = pin!(sleep(Duration::ZERO));
+            assert!(poll_once(&mut zero).is_ready());
+        });
+    });
+}
+
+#[test]
+fn timeout_returns_the_output_when_the_inner_future_wins() {
+    chronia::block_on(async {
+        let start = Instant::now();
+        let out = timeout(Duration::from_secs(5), async {
+            sleep(Duration::from_millis(2)).await;
+            "inner"
+        })
+        .await;
+        assert_eq!(out, Ok("inner"));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(timeout(Duration::ZERO, async { 3 }).await, Ok(3));
+    });
+}
+
+#[test]
+fn timeout_that_elapses_gives_elapsed_and_drops_the_inner_future() {
+    chronia::block_on(async {
+        let dropped = Rc::new(Cell::new(false));
+        let flag = DropFlag(dropped.clone());
+        let start = Instant::now();
+        let out = timeout(Duration::from_millis(5), async move {
+            let _flag = flag;
+            sleep(Duration::from_secs(3600)).await;
+        })
+        .await;
+        let took = start.elapsed();
+        let err: Elapsed = out.expect_err("the inner future sleeps for an hour");
+        assert_eq!(err.to_string(), "deadline has elapsed");
+        assert!(dropped.get(), "the inner future outlived its timeout");
+        assert!(
+            took >= Duration::from_millis(5),
+            "timed out early: {took:?}"
+        );
+        assert!(took < PROMPT, "timed out late: {took:?}");
+    });
+}
+
+#[test]
+fn reset_to_an_earlier_deadline_completes_the_sleep_early() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let mut s = pin!(sleep(Duration::from_secs(3600)));
+            // Registered in the heap at the 1 h deadline first.
+            assert!(poll_once(&mut s).is_pending());
+            let start = Instant::now();
+            let at = start + Duration::from_millis(3);
+            s.as_mut().reset(at);
+            assert_eq!(s.deadline(), at);
+            s.await;
+            let took = start.elapsed();
+            assert!(Instant::now() >= at);
+            assert!(took < PROMPT, "reset earlier took {took:?}");
+        });
+    });
+}
+
+#[test]
+fn reset_to_a_later_deadline_delays_the_sleep() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let mut s = pin!(sleep(Duration::from_millis(2)));
+            assert!(poll_once(&mut s).is_pending());
+            let at = Instant::now() + Duration::from_millis(40);
+            s.as_mut().reset(at);
+            s.as_mut().await;
+            assert!(Instant::now() >= at, "completed at the old deadline");
+            // A completed sleep can be reset and awaited again.
+            let again = Instant::now() + Duration::from_millis(5);
+            s.as_mut().reset(again);
+            assert!(!s.is_elapsed());
+            s.await;
+            assert!(Instant::now() >= again);
+        });
+    });
+}
+
+#[test]
+fn cancelled_sleeps_leave_the_timer_heap() {
+    within(Duration::from_secs(60), || {
+        chronia::block_on(async {
+            // 10,000 sleeps registered (polled once) and dropped.
+            for _ in 0..10_000 {
+                let mut s = pin!(sleep(Duration::from_secs(3600)));
+                assert!(poll_once(&mut s).is_pending());
+            }
+            // 10,000 tasks asleep for an hour, aborted.
+            let tasks: Vec<_> = (0..10_000)
+                .map(|_| chronia::spawn(sleep(Duration::from_secs(3600))))
+                .collect();
+            chronia::task::yield_now().await;
+            for t in &tasks {
+                t.abort();
+            }
+            for t in tasks {
+                assert!(t.await.expect_err("aborted").is_cancelled());
+            }
+
+            let start = Instant::now();
+            sleep(Duration::from_millis(1)).await;
+            let took = start.elapsed();
+            assert!(took >= Duration::from_millis(1));
+            assert!(took < PROMPT, "a 1 ms sleep took {took:?}");
+
+            // With virtual time, a runtime that waits on something else
+            // than a timer jumps to the next pending timer. If a cancelled
+            // sleep had stayed in the heap, the clock would jump an hour.
+            chronia::time::pause();
+            let before = chronia::time::now();
+            wait_for_other_thread(Duration::from_millis(20)).await;
+            assert_eq!(
+                chronia::time::now(),
+                before,
+                "virtual time moved: a cancelled sleep is still in the heap"
+            );
+        });
+    });
+}
+
+/// Completes when another thread wakes it after `after`.
+async fn wait_for_other_thread(after: Duration) {
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut sent = false;
+    poll_fn(|cx| {
+        if done.load(std::sync::atomic::Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        if !sent {
+            sent = true;
+            let (done, waker) = (done.clone(), cx.waker().clone());
+            thread::spawn(move || {
+                thread::sleep(after);
+                done.store(true, std::sync::atomic::Ordering::Release);
+                waker.wake();
+            });
+        }
+        Poll::Pending
+    })
+    .await;
+}
+
+#[test]
+fn sleep_of_duration_max_is_valid_and_does_not_complete() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let s = sleep(Duration::MAX);
+            assert!(s.deadline() > Instant::now() + Duration::from_secs(86_400 * 365));
+            let start = Instant::now();
+            assert!(timeout(Duration::from_millis(20), s).await.is_err());
+            assert!(start.elapsed() >= Duration::from_millis(20));
+            // The runtime still serves other timers after arming "forever".
+            let forever = chronia::spawn(sleep(Duration::MAX));
+            sleep(Duration::from_millis(1)).await;
+            assert!(!forever.is_finished());
+        });
+    });
+}
+
+#[test]
+fn interval_ticks_at_once_then_every_period() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let period = Duration::from_millis(10);
+            let start = Instant::now();
+            let mut ticks = interval(period);
+            assert_eq!(ticks.period(), period);
+            let first = ticks.tick().await;
+            assert!(start.elapsed() < PROMPT, "the first tick was not immediate");
+            let mut last = first;
+            for n in 1..=4u32 {
+                let scheduled = ticks.tick().await;
+                let now = Instant::now();
+                assert!(
+                    scheduled >= last + period,
+                    "tick {n} too close: {scheduled:?}"
+                );
+                assert!(now >= first + period * n, "tick {n} came early");
+                last = scheduled;
+            }
+            assert!(start.elapsed() >= period * 4);
+        });
+    });
+}
+
+#[test]
+fn interval_at_first_ticks_at_its_start() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let start = Instant::now() + Duration::from_millis(5);
+            let mut ticks = interval_at(start, Duration::from_secs(3600));
+            assert_eq!(ticks.tick().await, start);
+            assert!(Instant::now() >= start);
+        });
+    });
+}
+
+#[test]
+#[should_panic(expected = "period must be above zero")]
+fn interval_with_a_zero_period_panics_with_a_message() {
+    chronia::block_on(async {
+        let _ = interval(Duration::ZERO);
+    });
+}
+
+#[test]
+#[should_panic(expected = "inside a chronia runtime")]
+fn sleep_outside_a_runtime_panics_with_a_message() {
+    drop(sleep(Duration::from_millis(1)));
+}
