@@ -77,4 +77,3 @@ async fn echo(stream: &TcpStream) -> io::Result<()> {
 fn is_out_of_fds(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
 }
-

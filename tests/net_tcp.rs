@@ -246,9 +246,9 @@ where
         reader.read_to_end(&mut back).await?;
         Ok(back)
     };
-    let (sent, back) = futures_lite::future::zip(send, receive).await;
-    sent?;
-    back
+    let (written, received) = futures_lite::future::zip(send, receive).await;
+    written?;
+    received
 }
 
 #[test]
@@ -316,8 +316,8 @@ fn new_sockets_are_cloexec_and_nonblocking() {
     use std::os::fd::AsRawFd;
 
     fn flags(fd: i32) -> u32 {
-        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
-            .expect("fdinfo is readable");
+        let info =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).expect("fdinfo is readable");
         let line = info
             .lines()
             .find_map(|l| l.strip_prefix("flags:"))
@@ -387,7 +387,10 @@ fn dropping_the_runtime_closes_every_fd_child() {
         io::Result::Ok(())
     }))
     .expect("the server serves");
-    assert!(util::open_fds() > before, "the runtime holds fds while alive");
+    assert!(
+        util::open_fds() > before,
+        "the runtime holds fds while alive"
+    );
     drop(rt);
     assert_eq!(util::open_fds(), before, "fds left open by the runtime");
 }
@@ -400,7 +403,10 @@ fn accept_reports_emfile_and_recovers() {
 #[test]
 #[ignore = "run in a child process with RLIMIT_NOFILE 64 by accept_reports_emfile_and_recovers"]
 fn accept_reports_emfile_and_recovers_child() {
-    assert!(util::is_isolated(), "exhausts fds: run it alone in a process");
+    assert!(
+        util::is_isolated(),
+        "exhausts fds: run it alone in a process"
+    );
     chronia::block_on(within("emfile", async {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -415,7 +421,10 @@ fn accept_reports_emfile_and_recovers_child() {
         // One fd for the client; the table is full again after it.
         filler.pop();
         let client = std::net::TcpStream::connect(addr)?;
-        let err = listener.accept().await.expect_err("no fd for the new socket");
+        let err = listener
+            .accept()
+            .await
+            .expect_err("no fd for the new socket");
         assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "{err}");
         let again = listener.accept().await.expect_err("still no fd");
         assert_eq!(again.raw_os_error(), Some(libc::EMFILE), "{again}");

@@ -102,10 +102,10 @@ impl Registration {
     /// has hung up (see [`poll_stream`](Self::poll_stream)).
     fn clear_ready_unless_hung_up(&self, dir: Direction) {
         let mut inner = self.driver.inner.borrow_mut();
-        if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) {
-            if !slot.hung_up {
-                slot.ready = slot.ready.without(dir.events());
-            }
+        if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd))
+            && !slot.hung_up
+        {
+            slot.ready = slot.ready.without(dir.events());
         }
     }
 
@@ -144,10 +144,11 @@ impl Registration {
         op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         let res = self.poll_io(cx, dir, op);
-        if let Poll::Ready(Ok(n)) = res {
-            if n > 0 && n < len {
-                self.clear_ready_unless_hung_up(dir);
-            }
+        if let Poll::Ready(Ok(n)) = res
+            && n > 0
+            && n < len
+        {
+            self.clear_ready_unless_hung_up(dir);
         }
         res
     }

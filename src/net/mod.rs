@@ -58,7 +58,7 @@
 //! Functions that take [`std::net::ToSocketAddrs`] resolve names with std,
 //! on the calling thread: a host name blocks the runtime for the length of
 //! a DNS lookup (chronia starts no thread to hide it). Pass a
-//! [`SocketAddr`](std::net::SocketAddr) or an IP literal to never block.
+//! [`SocketAddr`] or an IP literal to never block.
 
 mod stream;
 mod tcp;

@@ -70,6 +70,10 @@ impl UdpSocket {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[expect(
+        clippy::unused_async,
+        reason = "async as in tokio, so that resolving names off the thread later keeps the signature"
+    )]
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         // bind(2) never blocks; std makes the socket close-on-exec.
         UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
@@ -97,6 +101,10 @@ impl UdpSocket {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[expect(
+        clippy::unused_async,
+        reason = "async as in tokio, so that resolving names off the thread later keeps the signature"
+    )]
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         // connect(2) on a datagram socket only records the peer.
         self.io.get_ref().connect(addr)

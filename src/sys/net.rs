@@ -142,7 +142,9 @@ pub(crate) fn connect_stream(addr: &RawAddr) -> io::Result<(OwnedFd, Connect)> {
 pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Result<()> {
     let value = libc::linger {
         l_onoff: libc::c_int::from(linger.is_some()),
-        l_linger: linger.map_or(0, |d| libc::c_int::try_from(d.as_secs()).unwrap_or(libc::c_int::MAX)),
+        l_linger: linger.map_or(0, |d| {
+            libc::c_int::try_from(d.as_secs()).unwrap_or(libc::c_int::MAX)
+        }),
     };
     let len = libc::socklen_t::try_from(mem::size_of::<libc::linger>()).expect("8 bytes");
     // SAFETY: `value` is an initialised `linger` of `len` bytes that lives
@@ -190,7 +192,9 @@ mod tests {
     fn unix_paths_must_fit_sun_path() {
         assert!(RawAddr::from_path(Path::new("/tmp/x.sock")).is_ok());
         let long = "a".repeat(108);
-        let err = RawAddr::from_path(Path::new(&long)).err().expect("too long");
+        let err = RawAddr::from_path(Path::new(&long))
+            .err()
+            .expect("too long");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(RawAddr::from_path(Path::new("")).is_err());
         assert!(RawAddr::from_path(Path::new(&"a".repeat(107))).is_ok());

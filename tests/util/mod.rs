@@ -13,7 +13,7 @@ pub const LIMIT: Duration = Duration::from_secs(10);
 pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
     match chronia::time::timeout(LIMIT, fut).await {
         Ok(out) => out,
-        Err(_) => panic!("{what}: no result within {LIMIT:?}"),
+        Err(elapsed) => panic!("{what}: {elapsed} ({LIMIT:?})"),
     }
 }
 
@@ -49,7 +49,13 @@ pub fn run_isolated(name: &str, fd_limit: Option<u32>) {
         .arg("-c")
         .arg(script)
         .arg(exe)
-        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(ISOLATED, "1")
         .output()
         .expect("/bin/sh runs");

@@ -66,6 +66,10 @@ impl TcpListener {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[expect(
+        clippy::unused_async,
+        reason = "async as in tokio, so that resolving names off the thread later keeps the signature"
+    )]
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         // bind(2) and listen(2) never block; std makes the socket
         // close-on-exec and sets SO_REUSEADDR.

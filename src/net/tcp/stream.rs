@@ -503,4 +503,3 @@ impl futures_io::AsyncWrite for &TcpStream {
         Poll::Ready(self.shutdown(Shutdown::Write))
     }
 }
-
