@@ -89,21 +89,15 @@ impl TcpStream {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    #[track_caller]
-    pub fn connect(addr: impl ToSocketAddrs) -> impl Future<Output = io::Result<TcpStream>> {
-        // Resolved before the first poll, as std would; see the module docs
-        // on name resolution. `#[track_caller]` needs a non-async fn.
-        let addrs = resolve(addr);
-        async move {
-            let mut last = None;
-            for addr in addrs? {
-                match TcpStream::connect_addr(addr).await {
-                    Ok(stream) => return Ok(stream),
-                    Err(e) => last = Some(e),
-                }
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for addr in resolve(addr)? {
+            match TcpStream::connect_addr(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Some(e),
             }
-            Err(last.expect("resolve gives at least one address"))
         }
+        Err(last.expect("resolve gives at least one address"))
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
