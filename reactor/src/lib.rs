@@ -28,6 +28,7 @@
 mod event;
 mod events;
 mod ids;
+mod mask;
 mod selector;
 mod sys;
 

@@ -8,8 +8,8 @@
 //!   virtual id of its slot, and nothing else refers to a slot.
 //! - `sigfd_mask` is the set of signals the signalfd reads: every signal with
 //!   a registration, plus `SIGCHLD` while any process is registered. Each of
-//!   them is blocked in this thread; `blocked_by_us` is the subset that was
-//!   not blocked before, and only those are unblocked again.
+//!   them is held blocked in this thread (see [`mask`]: holds are counted
+//!   per thread, so several selectors of one thread can share a signal).
 //! - `pending` holds reports that did not fit the caller's buffer, or that
 //!   were found outside `epoll_wait` (a child that exited before it was
 //!   registered); while it is not empty, `epoll_wait` does not block.
@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use crate::event::SelectEvent;
 use crate::events::{Events, Ident, ReadyKey, SignalInfo};
 use crate::ids::VirtualIds;
+use crate::mask;
 use crate::sys::{self, CtlOp, SigSet};
 
 /// The epoll token of the signalfd; fds use their own number as token.
@@ -91,7 +92,6 @@ pub struct Selector<T> {
     processes: HashMap<i32, Ident>,
     sigfd: Option<OwnedFd>,
     sigfd_mask: SigSet,
-    blocked_by_us: SigSet,
     pending: VecDeque<ReadyKey>,
     events: Vec<sys::EpollEvent>,
     /// The selector changes its thread's signal mask: keep it on that thread.
@@ -121,7 +121,6 @@ impl<T> Selector<T> {
             processes: HashMap::new(),
             sigfd: None,
             sigfd_mask: SigSet::empty(),
-            blocked_by_us: SigSet::empty(),
             pending: VecDeque::new(),
             events: vec![sys::epoll_event_zeroed(); 64],
             _not_send: PhantomData,
@@ -279,9 +278,7 @@ impl<T> Selector<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn blocked_signals(&self) -> Vec<i32> {
-        (1..=sys::sigrtmax())
-            .filter(|&s| self.blocked_by_us.contains(s))
-            .collect()
+        mask::blocked()
     }
 
     // ---- handles -----------------------------------------------------------
@@ -661,22 +658,17 @@ impl<T> Selector<T> {
         }
     }
 
-    /// Adds `signo` to the signalfd, blocking it in this thread first.
+    /// Adds `signo` to the signalfd, holding it blocked in this thread.
     fn listen(&mut self, signo: i32) -> io::Result<()> {
         if self.sigfd_mask.contains(signo) {
             return Ok(());
         }
-        let mut one = SigSet::empty();
-        one.add(signo);
-        let was_blocked = sys::current_thread_mask()?.contains(signo);
-        if !was_blocked {
-            sys::thread_mask(true, &one)?;
-        }
-        let mut mask = self.sigfd_mask;
-        mask.add(signo);
+        mask::hold(signo)?;
+        let mut wanted = self.sigfd_mask;
+        wanted.add(signo);
         let armed = match &self.sigfd {
-            Some(fd) => sys::signalfd(Some(fd.as_fd()), &mask).map(|_| ()),
-            None => sys::signalfd(None, &mask).and_then(|fd| {
+            Some(fd) => sys::signalfd(Some(fd.as_fd()), &wanted).map(|_| ()),
+            None => sys::signalfd(None, &wanted).and_then(|fd| {
                 let fd = fd.expect("a new signalfd was asked for");
                 sys::epoll_ctl(
                     self.epoll.as_fd(),
@@ -690,22 +682,16 @@ impl<T> Selector<T> {
             }),
         };
         if let Err(e) = armed {
-            if !was_blocked {
-                // Best effort: the thread's mask goes back as it was.
-                let _ = sys::thread_mask(false, &one);
-            }
+            mask::release(signo);
             return Err(e);
         }
-        self.sigfd_mask = mask;
-        if !was_blocked {
-            self.blocked_by_us.add(signo);
-        }
+        self.sigfd_mask = wanted;
         Ok(())
     }
 
-    /// Removes `signo` from the signalfd; if this selector blocked it, takes
-    /// its pending instances first (so none fires its default action) and
-    /// unblocks it.
+    /// Removes `signo` from the signalfd and gives back this selector's hold
+    /// on it (see [`mask`]: the last hold of the thread unblocks it, taking
+    /// pending instances first, if it was not blocked before).
     fn stop_listening(&mut self, signo: i32) {
         if !self.sigfd_mask.contains(signo) {
             return;
@@ -721,15 +707,7 @@ impl<T> Selector<T> {
             // if it did, the fd would only read a signal nobody waits for.
             let _ = sys::signalfd(Some(fd.as_fd()), &self.sigfd_mask);
         }
-        if self.blocked_by_us.contains(signo) {
-            self.blocked_by_us.remove(signo);
-            // sigtimedwait only fails for a bad set, which `check_signal`
-            // ruled out; a failure leaves at worst one pending instance.
-            while let Ok(true) = sys::take_pending(signo) {}
-            let mut one = SigSet::empty();
-            one.add(signo);
-            let _ = sys::thread_mask(false, &one);
-        }
+        mask::release(signo);
     }
 
     fn stop_listening_to_children(&mut self) {
