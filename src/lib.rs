@@ -20,6 +20,7 @@
 
 pub mod io;
 pub mod net;
+pub mod process;
 mod runtime;
 pub mod signal;
 mod sys;

@@ -69,6 +69,9 @@ pub(crate) struct Inner {
     pub(crate) timers: Timers,
     pub(crate) clock: Clock,
     pub(crate) signals: HashMap<i32, crate::signal::SignalSlot>,
+    /// Forwarding of `SIGCHLD` to this thread, taken at the first spawn of
+    /// a child and kept while the runtime lives (see `process`).
+    pub(crate) sigchld: Option<crate::signal::Subscription>,
     timer: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
@@ -102,6 +105,7 @@ impl Driver {
                 timers: Timers::default(),
                 clock: Clock::new(),
                 signals: HashMap::new(),
+                sigchld: None,
                 timer,
                 armed: None,
                 keys: vec![ReadyKey::default(); KEYS_PER_PARK],

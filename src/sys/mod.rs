@@ -36,4 +36,5 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 pub(crate) mod net;
+pub(crate) mod process;
 pub(crate) mod signal;

@@ -1,0 +1,404 @@
+//! [`Child`]: a spawned process, its pipes, and the wait protocol of the
+//! module docs.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::process::ExitStatus;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use chronia_reactor::Ident;
+
+use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
+use crate::runtime::driver::{Driver, Slot};
+
+/// Where a child is in its life, as far as this handle knows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum State {
+    /// Registered with the selector under this id, not reaped.
+    Watched(Ident),
+    /// Not registered: the kernel reaps children of this process itself,
+    /// for the reason given, and their exit status is lost.
+    ReapedByKernel(&'static str),
+    /// Reaped by this handle; the status it gave.
+    Reaped(ExitStatus),
+    /// Reaped by someone else (`ECHILD`): the status is lost.
+    Lost,
+}
+
+/// A child process spawned by [`Command::spawn`](super::Command::spawn).
+///
+/// The runtime watches it from spawn on; [`wait`](Child::wait) completes
+/// once, when it exits, and reaps it. Dropped while still running, it is
+/// handed to the runtime, which reaps it when it exits (killed first with
+/// [`kill_on_drop`](super::Command::kill_on_drop)), so no zombie is left
+/// while the runtime lives.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::Command;
+///
+/// chronia::block_on(async {
+///     let mut child = Command::new("sh").args(["-c", "exit 3"]).spawn()?;
+///     assert!(child.id().is_some());
+///     let status = child.wait().await?;
+///     assert_eq!(status.code(), Some(3));
+///     assert_eq!(child.id(), None); // reaped
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Child {
+    /// The write end of the child's stdin, if it was [`piped`](super::Stdio::piped).
+    pub stdin: Option<ChildStdin>,
+    /// The read end of the child's stdout, if it was piped.
+    pub stdout: Option<ChildStdout>,
+    /// The read end of the child's stderr, if it was piped.
+    pub stderr: Option<ChildStderr>,
+    /// `Some` until `Drop` hands it to the driver.
+    std: Option<std::process::Child>,
+    pid: u32,
+    driver: Rc<Driver>,
+    state: State,
+    kill_on_drop: bool,
+}
+
+impl Child {
+    pub(crate) fn new(
+        std: std::process::Child,
+        pipes: (
+            Option<ChildStdin>,
+            Option<ChildStdout>,
+            Option<ChildStderr>,
+        ),
+        driver: Rc<Driver>,
+        state: State,
+        kill_on_drop: bool,
+    ) -> Child {
+        Child {
+            stdin: pipes.0,
+            stdout: pipes.1,
+            stderr: pipes.2,
+            pid: std.id(),
+            std: Some(std),
+            driver,
+            state,
+            kill_on_drop,
+        }
+    }
+
+    fn std(&mut self) -> &mut std::process::Child {
+        self.std.as_mut().expect("present until drop")
+    }
+
+    /// The child's process id; `None` once it has been reaped, when the
+    /// kernel may give the number to another process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("true").spawn()?;
+    ///     let pid = child.id().expect("not reaped yet");
+    ///     assert!(pid > 0);
+    ///     child.wait().await?;
+    ///     assert_eq!(child.id(), None);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn id(&self) -> Option<u32> {
+        match self.state {
+            State::Watched(_) | State::ReapedByKernel(_) => Some(self.pid),
+            State::Reaped(_) | State::Lost => None,
+        }
+    }
+
+    /// Waits for the child to exit, reaps it and returns its status. Closes
+    /// [`stdin`](Child::stdin) first, so that a child reading until end of
+    /// file can finish. Once it has returned a status, it returns the same
+    /// status again at once.
+    ///
+    /// Waiting costs nothing while the child runs: the runtime learns of
+    /// the exit from `SIGCHLD` and wakes this task alone. A stopped child
+    /// (`SIGSTOP`) has not exited; `wait` stays pending.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Other` if the child was reaped by someone else
+    /// (`ECHILD`: a `waitpid(-1)` elsewhere in the process), or, at once,
+    /// if `SIGCHLD` was `SIG_IGN` or had `SA_NOCLDWAIT` when the child was
+    /// spawned (the kernel reaps such children and keeps no status).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("false").spawn()?;
+    ///     assert_eq!(child.wait().await?.code(), Some(1));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        drop(self.stdin.take());
+        poll_fn(|cx| self.poll_exit(Some(cx))).await
+    }
+
+    /// Reaps the child if it has exited, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](Child::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("sleep").arg("10").spawn()?;
+    ///     assert!(child.try_wait()?.is_none());
+    ///     child.kill()?;
+    ///     child.wait().await?;
+    ///     assert!(child.try_wait()?.is_some());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        if let Poll::Ready(res) = self.poll_exit(None) {
+            return res.map(Some);
+        }
+        // The runtime has not seen an exit yet; the kernel may have one.
+        let State::Watched(ident) = self.state else {
+            unreachable!("only a watched child can be pending")
+        };
+        match self.std().try_wait() {
+            Ok(None) => Ok(None),
+            Ok(Some(status)) => {
+                self.forget(ident);
+                self.state = State::Reaped(status);
+                Ok(Some(status))
+            }
+            Err(e) => {
+                self.forget(ident);
+                Err(self.reap_error(&e))
+            }
+        }
+    }
+
+    /// Sends `SIGKILL` to the child. Does not wait; [`wait`](Child::wait)
+    /// reaps it. Killing a child that has exited but is not yet reaped
+    /// does nothing and succeeds.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if the child has been reaped: its pid may belong to
+    /// another process by now, so it is not signalled. The kernel's error
+    /// from `kill(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    /// use std::os::unix::process::ExitStatusExt;
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("sleep").arg("10").spawn()?;
+    ///     child.kill()?;
+    ///     assert_eq!(child.wait().await?.signal(), Some(libc::SIGKILL));
+    ///     let err = child.kill().unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn kill(&mut self) -> io::Result<()> {
+        match self.state {
+            State::Watched(_) => self.std().kill(),
+            State::ReapedByKernel(_) => {
+                // The kernel reaps on exit; once it has, waitpid says so
+                // (ECHILD) and the pid must not be signalled.
+                match self.std().try_wait() {
+                    Ok(None) => self.std().kill(),
+                    Ok(Some(_)) | Err(_) => Err(self.reaped_error()),
+                }
+            }
+            State::Reaped(_) | State::Lost => Err(self.reaped_error()),
+        }
+    }
+
+    /// The same as [`kill`](Child::kill), under the name tokio gives it.
+    ///
+    /// # Errors
+    ///
+    /// As [`kill`](Child::kill).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("sleep").arg("10").spawn()?;
+    ///     child.start_kill()?;
+    ///     assert!(!child.wait().await?.success());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_kill(&mut self) -> io::Result<()> {
+        self.kill()
+    }
+
+    fn reaped_error(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "child process {} has already been reaped; its pid may belong to another process now, so it is not signalled",
+                self.pid
+            ),
+        )
+    }
+
+    /// Turns the error of a reaping `waitpid` into the error `wait` gives,
+    /// and marks the child lost.
+    fn reap_error(&mut self, e: &io::Error) -> io::Error {
+        self.state = State::Lost;
+        lost_error(self.pid, e)
+    }
+
+    /// Removes the child's registration; it has been reaped or will not be
+    /// watched any more.
+    fn forget(&self, ident: Ident) {
+        // The registration is this child's alone, made at spawn and removed
+        // only here or by the driver for an orphan (which this is not), so
+        // it exists; a refusal could only leave an entry nobody looks at.
+        let _ = self.driver.inner.borrow_mut().selector.unregister(ident);
+    }
+
+    /// The exit status if the runtime has seen the child exit (reaping it
+    /// then), or `Pending` after storing `cx`'s waker.
+    fn poll_exit(&mut self, cx: Option<&mut Context<'_>>) -> Poll<io::Result<ExitStatus>> {
+        let ident = match self.state {
+            State::Watched(ident) => ident,
+            State::Reaped(status) => return Poll::Ready(Ok(status)),
+            State::Lost => {
+                let e = io::Error::from_raw_os_error(libc::ECHILD);
+                return Poll::Ready(Err(lost_error(self.pid, &e)));
+            }
+            State::ReapedByKernel(why) => {
+                return Poll::Ready(Err(io::Error::other(format!(
+                    "child process {} cannot be waited for: {why}, so the kernel reaps children itself and keeps no exit status",
+                    self.pid
+                ))));
+            }
+        };
+        let exited = {
+            let mut inner = self.driver.inner.borrow_mut();
+            let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
+                unreachable!("a watched child keeps its registration until reaped")
+            };
+            match slot.exited {
+                Some(errno) => errno,
+                None => {
+                    if let Some(cx) = cx {
+                        match &mut slot.waker {
+                            Some(w) if w.will_wake(cx.waker()) => {}
+                            w => *w = Some(cx.waker().clone()),
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        self.forget(ident);
+        if exited != 0 {
+            let e = io::Error::from_raw_os_error(exited);
+            return Poll::Ready(Err(self.reap_error(&e)));
+        }
+        // The selector saw the exit with WNOWAIT: the zombie is there, so
+        // this reaps at once.
+        let reaped = match self.std().try_wait() {
+            Ok(Some(status)) => Ok(status),
+            Ok(None) => self.std().wait(),
+            Err(e) => Err(e),
+        };
+        Poll::Ready(match reaped {
+            Ok(status) => {
+                self.state = State::Reaped(status);
+                Ok(status)
+            }
+            Err(e) => Err(self.reap_error(&e)),
+        })
+    }
+}
+
+fn lost_error(pid: u32, e: &io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::ECHILD) {
+        io::Error::other(format!(
+            "child process {pid} was reaped by someone else (ECHILD: a waitpid on it, or on any child, elsewhere in this process): its exit status is lost"
+        ))
+    } else {
+        io::Error::new(
+            e.kind(),
+            format!("cannot reap child process {pid}: {e}"),
+        )
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.kill_on_drop && self.id().is_some() {
+            // Fails only if the child is gone already, which is the goal.
+            let _ = self.kill();
+        }
+        let State::Watched(ident) = self.state else {
+            // Reaped, lost, or reaped by the kernel: nothing to hand over.
+            return;
+        };
+        let Some(mut std) = self.std.take() else {
+            return;
+        };
+        // The driver is borrowed only inside its own methods, none of which
+        // drops a `Child`; if it ever were, the child would be left to
+        // become a zombie rather than panic in drop.
+        let Ok(mut inner) = self.driver.inner.try_borrow_mut() else {
+            return;
+        };
+        let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
+            return;
+        };
+        match slot.exited {
+            None => slot.orphan = Some(std),
+            Some(errno) => {
+                if errno == 0 {
+                    // Exited, not reaped: this reaps at once. An error means
+                    // someone else reaped it, which leaves nothing to do.
+                    let _ = std.try_wait();
+                }
+                // Ours, present (just looked it up): cannot fail.
+                let _ = inner.selector.unregister(ident);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child")
+            .field("pid", &self.pid)
+            .field("state", &self.state)
+            .field("stdin", &self.stdin)
+            .field("stdout", &self.stdout)
+            .field("stderr", &self.stderr)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,515 @@
+//! [`Command`]: a `std::process::Command` whose children the runtime
+//! watches, and which start with the signal mask a plain program has.
+
+use std::ffi::OsStr;
+use std::future::poll_fn;
+use std::io;
+use std::path::Path;
+use std::process::{ExitStatus, Output, Stdio};
+use std::rc::Rc;
+use std::task::Poll;
+
+use super::child::{Child, State};
+use super::pipe::{ChildStderr, ChildStdin, ChildStdout, poll_read_to_end};
+use crate::runtime::context;
+use crate::runtime::driver::{Driver, ProcessSlot, Slot};
+use crate::sys::process::{UnblockHook, children_reaped_by_kernel};
+
+/// A process builder, shaped like [`std::process::Command`]: a program,
+/// its arguments, environment, working directory and standard streams.
+///
+/// Children start with the signal mask the spawning thread had before the
+/// runtime blocked anything, and with default dispositions: a child of a
+/// runtime that reads `SIGINT` or `SIGCHLD` still obeys them.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::Command;
+///
+/// chronia::block_on(async {
+///     let out = Command::new("echo").arg("hello").output().await?;
+///     assert!(out.status.success());
+///     assert_eq!(out.stdout, b"hello\n");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Command {
+    std: std::process::Command,
+    /// Installed on `std` at the first spawn that has signals to unblock;
+    /// a std command keeps every hook it is given, so there is one.
+    hook: Option<UnblockHook>,
+    kill_on_drop: bool,
+    /// Whether the caller chose stdin, stdout, stderr: `output` pipes the
+    /// ones they did not.
+    chosen: [bool; 3],
+}
+
+impl Command {
+    /// A command that runs `program`, found through `PATH` unless it
+    /// contains a `/`, with no arguments, this process's environment and
+    /// working directory, and inherited standard streams.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cmd = chronia::process::Command::new("ls");
+    /// ```
+    pub fn new(program: impl AsRef<OsStr>) -> Command {
+        Command {
+            std: std::process::Command::new(program),
+            hook: None,
+            kill_on_drop: false,
+            chosen: [false; 3],
+        }
+    }
+
+    /// Adds one argument.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let out = chronia::process::Command::new("echo").arg("a b").output().await?;
+    ///     assert_eq!(out.stdout, b"a b\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
+        self.std.arg(arg);
+        self
+    }
+
+    /// Adds arguments.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let out = chronia::process::Command::new("echo").args(["a", "b"]).output().await?;
+    ///     assert_eq!(out.stdout, b"a b\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn args<I, S>(&mut self, args: I) -> &mut Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.std.args(args);
+        self
+    }
+
+    /// Sets an environment variable of the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let out = chronia::process::Command::new("sh")
+    ///         .args(["-c", "echo $GREETING"])
+    ///         .env("GREETING", "hi")
+    ///         .output()
+    ///         .await?;
+    ///     assert_eq!(out.stdout, b"hi\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn env(&mut self, key: impl AsRef<OsStr>, val: impl AsRef<OsStr>) -> &mut Command {
+        self.std.env(key, val);
+        self
+    }
+
+    /// Sets environment variables of the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let out = chronia::process::Command::new("sh")
+    ///         .args(["-c", "echo $A$B"])
+    ///         .envs([("A", "1"), ("B", "2")])
+    ///         .output()
+    ///         .await?;
+    ///     assert_eq!(out.stdout, b"12\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        self.std.envs(vars);
+        self
+    }
+
+    /// Removes an environment variable from the child's environment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let out = chronia::process::Command::new("sh")
+    ///         .args(["-c", "echo \"[$HOME]\""])
+    ///         .env_remove("HOME")
+    ///         .output()
+    ///         .await?;
+    ///     assert_eq!(out.stdout, b"[]\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Command {
+        self.std.env_remove(key);
+        self
+    }
+
+    /// Starts the child with an empty environment (plus what
+    /// [`env`](Self::env) adds afterwards).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let out = chronia::process::Command::new("/usr/bin/env").env_clear().output().await?;
+    ///     assert!(out.stdout.is_empty());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn env_clear(&mut self) -> &mut Command {
+        self.std.env_clear();
+        self
+    }
+
+    /// Sets the child's working directory. It is applied in the child; the
+    /// parent's never changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let out = chronia::process::Command::new("pwd").current_dir("/").output().await?;
+    ///     assert_eq!(out.stdout, b"/\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Command {
+        self.std.current_dir(dir);
+        self
+    }
+
+    /// Sets the child's stdin: [`Stdio::piped`] gives [`Child::stdin`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    /// chronia::block_on(async {
+    ///     let status = Command::new("cat").stdin(Stdio::null()).status().await?;
+    ///     assert!(status.success());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stdin(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
+        self.std.stdin(cfg);
+        self.chosen[0] = true;
+        self
+    }
+
+    /// Sets the child's stdout: [`Stdio::piped`] gives [`Child::stdout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    /// chronia::block_on(async {
+    ///     let out = Command::new("echo").arg("x").stdout(Stdio::null()).output().await?;
+    ///     assert!(out.stdout.is_empty());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stdout(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
+        self.std.stdout(cfg);
+        self.chosen[1] = true;
+        self
+    }
+
+    /// Sets the child's stderr: [`Stdio::piped`] gives [`Child::stderr`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    /// chronia::block_on(async {
+    ///     let status = Command::new("ls").arg("/nonexistent").stderr(Stdio::null()).status().await?;
+    ///     assert!(!status.success());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stderr(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
+        self.std.stderr(cfg);
+        self.chosen[2] = true;
+        self
+    }
+
+    /// Whether a [`Child`] still running when it is dropped gets `SIGKILL`
+    /// (default: no; either way the runtime reaps it when it exits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    /// use chronia::time::{timeout, Duration};
+    ///
+    /// chronia::block_on(async {
+    ///     let mut cmd = Command::new("sleep");
+    ///     cmd.arg("60").kill_on_drop(true);
+    ///     // The timeout drops the child, which kills it.
+    ///     let res = timeout(Duration::from_millis(10), cmd.status()).await;
+    ///     assert!(res.is_err());
+    /// });
+    /// ```
+    pub fn kill_on_drop(&mut self, kill_on_drop: bool) -> &mut Command {
+        self.kill_on_drop = kill_on_drop;
+        self
+    }
+
+    /// Starts the child and registers it with the current runtime.
+    /// Streams not set are inherited.
+    ///
+    /// # Errors
+    ///
+    /// The error of the spawn (`NotFound` for a missing program or working
+    /// directory, `PermissionDenied`, ...), after which no fd is left open
+    /// and nothing is registered; the kernel's error if the runtime cannot
+    /// watch the child (then the child is killed and reaped first).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("true").spawn()?;
+    ///     assert!(child.wait().await?.success());
+    ///     let err = Command::new("/no/such/program").spawn().unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn(&mut self) -> io::Result<Child> {
+        let driver = context::current("chronia::process::Command::spawn");
+        self.spawn_on(driver)
+    }
+
+    fn spawn_on(&mut self, driver: Rc<Driver>) -> io::Result<Child> {
+        let reaped_by_kernel = children_reaped_by_kernel()?;
+        let (blocked, subscription) = {
+            let inner = driver.inner.borrow();
+            // Forwarding SIGCHLD to this thread is set up before the child
+            // exists, so that no exit can land on another thread unseen.
+            let subscription = if reaped_by_kernel.is_none() && inner.sigchld.is_none() {
+                Some(crate::signal::subscribe(libc::SIGCHLD)?)
+            } else {
+                None
+            };
+            (inner.selector.blocked_signals(), subscription)
+        };
+        if !blocked.is_empty() || self.hook.is_some() {
+            self.hook
+                .get_or_insert_with(|| UnblockHook::install(&mut self.std))
+                .set(&blocked);
+        }
+        let mut std = self.std.spawn()?;
+        let pipes = match take_pipes(&mut std) {
+            Ok(pipes) => pipes,
+            Err(e) => {
+                abandon(std);
+                return Err(e);
+            }
+        };
+        let state = match reaped_by_kernel {
+            Some(why) => State::ReapedByKernel(why),
+            None => {
+                let pid = i32::try_from(std.id()).expect("pids fit in pid_t");
+                let slot = Slot::Process(ProcessSlot::default());
+                let mut inner = driver.inner.borrow_mut();
+                if let Some(subscription) = subscription {
+                    // Kept while the runtime lives: see the module docs.
+                    inner.sigchld = Some(subscription);
+                }
+                let registered = inner.selector.register_process(pid, slot);
+                drop(inner);
+                match registered {
+                    Ok(ident) => State::Watched(ident),
+                    Err(e) => {
+                        drop(pipes);
+                        if e.raw_os_error() != Some(libc::ECHILD) {
+                            abandon(std);
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        Ok(Child::new(std, pipes, driver, state, self.kill_on_drop))
+    }
+
+    /// Runs the child to its exit and returns its status. Streams not set
+    /// are inherited.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`spawn`](Self::spawn) and [`Child::wait`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    ///
+    /// chronia::block_on(async {
+    ///     let status = Command::new("sh").args(["-c", "exit 7"]).status().await?;
+    ///     assert_eq!(status.code(), Some(7));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn status(&mut self) -> io::Result<ExitStatus> {
+        let mut child = self.spawn()?;
+        child.wait().await
+    }
+
+    /// Runs the child to its exit and collects its stdout and stderr.
+    /// Unless set, stdin is [`Stdio::null`] and stdout and stderr are
+    /// piped, for this call only.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`spawn`](Self::spawn) and [`Child::wait`], and the
+    /// kernel's error reading a pipe (the child is then left to the
+    /// runtime, as a dropped [`Child`]).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    ///
+    /// chronia::block_on(async {
+    ///     let out = Command::new("sh").args(["-c", "echo out; echo err >&2; exit 2"]).output().await?;
+    ///     assert_eq!(out.status.code(), Some(2));
+    ///     assert_eq!(out.stdout, b"out\n");
+    ///     assert_eq!(out.stderr, b"err\n");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn output(&mut self) -> io::Result<Output> {
+        let [stdin, stdout, stderr] = self.chosen;
+        if !stdin {
+            self.std.stdin(Stdio::null());
+        }
+        if !stdout {
+            self.std.stdout(Stdio::piped());
+        }
+        if !stderr {
+            self.std.stderr(Stdio::piped());
+        }
+        let spawned = self.spawn();
+        // Back to what `spawn` and `status` do with a stream not set.
+        if !stdin {
+            self.std.stdin(Stdio::inherit());
+        }
+        if !stdout {
+            self.std.stdout(Stdio::inherit());
+        }
+        if !stderr {
+            self.std.stderr(Stdio::inherit());
+        }
+        let mut child = spawned?;
+        drop(child.stdin.take());
+        let mut pipes = (child.stdout.take(), child.stderr.take());
+        let mut bufs = (Vec::new(), Vec::new());
+        let mut totals = (0, 0);
+        poll_fn(|cx| {
+            if let Some(pipe) = &mut pipes.0 {
+                let p = poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.0, &mut totals.0);
+                match p {
+                    Poll::Ready(Ok(_)) => pipes.0 = None,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if let Some(pipe) = &mut pipes.1 {
+                let p = poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.1, &mut totals.1);
+                match p {
+                    Poll::Ready(Ok(_)) => pipes.1 = None,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if pipes.0.is_none() && pipes.1.is_none() {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        })
+        .await?;
+        let status = child.wait().await?;
+        Ok(Output {
+            status,
+            stdout: bufs.0,
+            stderr: bufs.1,
+        })
+    }
+}
+
+type Pipes = (
+    Option<ChildStdin>,
+    Option<ChildStdout>,
+    Option<ChildStderr>,
+);
+
+/// Moves the std child's pipes into the runtime.
+fn take_pipes(std: &mut std::process::Child) -> io::Result<Pipes> {
+    Ok((
+        std.stdin.take().map(ChildStdin::new).transpose()?,
+        std.stdout.take().map(ChildStdout::new).transpose()?,
+        std.stderr.take().map(ChildStderr::new).transpose()?,
+    ))
+}
+
+/// Kills and reaps a child that cannot be handed out, so that a failed
+/// spawn leaves nothing behind.
+fn abandon(mut std: std::process::Child) {
+    // Both fail only if the child is gone already, which is the goal; the
+    // wait is short, the child having just been sent SIGKILL.
+    let _ = std.kill();
+    let _ = std.wait();
+}

@@ -1,0 +1,70 @@
+//! Child processes: [`Command`] spawns, [`Child`] waits, and the child's
+//! standard streams are async pipes. Shaped like `std::process` and
+//! `tokio::process`.
+//!
+//! ```
+//! use chronia::process::{Command, Stdio};
+//!
+//! chronia::block_on(async {
+//!     let mut child = Command::new("sh")
+//!         .args(["-c", "echo hello; exit 3"])
+//!         .stdout(Stdio::piped())
+//!         .spawn()?;
+//!     let mut out = Vec::new();
+//!     child.stdout.as_mut().expect("piped").read_to_end(&mut out).await?;
+//!     let status = child.wait().await?;
+//!     assert_eq!((out.as_slice(), status.code()), (&b"hello\n"[..], Some(3)));
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # How waiting works
+//!
+//! - Right after the fork, the child's pid is registered with the runtime's
+//!   selector (a `ProcessSlot` of the driver). The selector blocks
+//!   `SIGCHLD` in this thread while it has children, reads it through its
+//!   signalfd, and on each delivery checks every registered pid with
+//!   `waitid(WEXITED | WNOHANG | WNOWAIT)`: coalesced signals lose no exit,
+//!   a child that exited before it was registered is found at
+//!   registration, and a stop or continue is not an exit.
+//! - The selector never reaps. Its report sets the slot's `exited` and
+//!   wakes the one task waiting on that child, no other. That task then
+//!   reaps through the `std::process::Child` (`waitpid` on that pid,
+//!   which returns at once, the zombie being there) and unregisters.
+//! - Nothing here calls `waitpid(-1)`, so children this runtime did not
+//!   spawn (a `std::process::Command` child elsewhere in the process) are
+//!   left to their owners. If someone else reaps one of ours, `wait`
+//!   reports `ECHILD` as an error instead of hanging.
+//! - If `SIGCHLD` is `SIG_IGN` or has `SA_NOCLDWAIT` when a child is
+//!   spawned, the kernel reaps it and keeps no status: the child is not
+//!   registered, and `wait` says so at once.
+//! - A dropped [`Child`] that is still running becomes the driver's
+//!   orphan, reaped and unregistered when its exit is reported; one that
+//!   has exited is reaped in `drop`. No zombie outlives its exit while the
+//!   runtime lives. No helper thread is involved.
+//! - So that a `SIGCHLD` the kernel hands to another thread (one that does
+//!   not block it) still reaches this runtime, the first spawn subscribes
+//!   the thread to forwarded `SIGCHLD` deliveries (see
+//!   [`signal`](crate::signal)); the subscription is kept while the runtime
+//!   lives.
+//!
+//! # The child's signal state
+//!
+//! Since rust-lang/rust#101077 children inherit the spawning thread's
+//! signal mask; a runtime that blocked `SIGCHLD`, `SIGINT` or `SIGTERM`
+//! for its signalfd would hand them on blocked. A `pre_exec` hook unblocks,
+//! in the child, exactly the signals the runtime blocked, so the child
+//! starts with the mask the thread had before the runtime. Handlers the
+//! runtime installs are reset by `exec`, and it never sets `SIG_IGN`.
+//! (Programs that spawn with `std::process::Command` themselves on a
+//! runtime's thread do not get this.)
+
+mod child;
+mod command;
+mod pipe;
+
+pub use child::Child;
+pub use command::Command;
+pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
+pub use std::process::{ExitStatus, Output, Stdio};

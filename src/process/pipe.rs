@@ -1,0 +1,395 @@
+//! The parent's ends of a child's standard streams: pipes in non-blocking
+//! mode on [`Async`], close-on-exec (std opens them so), closed by drop.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, PipeReader, PipeWriter};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use crate::io::Async;
+
+/// How much `read_to_end` asks the kernel for at once: a pipe holds 64 KiB
+/// by default.
+const CHUNK: usize = 64 * 1024;
+
+/// The write end of a child's standard input. Dropping it closes the pipe,
+/// so the child reads end of file.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{Command, Stdio};
+///
+/// chronia::block_on(async {
+///     let mut child = Command::new("cat").stdin(Stdio::piped()).spawn()?;
+///     let mut stdin = child.stdin.take().expect("piped");
+///     stdin.write_all(b"hello").await?;
+///     drop(stdin); // cat sees end of file and exits
+///     assert!(child.wait().await?.success());
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct ChildStdin {
+    inner: Async<PipeWriter>,
+}
+
+/// The read end of a child's standard output.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{Command, Stdio};
+///
+/// chronia::block_on(async {
+///     let mut child = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+///     let mut out = Vec::new();
+///     child.stdout.as_mut().expect("piped").read_to_end(&mut out).await?;
+///     assert_eq!(out, b"hi\n");
+///     child.wait().await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct ChildStdout {
+    inner: Async<PipeReader>,
+}
+
+/// The read end of a child's standard error.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{Command, Stdio};
+///
+/// chronia::block_on(async {
+///     let mut child = Command::new("sh")
+///         .args(["-c", "echo oops >&2"])
+///         .stderr(Stdio::piped())
+///         .spawn()?;
+///     let mut err = Vec::new();
+///     child.stderr.as_mut().expect("piped").read_to_end(&mut err).await?;
+///     assert_eq!(err, b"oops\n");
+///     child.wait().await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct ChildStderr {
+    inner: Async<PipeReader>,
+}
+
+impl ChildStdin {
+    pub(crate) fn new(std: std::process::ChildStdin) -> io::Result<ChildStdin> {
+        let inner = Async::new(PipeWriter::from(OwnedFd::from(std)))?;
+        Ok(ChildStdin { inner })
+    }
+
+    /// Writes some of `buf`, waiting until the pipe has room; returns how
+    /// many bytes went.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `write(2)`: `BrokenPipe` once the child has
+    /// closed its end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("cat").stdin(Stdio::piped()).spawn()?;
+    ///     let n = child.stdin.as_mut().expect("piped").write(b"abc").await?;
+    ///     assert!(n > 0);
+    ///     child.wait().await?; // closes stdin first
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| Pin::new(&mut self.inner).poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf`, waiting for room as often as needed.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write); `WriteZero` if the kernel took nothing.
+    /// Part of `buf` may have been written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("cat").stdin(Stdio::piped()).spawn()?;
+    ///     child.stdin.as_mut().expect("piped").write_all(b"abc").await?;
+    ///     child.wait().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads `buf`, waiting until the pipe has data or hangs up.
+fn poll_read(
+    pipe: &mut Async<PipeReader>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    Pin::new(pipe).poll_read(cx, buf)
+}
+
+/// Reads until end of file, appending to `buf`; `Ready` once the writer is
+/// gone.
+pub(crate) fn poll_read_to_end(
+    pipe: &mut Async<PipeReader>,
+    cx: &mut Context<'_>,
+    buf: &mut Vec<u8>,
+    total: &mut usize,
+) -> Poll<io::Result<usize>> {
+    loop {
+        let len = buf.len();
+        buf.resize(len + CHUNK, 0);
+        let res = poll_read(pipe, cx, &mut buf[len..]);
+        let n = match &res {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        buf.truncate(len + n);
+        match res {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Ok(*total)),
+            Poll::Ready(Ok(n)) => *total += n,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+}
+
+impl ChildStdout {
+    pub(crate) fn new(std: std::process::ChildStdout) -> io::Result<ChildStdout> {
+        let inner = Async::new(PipeReader::from(OwnedFd::from(std)))?;
+        Ok(ChildStdout { inner })
+    }
+
+    pub(crate) fn as_async_mut(&mut self) -> &mut Async<PipeReader> {
+        &mut self.inner
+    }
+
+    /// Reads into `buf`, waiting until the child writes or closes its end;
+    /// `Ok(0)` means end of file.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `read(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("echo").arg("x").stdout(Stdio::piped()).spawn()?;
+    ///     let mut buf = [0; 16];
+    ///     let n = child.stdout.as_mut().expect("piped").read(&mut buf).await?;
+    ///     assert_eq!(&buf[..n], b"x\n");
+    ///     child.wait().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| poll_read(&mut self.inner, cx, buf)).await
+    }
+
+    /// Reads until end of file (the child and every other holder of the
+    /// write end closed it), appending to `buf`; returns how many bytes
+    /// were read.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `read(2)`; what was read before stays in
+    /// `buf`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("echo").arg("x").stdout(Stdio::piped()).spawn()?;
+    ///     let mut out = Vec::new();
+    ///     child.stdout.as_mut().expect("piped").read_to_end(&mut out).await?;
+    ///     assert_eq!(out, b"x\n");
+    ///     child.wait().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let mut total = 0;
+        poll_fn(|cx| poll_read_to_end(&mut self.inner, cx, buf, &mut total)).await
+    }
+}
+
+impl ChildStderr {
+    pub(crate) fn new(std: std::process::ChildStderr) -> io::Result<ChildStderr> {
+        let inner = Async::new(PipeReader::from(OwnedFd::from(std)))?;
+        Ok(ChildStderr { inner })
+    }
+
+    pub(crate) fn as_async_mut(&mut self) -> &mut Async<PipeReader> {
+        &mut self.inner
+    }
+
+    /// Reads into `buf`, waiting until the child writes or closes its end;
+    /// `Ok(0)` means end of file.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `read(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("sh")
+    ///         .args(["-c", "echo e >&2"])
+    ///         .stderr(Stdio::piped())
+    ///         .spawn()?;
+    ///     let mut buf = [0; 16];
+    ///     let n = child.stderr.as_mut().expect("piped").read(&mut buf).await?;
+    ///     assert_eq!(&buf[..n], b"e\n");
+    ///     child.wait().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| poll_read(&mut self.inner, cx, buf)).await
+    }
+
+    /// Reads until end of file, appending to `buf`; returns how many bytes
+    /// were read.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `read(2)`; what was read before stays in
+    /// `buf`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::{Command, Stdio};
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("sh")
+    ///         .args(["-c", "echo e >&2"])
+    ///         .stderr(Stdio::piped())
+    ///         .spawn()?;
+    ///     let mut err = Vec::new();
+    ///     child.stderr.as_mut().expect("piped").read_to_end(&mut err).await?;
+    ///     assert_eq!(err, b"e\n");
+    ///     child.wait().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let mut total = 0;
+        poll_fn(|cx| poll_read_to_end(&mut self.inner, cx, buf, &mut total)).await
+    }
+}
+
+impl AsyncWrite for ChildStdin {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A pipe has no user-space buffer to flush.
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // The pipe closes when the `ChildStdin` drops.
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncRead for ChildStdout {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_read(&mut self.inner, cx, buf)
+    }
+}
+
+impl AsyncRead for ChildStderr {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_read(&mut self.inner, cx, buf)
+    }
+}
+
+impl AsFd for ChildStdin {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl AsFd for ChildStdout {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl AsFd for ChildStderr {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl fmt::Debug for ChildStdin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ChildStdin").field(&self.inner).finish()
+    }
+}
+
+impl fmt::Debug for ChildStdout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ChildStdout").field(&self.inner).finish()
+    }
+}
+
+impl fmt::Debug for ChildStderr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ChildStderr").field(&self.inner).finish()
+    }
+}
