@@ -119,8 +119,6 @@ fn paused_time_stands_still_while_no_timer_is_pending() {
 }
 
 #[test]
-#[ignore = "bug: the driver auto-advances on the executor's budget park, Some(ZERO), \
-            while tasks are still ready (src/runtime/driver.rs, Driver::turn)"]
 fn virtual_time_does_not_auto_advance_while_a_task_is_busy() {
     // Auto-advance is for a runtime whose tasks are all idle. A task that
     // keeps yielding is not idle, even when the executor checks the reactor

@@ -974,24 +974,31 @@ impl<T> Selector<T> {
     fn drain_signals(&mut self) -> bool {
         let Some(fd) = &self.sigfd else { return false };
         let mut children = false;
-        // A read error other than "empty" cannot be tied to a registration;
-        // stop draining, the fd stays readable and the next select retries.
-        while let Ok(Some(info)) = sys::signalfd_read(fd.as_fd()) {
-            if info.signo == libc::SIGCHLD && !self.processes.is_empty() {
-                children = true;
+        let mut batch = [sys::RawSigInfo::default(); sys::SIGINFO_BATCH];
+        loop {
+            // A read error other than "empty" cannot be tied to a
+            // registration; stop draining, the fd stays readable and the
+            // next select retries.
+            let n = sys::signalfd_read(fd.as_fd(), &mut batch).unwrap_or(0);
+            for info in &batch[..n] {
+                if info.signo == libc::SIGCHLD && !self.processes.is_empty() {
+                    children = true;
+                }
+                if let Some(&ident) = self.signals.get(&info.signo) {
+                    let mut key = ReadyKey::new(ident, Events::SIGNAL);
+                    key.signal = Some(SignalInfo {
+                        signo: info.signo,
+                        code: info.code,
+                        pid: info.pid,
+                        uid: info.uid,
+                    });
+                    self.pending.push_back(key);
+                }
             }
-            if let Some(&ident) = self.signals.get(&info.signo) {
-                let mut key = ReadyKey::new(ident, Events::SIGNAL);
-                key.signal = Some(SignalInfo {
-                    signo: info.signo,
-                    code: info.code,
-                    pid: info.pid,
-                    uid: info.uid,
-                });
-                self.pending.push_back(key);
+            if n < sys::SIGINFO_BATCH {
+                return children;
             }
         }
-        children
     }
 }
 

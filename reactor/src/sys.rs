@@ -312,27 +312,43 @@ pub(crate) struct RawSigInfo {
     pub(crate) uid: u32,
 }
 
-/// Reads one queued delivery from a signalfd; `None` when none is queued.
-pub(crate) fn signalfd_read(fd: BorrowedFd<'_>) -> io::Result<Option<RawSigInfo>> {
-    let mut info = MaybeUninit::<libc::signalfd_siginfo>::zeroed();
-    let size = size_of::<libc::signalfd_siginfo>();
-    // SAFETY: `info` is `size` writable bytes that live across the call.
-    match cvt_r(|| unsafe { libc::read(fd.as_raw_fd(), info.as_mut_ptr().cast(), size) }) {
-        Ok(n) if n.cast_unsigned() == size => {
-            // SAFETY: zero-initialised, and the kernel wrote a whole record.
-            let info = unsafe { info.assume_init() };
-            Ok(Some(RawSigInfo {
-                signo: info.ssi_signo.cast_signed(),
-                code: info.ssi_code,
-                pid: info.ssi_pid.cast_signed(),
-                uid: info.ssi_uid,
-            }))
+/// How many deliveries one signalfd read takes at most.
+pub(crate) const SIGINFO_BATCH: usize = 16;
+
+/// Reads up to [`SIGINFO_BATCH`] queued deliveries from a signalfd into
+/// `out`; returns how many (0 when none is queued). Fewer than asked for
+/// means the queue is now empty, so no read that only says `EAGAIN` is needed.
+pub(crate) fn signalfd_read(
+    fd: BorrowedFd<'_>,
+    out: &mut [RawSigInfo; SIGINFO_BATCH],
+) -> io::Result<usize> {
+    let mut infos = [MaybeUninit::<libc::signalfd_siginfo>::zeroed(); SIGINFO_BATCH];
+    let record = size_of::<libc::signalfd_siginfo>();
+    // SAFETY: `infos` is `SIGINFO_BATCH * record` writable bytes that live
+    // across the call; the kernel writes whole records only.
+    match cvt_r(|| unsafe {
+        libc::read(
+            fd.as_raw_fd(),
+            infos.as_mut_ptr().cast(),
+            record * SIGINFO_BATCH,
+        )
+    }) {
+        Ok(n) => {
+            let n = n.cast_unsigned() / record;
+            for (slot, info) in out.iter_mut().zip(&infos[..n]) {
+                // SAFETY: zero-initialised, and one of the `n` whole records
+                // the kernel wrote.
+                let info = unsafe { info.assume_init_ref() };
+                *slot = RawSigInfo {
+                    signo: info.ssi_signo.cast_signed(),
+                    code: info.ssi_code,
+                    pid: info.ssi_pid.cast_signed(),
+                    uid: info.ssi_uid,
+                };
+            }
+            Ok(n)
         }
-        Ok(_) => Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "short read from signalfd",
-        )),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
         Err(e) => Err(e),
     }
 }

@@ -119,8 +119,8 @@ async fn wait_once(fd: BorrowedFd<'_>, dir: Direction) -> io::Result<()> {
 /// ```
 pub struct Async<T: AsFd> {
     /// Declared first: the registration goes before the fd closes.
-    reg: Option<Registration>,
-    io: Option<T>,
+    reg: Registration,
+    io: T,
 }
 
 impl<T: AsFd> fmt::Debug for Async<T> {
@@ -159,14 +159,11 @@ impl<T: AsFd> Async<T> {
     pub fn new(io: T) -> io::Result<Async<T>> {
         crate::sys::set_nonblocking(io.as_fd())?;
         let reg = Registration::new(io.as_fd().as_raw_fd())?;
-        Ok(Async {
-            reg: Some(reg),
-            io: Some(io),
-        })
+        Ok(Async { reg, io })
     }
 
     fn reg(&self) -> &Registration {
-        self.reg.as_ref().expect("registered until into_inner")
+        &self.reg
     }
 
     /// The inner I/O object.
@@ -182,12 +179,12 @@ impl<T: AsFd> Async<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn get_ref(&self) -> &T {
-        self.io.as_ref().expect("present until into_inner")
+        &self.io
     }
 
     /// The inner I/O object, mutably. Do not replace its fd.
     pub fn get_mut(&mut self) -> &mut T {
-        self.io.as_mut().expect("present until into_inner")
+        &mut self.io
     }
 
     /// Deregisters the fd and gives back the inner object, still in
@@ -203,9 +200,10 @@ impl<T: AsFd> Async<T> {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn into_inner(mut self) -> T {
-        self.reg = None;
-        self.io.take().expect("present until into_inner")
+    pub fn into_inner(self) -> T {
+        let Async { reg, io } = self;
+        drop(reg);
+        io
     }
 
     /// Waits until the fd is readable. Can complete spuriously; the next
@@ -247,10 +245,6 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
         let Async { reg, io } = self;
-        let (reg, io) = (
-            reg.as_ref().expect("registered"),
-            io.as_mut().expect("present"),
-        );
         poll_fn(|cx| reg.poll_io(cx, Direction::Read, || op(io))).await
     }
 
@@ -274,10 +268,6 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
         let Async { reg, io } = self;
-        let (reg, io) = (
-            reg.as_ref().expect("registered"),
-            io.as_mut().expect("present"),
-        );
         poll_fn(|cx| reg.poll_io(cx, Direction::Write, || op(io))).await
     }
 

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) timers: Timers,
     pub(crate) clock: Clock,
     pub(crate) signals: HashMap<i32, crate::signal::SignalSlot>,
+    /// This process's id, read once: tells forwarded signals from others.
+    pub(crate) pid: i32,
     /// Forwarding of `SIGCHLD` to this thread, taken at the first spawn of
     /// a child and kept while the runtime lives (see `process`).
     pub(crate) sigchld: Option<crate::signal::Subscription>,
@@ -105,6 +107,7 @@ impl Driver {
                 timers: Timers::default(),
                 clock: Clock::new(),
                 signals: HashMap::new(),
+                pid: crate::sys::signal::getpid(),
                 sigchld: None,
                 timer,
                 armed: None,
@@ -126,7 +129,10 @@ impl Driver {
         let now = inner.clock.now();
         let next = inner.timers.next_deadline();
         let due = next.is_some_and(|d| d <= now);
-        let auto_advance = inner.clock.is_paused() && next.is_some();
+        // Paused time jumps to the next timer only when every task is idle:
+        // a zero timeout means the executor still has work.
+        let auto_advance =
+            inner.clock.is_paused() && next.is_some() && timeout != Some(Duration::ZERO);
         let wait = if due || auto_advance || timeout == Some(Duration::ZERO) {
             Some(Duration::ZERO)
         } else {
@@ -144,10 +150,12 @@ impl Driver {
             let key = inner.keys[i];
             inner.dispatch(key, wakers);
         }
-        if auto_advance && wakers.len() == before && n == 0 {
-            if let Some(next) = next {
-                inner.clock.advance_to(next);
-            }
+        if auto_advance
+            && wakers.len() == before
+            && n == 0
+            && let Some(next) = next
+        {
+            inner.clock.advance_to(next);
         }
         let now = inner.clock.now();
         inner.timers.fire_due(now, wakers);

@@ -96,10 +96,13 @@ impl Runtime {
             driver: &self.driver,
             wakers: Vec::new(),
         };
+        self.executor().block_on(future, &mut park)
+    }
+
+    fn executor(&self) -> &LocalExecutor {
         self.executor
             .as_ref()
-            .expect("the executor lives as long as the runtime")
-            .block_on(future, &mut park)
+            .expect("the executor lives until the runtime drops")
     }
 
     /// Spawns a task on this runtime; it runs during `block_on`.
@@ -117,10 +120,7 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.executor
-            .as_ref()
-            .expect("the executor lives as long as the runtime")
-            .spawn(future)
+        self.executor().spawn(future)
     }
 }
 

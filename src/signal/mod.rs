@@ -251,10 +251,10 @@ impl Signal {
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut inner = self.driver.inner.borrow_mut();
-        let slot = inner
-            .signals
-            .get_mut(&self.signo)
-            .expect("a listener keeps its signal's slot");
+        // A listener keeps its signal's slot until it drops.
+        let Some(slot) = inner.signals.get_mut(&self.signo) else {
+            return Poll::Pending;
+        };
         if slot.deliveries > self.seen {
             self.seen = slot.deliveries;
             return Poll::Ready(());
@@ -302,7 +302,7 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
     let Some(info) = key.signal_info() else {
         return;
     };
-    if !registry::is_forwarded(info) {
+    if !registry::is_forwarded(info, inner.pid) {
         registry::forward(info.signo);
     }
     if let Some(slot) = inner.signals.get_mut(&info.signo) {

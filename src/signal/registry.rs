@@ -112,13 +112,13 @@ impl Drop for Subscription {
         LISTENERS[self.signo][self.slot].store(0, Ordering::Release);
         let s = &mut state[self.signo];
         s.count -= 1;
-        if s.count == 0 {
-            if let Some(saved) = s.saved.take() {
-                let signo = i32::try_from(self.signo).expect("signal numbers are small");
-                // sigaction only fails for an invalid signal number, which
-                // `subscribe` ruled out.
-                let _ = sys::restore(signo, &saved);
-            }
+        if s.count == 0
+            && let Some(saved) = s.saved.take()
+        {
+            let signo = i32::try_from(self.signo).expect("signal numbers are small");
+            // sigaction only fails for an invalid signal number, which
+            // `subscribe` ruled out.
+            let _ = sys::restore(signo, &saved);
         }
     }
 }
@@ -144,6 +144,6 @@ pub(crate) fn forward(signo: i32) {
 /// Whether a delivery read from a signalfd came from [`forward`] (a
 /// `tgkill` from this process), rather than from the kernel or another
 /// process; those must not be forwarded again.
-pub(crate) fn is_forwarded(info: chronia_reactor::SignalInfo) -> bool {
-    info.code == libc::SI_TKILL && info.pid == sys::getpid()
+pub(crate) fn is_forwarded(info: chronia_reactor::SignalInfo, pid: i32) -> bool {
+    info.code == libc::SI_TKILL && info.pid == pid
 }

@@ -49,31 +49,6 @@ impl std::fmt::Debug for Action {
     }
 }
 
-impl Action {
-    /// Whether the action is `SIG_IGN`.
-    pub(crate) fn is_ignore(&self) -> bool {
-        self.0.sa_sigaction == libc::SIG_IGN
-    }
-
-    /// Whether `SA_NOCLDWAIT` is set (children are reaped by the kernel).
-    pub(crate) fn is_no_child_wait(&self) -> bool {
-        self.0.sa_flags & libc::SA_NOCLDWAIT != 0
-    }
-}
-
-/// The current disposition of `signo`.
-pub(crate) fn action(signo: i32) -> io::Result<Action> {
-    let mut old = MaybeUninit::<libc::sigaction>::zeroed();
-    // SAFETY: a null new action only reads the current one into `old`, a
-    // writable sigaction that lives across the call.
-    let rc = unsafe { libc::sigaction(signo, std::ptr::null(), old.as_mut_ptr()) };
-    if rc == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: zero-initialised and filled by the kernel.
-    Ok(Action(unsafe { old.assume_init() }))
-}
-
 /// Installs the forwarding handler for `signo`; returns the action it
 /// replaced, to be given back with [`restore`].
 pub(crate) fn install_forwarder(signo: i32) -> io::Result<Action> {
@@ -114,11 +89,13 @@ pub(crate) fn restore(signo: i32, action: &Action) -> io::Result<()> {
 
 /// The handler: forwards the signal to the threads listening for it.
 extern "C" fn on_signal(signo: libc::c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
-    // SAFETY: __errno_location returns this thread's errno slot, valid for
-    // the thread's life; saving and restoring it keeps the interrupted code's
-    // errno intact, as a handler must.
-    let errno = unsafe { *libc::__errno_location() };
+    // SAFETY: __errno_location has no preconditions; it returns this
+    // thread's errno slot, valid for the thread's life.
+    let slot = unsafe { libc::__errno_location() };
+    // SAFETY: `slot` is valid and aligned (above). Saving and restoring errno
+    // keeps the interrupted code's errno intact, as a handler must.
+    let errno = unsafe { slot.read() };
     crate::signal::registry::forward(signo);
     // SAFETY: as above.
-    unsafe { *libc::__errno_location() = errno };
+    unsafe { slot.write(errno) };
 }

@@ -22,17 +22,31 @@ const FIRED: usize = usize::MAX;
 
 #[derive(Debug)]
 struct Entry {
-    deadline: Instant,
-    seq: u64,
+    /// Index of this entry's item in `heap`, or `FIRED`.
     pos: usize,
     waker: Option<Waker>,
+}
+
+/// A heap item carries its own ordering key, so that sifting compares
+/// neighbouring memory instead of chasing slab keys.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    deadline: Instant,
+    seq: u64,
+    key: usize,
+}
+
+impl Item {
+    fn before(&self, other: &Item) -> bool {
+        (self.deadline, self.seq) < (other.deadline, other.seq)
+    }
 }
 
 /// Timers ordered by deadline; see the module docs.
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
     entries: Slab<Entry>,
-    heap: Vec<usize>,
+    heap: Vec<Item>,
     seq: u64,
 }
 
@@ -40,14 +54,17 @@ impl Timers {
     /// Adds a timer; returns its key.
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> usize {
         self.seq += 1;
+        let pos = self.heap.len();
         let key = self.entries.insert(Entry {
-            deadline,
-            seq: self.seq,
-            pos: self.heap.len(),
+            pos,
             waker: Some(waker),
         });
-        self.heap.push(key);
-        self.sift_up(self.heap.len() - 1);
+        self.heap.push(Item {
+            deadline,
+            seq: self.seq,
+            key,
+        });
+        self.sift_up(pos);
         key
     }
 
@@ -68,54 +85,57 @@ impl Timers {
 
     /// Removes the timer `key`, fired or not.
     pub(crate) fn remove(&mut self, key: usize) {
-        let Some(entry) = self.entries.get(key) else {
+        let Some(entry) = self.entries.try_remove(key) else {
             return;
         };
         if entry.pos != FIRED {
             self.remove_at(entry.pos);
         }
-        self.entries.remove(key);
     }
 
     /// Moves the timer `key` to `deadline`, back into the heap if it fired.
     pub(crate) fn reset(&mut self, key: usize, deadline: Instant) {
-        self.seq += 1;
-        let seq = self.seq;
-        let Some(entry) = self.entries.get_mut(key) else {
+        let Some(entry) = self.entries.get(key) else {
             return;
         };
-        entry.deadline = deadline;
-        entry.seq = seq;
-        if entry.pos == FIRED {
-            entry.pos = self.heap.len();
-            self.heap.push(key);
-            self.sift_up(self.heap.len() - 1);
-        } else {
-            let pos = entry.pos;
+        let pos = entry.pos;
+        self.seq += 1;
+        let item = Item {
+            deadline,
+            seq: self.seq,
+            key,
+        };
+        if pos == FIRED {
+            let pos = self.heap.len();
+            self.entries[key].pos = pos;
+            self.heap.push(item);
             self.sift_up(pos);
-            let pos = self.entries[key].pos;
+        } else {
+            self.heap[pos] = item;
+            let pos = self.sift_up(pos);
             self.sift_down(pos);
         }
     }
 
     /// The earliest deadline of a pending timer.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.first().map(|&k| self.entries[k].deadline)
+        self.heap.first().map(|item| item.deadline)
     }
 
     /// How many timers are pending.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
 
     /// Fires every timer due at `now`, in order, pushing their wakers.
     pub(crate) fn fire_due(&mut self, now: Instant, wakers: &mut Vec<Waker>) {
-        while let Some(&key) = self.heap.first() {
-            if self.entries[key].deadline > now {
+        while let Some(&first) = self.heap.first() {
+            if first.deadline > now {
                 break;
             }
             self.remove_at(0);
-            let entry = &mut self.entries[key];
+            let entry = &mut self.entries[first.key];
             entry.pos = FIRED;
             if let Some(w) = entry.waker.take() {
                 wakers.push(w);
@@ -123,62 +143,60 @@ impl Timers {
         }
     }
 
-    fn less(&self, a: usize, b: usize) -> bool {
-        let (a, b) = (&self.entries[self.heap[a]], &self.entries[self.heap[b]]);
-        (a.deadline, a.seq) < (b.deadline, b.seq)
-    }
-
-    fn swap(&mut self, i: usize, j: usize) {
-        self.heap.swap(i, j);
-        self.entries[self.heap[i]].pos = i;
-        self.entries[self.heap[j]].pos = j;
-    }
-
-    /// Takes the heap element at `pos` out and marks it as fired.
+    /// Takes the item at `pos` out of the heap. The caller marks its entry.
     fn remove_at(&mut self, pos: usize) {
-        let last = self.heap.len() - 1;
-        self.swap(pos, last);
-        let key = self
+        let last = self
             .heap
             .pop()
-            .expect("the heap holds the element being removed");
-        if let Some(e) = self.entries.get_mut(key) {
-            e.pos = FIRED;
-        }
+            .expect("the heap holds the item being removed");
         if pos < self.heap.len() {
-            self.sift_up(pos);
-            let pos = self.entries[self.heap[pos]].pos;
+            self.heap[pos] = last;
+            let pos = self.sift_up(pos);
             self.sift_down(pos);
         }
     }
 
-    fn sift_up(&mut self, mut i: usize) {
-        while i > 0 {
-            let parent = (i - 1) / 2;
-            if !self.less(i, parent) {
+    /// Moves the item at `pos` up to its place; returns where it landed.
+    fn sift_up(&mut self, mut pos: usize) -> usize {
+        let item = self.heap[pos];
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if !item.before(&self.heap[parent]) {
                 break;
             }
-            self.swap(i, parent);
-            i = parent;
+            self.heap[pos] = self.heap[parent];
+            self.entries[self.heap[pos].key].pos = pos;
+            pos = parent;
         }
+        self.heap[pos] = item;
+        self.entries[item.key].pos = pos;
+        pos
     }
 
-    fn sift_down(&mut self, mut i: usize) {
+    /// Moves the item at `pos` down to its place.
+    fn sift_down(&mut self, mut pos: usize) {
+        let item = self.heap[pos];
+        let len = self.heap.len();
         loop {
-            let (l, r) = (2 * i + 1, 2 * i + 2);
-            let mut min = i;
-            if l < self.heap.len() && self.less(l, min) {
-                min = l;
-            }
-            if r < self.heap.len() && self.less(r, min) {
-                min = r;
-            }
-            if min == i {
+            let left = 2 * pos + 1;
+            if left >= len {
                 break;
             }
-            self.swap(i, min);
-            i = min;
+            let right = left + 1;
+            let child = if right < len && self.heap[right].before(&self.heap[left]) {
+                right
+            } else {
+                left
+            };
+            if !self.heap[child].before(&item) {
+                break;
+            }
+            self.heap[pos] = self.heap[child];
+            self.entries[self.heap[pos].key].pos = pos;
+            pos = child;
         }
+        self.heap[pos] = item;
+        self.entries[item.key].pos = pos;
     }
 }
 
@@ -255,8 +273,8 @@ mod tests {
         let mut x: u64 = 12345;
         for _ in 0..2000 {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            if x % 3 == 0 && !live.is_empty() {
-                let k = live.swap_remove((x as usize / 3) % live.len());
+            if x.is_multiple_of(3) && !live.is_empty() {
+                let k = live.swap_remove(usize::try_from(x / 3).unwrap_or(0) % live.len());
                 t.remove(k);
             } else {
                 live.push(t.insert(
