@@ -17,7 +17,9 @@ use chronia::time::timeout;
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn rt(n: i32) -> i32 {
@@ -158,7 +160,9 @@ fn listeners_in_runtimes_on_two_threads_each_see_a_delivery() {
     barrier.wait();
     kill_process(signo);
     for t in threads {
-        t.join().expect("no panic").expect("each runtime saw the signal");
+        t.join()
+            .expect("no panic")
+            .expect("each runtime saw the signal");
     }
 }
 

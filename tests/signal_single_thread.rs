@@ -23,7 +23,10 @@ fn block_in_this_thread(signo: i32) {
     // SAFETY: `set` is initialised.
     unsafe { libc::sigaddset(set.as_mut_ptr(), signo) };
     // SAFETY: `set` is initialised; the old set may be null.
-    assert_eq!(unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut()) }, 0);
+    assert_eq!(
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut()) },
+        0
+    );
 }
 
 fn single_thread_process_reads_kill_through_signalfd() -> io::Result<()> {
@@ -66,8 +69,14 @@ fn two_runtimes_that_block_it_everywhere_both_see_it() -> io::Result<()> {
 
 fn main() {
     let checks: [(&str, fn() -> io::Result<()>); 2] = [
-        ("single_thread_process_reads_kill_through_signalfd", single_thread_process_reads_kill_through_signalfd),
-        ("two_runtimes_that_block_it_everywhere_both_see_it", two_runtimes_that_block_it_everywhere_both_see_it),
+        (
+            "single_thread_process_reads_kill_through_signalfd",
+            single_thread_process_reads_kill_through_signalfd,
+        ),
+        (
+            "two_runtimes_that_block_it_everywhere_both_see_it",
+            two_runtimes_that_block_it_everywhere_both_see_it,
+        ),
     ];
     let mut failed = 0;
     for (name, check) in checks {
