@@ -87,6 +87,9 @@ pub(crate) struct Driver {
     unpark: SelectEvent,
 }
 
+/// Deadlines closer than this are not armed on the timerfd (see `turn`).
+const SPIN_BELOW: Duration = Duration::from_micros(20);
+
 /// How many reports one park takes from the selector at most; more stay
 /// queued in the selector and come with the next park, which does not block.
 const KEYS_PER_PARK: usize = 256;
@@ -128,7 +131,10 @@ impl Driver {
         let inner = &mut *guard;
         let now = inner.clock.now();
         let next = inner.timers.next_deadline();
-        let due = next.is_some_and(|d| d <= now);
+        // A deadline closer than arming the timerfd costs (a few µs, more in
+        // a VM, where reprogramming the clock traps) is waited for by polling
+        // the selector instead: it can only make the wake-up more precise.
+        let due = next.is_some_and(|d| d <= now + SPIN_BELOW);
         // Paused time jumps to the next timer only when every task is idle:
         // a zero timeout means the executor still has work.
         let auto_advance =
