@@ -1,9 +1,15 @@
 //! A TCP echo server: one task per connection, each reading into a buffer
-//! and writing back what it read until the client closes.
+//! and writing back what it read until the client closes; it shuts down
+//! gracefully on Ctrl-C (SIGINT) or SIGTERM.
 //!
 //! Shows `TcpListener::bind`, the accept loop (with its errors handled, so
 //! that running out of file descriptors slows the server down instead of
-//! stopping it), `chronia::spawn` per connection, and `read` / `write_all`.
+//! stopping it), `chronia::spawn` per connection, `read` / `write_all`, and
+//! signal-driven shutdown: on the first signal the server stops accepting,
+//! gives open connections up to 5 s to finish, then exits 0. The signal
+//! listeners are dropped as soon as the first signal arrives, which puts
+//! back the signals' previous disposition: a second Ctrl-C during the grace
+//! period ends the process at once.
 //!
 //! Run it, then talk to it:
 //!
@@ -12,10 +18,17 @@
 //! nc 127.0.0.1 7000
 //! ```
 
+use std::cell::Cell;
+use std::future::{Future, poll_fn};
 use std::io::{self, Write};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
 use chronia::net::{TcpListener, TcpStream};
+use chronia::signal::{SIGINT, SIGTERM, signal};
+use chronia::time::{Instant, sleep};
 
 /// Bytes read per `read` call: big enough for most requests in one call.
 const BUFFER: usize = 8 * 1024;
@@ -24,38 +37,68 @@ const BUFFER: usize = 8 * 1024;
 /// pending connection stays queued, and retrying at once would only spin.
 const FD_EXHAUSTION_BACKOFF: Duration = Duration::from_millis(10);
 
+/// How long open connections may go on after a shutdown signal.
+const GRACE: Duration = Duration::from_secs(5);
+
 fn main() -> io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:7000".to_owned());
     chronia::block_on(async {
+        let mut interrupt = signal(SIGINT)?;
+        let mut terminate = signal(SIGTERM)?;
         let listener = TcpListener::bind(&addr).await?;
-        let mut stdout = io::stdout();
-        writeln!(stdout, "listening on {}", listener.local_addr()?)?;
-        stdout.flush()?;
-        // A graceful shutdown races this against a shutdown future.
-        accept_loop(&listener).await
+        say(&format!("listening on {}", listener.local_addr()?));
+
+        let open = Rc::new(Cell::new(0usize));
+        let server = chronia::spawn(accept_loop(listener, open.clone()));
+        let signo = first_of(interrupt.recv(), terminate.recv()).await;
+        // From here on, a second signal does what it did before we listened
+        // (by default: end the process).
+        drop((interrupt, terminate));
+        // Dropping the accept loop closes the listener: no new connections.
+        server.abort();
+        say(&format!(
+            "signal {signo}: stopped accepting; {} connection(s) open, waiting up to {GRACE:?}",
+            open.get()
+        ));
+
+        let deadline = Instant::now() + GRACE;
+        while open.get() > 0 && Instant::now() < deadline {
+            sleep(Duration::from_millis(10)).await;
+        }
+        match open.get() {
+            0 => say("all connections closed; bye"),
+            n => say(&format!(
+                "grace period over; closing {n} connection(s); bye"
+            )),
+        }
+        Ok(())
     })
 }
 
-/// Accepts connections forever, one echo task each. Accept errors are
+/// Accepts connections until dropped, one echo task each. Accept errors are
 /// reported and the loop goes on: the listener stays usable after all of
 /// them (`EMFILE`, `ENFILE`, `ECONNABORTED`, ...).
-async fn accept_loop(listener: &TcpListener) -> io::Result<()> {
+async fn accept_loop(listener: TcpListener, open: Rc<Cell<usize>>) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                // Detached: the task ends when its client closes.
+                let open = open.clone();
+                open.set(open.get() + 1);
+                // Detached: the task ends when its client closes, or with the
+                // runtime after the grace period.
                 drop(chronia::spawn(async move {
                     if let Err(e) = echo(&stream).await {
                         eprintln!("{peer}: {e}");
                     }
+                    open.set(open.get() - 1);
                 }));
             }
             Err(e) => {
                 eprintln!("accept: {e}");
                 if is_out_of_fds(&e) {
-                    chronia::time::sleep(FD_EXHAUSTION_BACKOFF).await;
+                    sleep(FD_EXHAUSTION_BACKOFF).await;
                 }
             }
         }
@@ -74,6 +117,29 @@ async fn echo(stream: &TcpStream) -> io::Result<()> {
     }
 }
 
+/// Waits for whichever signal comes first; returns its number.
+async fn first_of(interrupt: impl Future<Output = ()>, terminate: impl Future<Output = ()>) -> i32 {
+    let (mut interrupt, mut terminate) = (pin!(interrupt), pin!(terminate));
+    poll_fn(|cx| {
+        if interrupt.as_mut().poll(cx).is_ready() {
+            Poll::Ready(SIGINT)
+        } else if terminate.as_mut().poll(cx).is_ready() {
+            Poll::Ready(SIGTERM)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
 fn is_out_of_fds(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// Prints a line and flushes, so that a supervisor (or a test) sees it now.
+fn say(line: &str) {
+    let mut stdout = io::stdout();
+    // Nothing useful to do if stdout is gone.
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
 }

@@ -1,0 +1,127 @@
+//! The echo example, run as a user runs it, stopped by a signal.
+//!
+//! Cargo builds the examples before it runs the tests; the binary sits in
+//! `target/<profile>/examples/`, next to this test's `deps/` folder.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn echo_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/<test>");
+    profile_dir.join("examples").join("echo")
+}
+
+/// Starts the example on an ephemeral port; returns it, its stdout, and the
+/// address it printed.
+fn start() -> (Child, BufReader<ChildStdout>, SocketAddr) {
+    let mut child = Command::new(echo_binary())
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the echo example is built by cargo test");
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    out.read_line(&mut line)
+        .expect("the example prints where it listens");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("a 'listening on' line")
+        .parse()
+        .expect("an address");
+    (child, out, addr)
+}
+
+fn send_signal(child: &Child, signo: i32) {
+    let status = Command::new("kill")
+        .arg(format!("-{signo}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill(1) runs");
+    assert!(status.success());
+}
+
+fn round_trip(stream: &mut TcpStream, msg: &[u8]) {
+    stream.write_all(msg).expect("write");
+    let mut back = vec![0; msg.len()];
+    stream.read_exact(&mut back).expect("echo comes back");
+    assert_eq!(back, msg);
+}
+
+fn read_line(out: &mut BufReader<ChildStdout>) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line).expect("stdout readable");
+    line
+}
+
+fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the echo example did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn sigterm_stops_accepting_lets_open_connections_finish_and_exits_zero() {
+    let (mut child, mut out, addr) = start();
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    round_trip(&mut client, b"before");
+
+    send_signal(&child, libc::SIGTERM);
+    let line = read_line(&mut out);
+    assert!(
+        line.contains("stopped accepting") && line.contains("1 connection"),
+        "{line}"
+    );
+    // The open connection still works during the grace period...
+    round_trip(&mut client, b"during the grace period");
+    // ...and the listener is gone.
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "no new connections after the signal"
+    );
+
+    drop(client);
+    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(read_line(&mut out).contains("all connections closed"));
+}
+
+#[test]
+fn second_ctrl_c_during_the_grace_period_ends_the_process_at_once() {
+    let (mut child, mut out, addr) = start();
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    round_trip(&mut client, b"hello");
+
+    send_signal(&child, libc::SIGINT);
+    assert!(read_line(&mut out).contains("stopped accepting"));
+    let start = Instant::now();
+    send_signal(&child, libc::SIGINT);
+    let status = wait_with_deadline(&mut child, Duration::from_secs(3));
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGINT),
+        "the restored default action: {status:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(3));
+}
