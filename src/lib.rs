@@ -28,3 +28,8 @@ pub mod task;
 pub mod time;
 
 pub use runtime::{Runtime, block_on, spawn};
+
+/// The README's examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
