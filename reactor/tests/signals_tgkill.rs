@@ -81,3 +81,28 @@ fn a_thread_spawned_while_a_signal_is_registered_inherits_the_block() {
     assert!(other, "spawned threads inherit the blocked mask");
     assert!(thread_mask().contains(libc::SIGHUP));
 }
+
+#[test]
+fn two_selectors_of_one_thread_share_a_signal_until_the_last_lets_go() {
+    let signo = libc::SIGRTMIN() + 7;
+    let before = thread_mask();
+    assert!(!before.contains(signo));
+    let mut first = Selector::new().expect("selector");
+    let mut second = Selector::new().expect("selector");
+    let a = first.register_signal(signo, "first").expect("register");
+    let b = second.register_signal(signo, "second").expect("register");
+    first.unregister(a).expect("unregister");
+    // The second selector still listens: the signal must stay blocked, or
+    // its default action (termination) would run.
+    assert!(
+        thread_mask().contains(signo),
+        "still held by the second selector"
+    );
+    tgkill_self(signo);
+    let keys = second.select(Some(PATIENCE)).expect("select");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].ident(), b);
+    drop(second);
+    assert_eq!(thread_mask(), before);
+    drop(first);
+}
