@@ -1,6 +1,6 @@
 //! Spawn-and-wait cost: 1,000 `/bin/true` children, spawned and waited one
 //! at a time, with chronia and with blocking `std::process::Command` (the
-//! floor: the same fork or posix_spawn and exec, with no runtime).
+//! floor: the same fork or `posix_spawn` and exec, with no runtime).
 //!
 //! `cargo bench --bench process_spawn` (prints wall times and the ratio).
 
@@ -14,7 +14,10 @@ fn chronia_run() -> Duration {
     chronia::block_on(async {
         let start = Instant::now();
         for _ in 0..CHILDREN {
-            let status = Command::new("/bin/true").status().await.expect("spawn /bin/true");
+            let status = Command::new("/bin/true")
+                .status()
+                .await
+                .expect("spawn /bin/true");
             assert!(status.success());
         }
         start.elapsed()
@@ -47,5 +50,8 @@ fn main() {
     println!("{CHILDREN} x /bin/true, spawned and waited one at a time (median of 5):");
     println!("  chronia::process  {:>8.1} ms", c.as_secs_f64() * 1e3);
     println!("  std::process      {:>8.1} ms", s.as_secs_f64() * 1e3);
-    println!("  ratio             {:>8.2}", c.as_secs_f64() / s.as_secs_f64());
+    println!(
+        "  ratio             {:>8.2}",
+        c.as_secs_f64() / s.as_secs_f64()
+    );
 }

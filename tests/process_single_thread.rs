@@ -15,23 +15,74 @@ use process_checks as checks;
 fn main() {
     let all: [(&str, fn()); 19] = [
         ("exit_codes_are_reported", checks::exit_codes_are_reported),
-        ("deaths_by_signal_are_reported", checks::deaths_by_signal_are_reported),
-        ("child_that_exits_before_wait_is_reported", checks::child_that_exits_before_wait_is_reported),
-        ("stopped_child_is_not_an_exit", checks::stopped_child_is_not_an_exit),
-        ("five_hundred_children_are_each_reported_once_with_their_code", checks::five_hundred_children_are_each_reported_once_with_their_code),
-        ("ten_megabytes_of_output_are_read_while_waiting", checks::ten_megabytes_of_output_are_read_while_waiting),
-        ("closing_stdin_gives_the_child_end_of_file", checks::closing_stdin_gives_the_child_end_of_file),
-        ("output_collects_stdout_and_stderr", checks::output_collects_stdout_and_stderr),
-        ("foreign_std_child_is_left_to_its_owner", checks::foreign_std_child_is_left_to_its_owner),
-        ("dropped_children_leave_no_zombie", checks::dropped_children_leave_no_zombie),
-        ("kill_on_drop_kills_the_child", checks::kill_on_drop_kills_the_child),
-        ("kill_refuses_a_reaped_child", checks::kill_refuses_a_reaped_child),
-        ("try_wait_reaps_without_waiting", checks::try_wait_reaps_without_waiting),
-        ("missing_program_is_not_found_and_leaks_no_fd", checks::missing_program_is_not_found_and_leaks_no_fd),
-        ("bad_current_dir_is_an_error", checks::bad_current_dir_is_an_error),
-        ("children_start_without_the_runtimes_blocked_signals", checks::children_start_without_the_runtimes_blocked_signals),
-        ("child_reaped_elsewhere_gives_an_error_not_a_hang", checks::child_reaped_elsewhere_gives_an_error_not_a_hang),
-        ("ignored_sigchld_makes_wait_fail_at_once", checks::ignored_sigchld_makes_wait_fail_at_once),
+        (
+            "deaths_by_signal_are_reported",
+            checks::deaths_by_signal_are_reported,
+        ),
+        (
+            "child_that_exits_before_wait_is_reported",
+            checks::child_that_exits_before_wait_is_reported,
+        ),
+        (
+            "stopped_child_is_not_an_exit",
+            checks::stopped_child_is_not_an_exit,
+        ),
+        (
+            "five_hundred_children_are_each_reported_once_with_their_code",
+            checks::five_hundred_children_are_each_reported_once_with_their_code,
+        ),
+        (
+            "ten_megabytes_of_output_are_read_while_waiting",
+            checks::ten_megabytes_of_output_are_read_while_waiting,
+        ),
+        (
+            "closing_stdin_gives_the_child_end_of_file",
+            checks::closing_stdin_gives_the_child_end_of_file,
+        ),
+        (
+            "output_collects_stdout_and_stderr",
+            checks::output_collects_stdout_and_stderr,
+        ),
+        (
+            "foreign_std_child_is_left_to_its_owner",
+            checks::foreign_std_child_is_left_to_its_owner,
+        ),
+        (
+            "dropped_children_leave_no_zombie",
+            checks::dropped_children_leave_no_zombie,
+        ),
+        (
+            "kill_on_drop_kills_the_child",
+            checks::kill_on_drop_kills_the_child,
+        ),
+        (
+            "kill_refuses_a_reaped_child",
+            checks::kill_refuses_a_reaped_child,
+        ),
+        (
+            "try_wait_reaps_without_waiting",
+            checks::try_wait_reaps_without_waiting,
+        ),
+        (
+            "missing_program_is_not_found_and_leaks_no_fd",
+            checks::missing_program_is_not_found_and_leaks_no_fd,
+        ),
+        (
+            "bad_current_dir_is_an_error",
+            checks::bad_current_dir_is_an_error,
+        ),
+        (
+            "children_start_without_the_runtimes_blocked_signals",
+            checks::children_start_without_the_runtimes_blocked_signals,
+        ),
+        (
+            "child_reaped_elsewhere_gives_an_error_not_a_hang",
+            checks::child_reaped_elsewhere_gives_an_error_not_a_hang,
+        ),
+        (
+            "ignored_sigchld_makes_wait_fail_at_once",
+            checks::ignored_sigchld_makes_wait_fail_at_once,
+        ),
         ("no_thread_was_started", no_thread_was_started),
     ];
     let (mut passed, mut failed) = (0, 0);

@@ -1,5 +1,5 @@
 //! Waiting for children: exit codes, signals, stops, many at once, kill
-//! and try_wait, and a child reaped by someone else.
+//! and `try_wait`, and a child reaped by someone else.
 //!
 //! Under the test harness other threads exist; a `SIGCHLD` they take is
 //! forwarded to the runtime's thread by `chronia::signal`. The same checks

@@ -68,11 +68,7 @@ pub struct Child {
 impl Child {
     pub(crate) fn new(
         std: std::process::Child,
-        pipes: (
-            Option<ChildStdin>,
-            Option<ChildStdout>,
-            Option<ChildStderr>,
-        ),
+        pipes: (Option<ChildStdin>, Option<ChildStdout>, Option<ChildStderr>),
         driver: Rc<Driver>,
         state: State,
         kill_on_drop: bool,
@@ -306,18 +302,16 @@ impl Child {
             let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
                 unreachable!("a watched child keeps its registration until reaped")
             };
-            match slot.exited {
-                Some(errno) => errno,
-                None => {
-                    if let Some(cx) = cx {
-                        match &mut slot.waker {
-                            Some(w) if w.will_wake(cx.waker()) => {}
-                            w => *w = Some(cx.waker().clone()),
-                        }
+            let Some(errno) = slot.exited else {
+                if let Some(cx) = cx {
+                    match &mut slot.waker {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        w => *w = Some(cx.waker().clone()),
                     }
-                    return Poll::Pending;
                 }
-            }
+                return Poll::Pending;
+            };
+            errno
         };
         self.forget(ident);
         if exited != 0 {
@@ -347,10 +341,7 @@ fn lost_error(pid: u32, e: &io::Error) -> io::Error {
             "child process {pid} was reaped by someone else (ECHILD: a waitpid on it, or on any child, elsewhere in this process): its exit status is lost"
         ))
     } else {
-        io::Error::new(
-            e.kind(),
-            format!("cannot reap child process {pid}: {e}"),
-        )
+        io::Error::new(e.kind(), format!("cannot reap child process {pid}: {e}"))
     }
 }
 

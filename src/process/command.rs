@@ -347,27 +347,26 @@ impl Command {
                 return Err(e);
             }
         };
-        let state = match reaped_by_kernel {
-            Some(why) => State::ReapedByKernel(why),
-            None => {
-                let pid = i32::try_from(std.id()).expect("pids fit in pid_t");
-                let slot = Slot::Process(ProcessSlot::default());
-                let mut inner = driver.inner.borrow_mut();
-                if let Some(subscription) = subscription {
-                    // Kept while the runtime lives: see the module docs.
-                    inner.sigchld = Some(subscription);
-                }
-                let registered = inner.selector.register_process(pid, slot);
-                drop(inner);
-                match registered {
-                    Ok(ident) => State::Watched(ident),
-                    Err(e) => {
-                        drop(pipes);
-                        if e.raw_os_error() != Some(libc::ECHILD) {
-                            abandon(std);
-                        }
-                        return Err(e);
+        let state = if let Some(why) = reaped_by_kernel {
+            State::ReapedByKernel(why)
+        } else {
+            let pid = i32::try_from(std.id()).expect("pids fit in pid_t");
+            let slot = Slot::Process(ProcessSlot::default());
+            let mut inner = driver.inner.borrow_mut();
+            if let Some(subscription) = subscription {
+                // Kept while the runtime lives: see the module docs.
+                inner.sigchld = Some(subscription);
+            }
+            let registered = inner.selector.register_process(pid, slot);
+            drop(inner);
+            match registered {
+                Ok(ident) => State::Watched(ident),
+                Err(e) => {
+                    drop(pipes);
+                    if e.raw_os_error() != Some(libc::ECHILD) {
+                        abandon(std);
                     }
+                    return Err(e);
                 }
             }
         };
@@ -490,11 +489,7 @@ impl Command {
     }
 }
 
-type Pipes = (
-    Option<ChildStdin>,
-    Option<ChildStdout>,
-    Option<ChildStderr>,
-);
+type Pipes = (Option<ChildStdin>, Option<ChildStdout>, Option<ChildStderr>);
 
 /// Moves the std child's pipes into the runtime.
 fn take_pipes(std: &mut std::process::Child) -> io::Result<Pipes> {

@@ -89,7 +89,8 @@ fn unblock(bits: u64) -> io::Result<()> {
     }
     // SAFETY: `set` is an initialised sigset_t; a null old set asks for
     // nothing back. pthread_sigmask returns the error number, not -1.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, set.as_ptr(), std::ptr::null_mut()) };
+    let rc =
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, set.as_ptr(), std::ptr::null_mut()) };
     if rc == 0 {
         Ok(())
     } else {

@@ -3,11 +3,11 @@
 //! false`), where the runtime's thread is the only one and so the only one
 //! a `SIGCHLD` can land on. Each check runs its own runtime, panics on
 //! failure, and is bounded by a `timeout` so that a bug cannot hang CI.
+#![allow(dead_code, reason = "each test binary runs some of the checks")]
 #![allow(
-    dead_code,
-    reason = "each test binary runs some of the checks"
+    unsafe_code,
+    reason = "libc calls that set up the conditions under test"
 )]
-#![allow(unsafe_code, reason = "libc calls that set up the conditions under test")]
 
 use std::cell::Cell;
 use std::future::Future;
@@ -113,11 +113,17 @@ pub fn deaths_by_signal_are_reported() {
             .args(["-c", "kill -TERM $$"])
             .status()
             .await?;
-        assert_eq!((status.code(), status.signal()), (None, Some(libc::SIGTERM)));
+        assert_eq!(
+            (status.code(), status.signal()),
+            (None, Some(libc::SIGTERM))
+        );
         let mut child = Command::new("sleep").arg("30").spawn()?;
         child.kill()?;
         let status = child.wait().await?;
-        assert_eq!((status.code(), status.signal()), (None, Some(libc::SIGKILL)));
+        assert_eq!(
+            (status.code(), status.signal()),
+            (None, Some(libc::SIGKILL))
+        );
         Ok(())
     });
 }
@@ -182,7 +188,11 @@ pub fn five_hundred_children_are_each_reported_once_with_their_code() {
             let status = task.await.expect("no panic")?;
             assert_eq!(status.code(), Some(i32::try_from(i % 256).expect("small")));
             // Pending once, then woken by its own exit, and only by it.
-            assert!(count.get() <= 2, "child {i} was polled {} times", count.get());
+            assert!(
+                count.get() <= 2,
+                "child {i} was polled {} times",
+                count.get()
+            );
         }
         Ok(())
     });
@@ -223,15 +233,19 @@ pub fn closing_stdin_gives_the_child_end_of_file() {
             // `stdin` drops here: cat reads end of file.
         });
         let mut out = Vec::new();
-        child
-            .stdout
-            .as_mut()
-            .expect("piped")
-            .read_to_end(&mut out)
-            .await?;
-        writer.await.expect("no panic")?;
+        let stdout = child.stdout.as_mut().expect("piped");
+        timeout(Duration::from_secs(10), stdout.read_to_end(&mut out))
+            .await
+            .expect("reading cat's output timed out")?;
+        timeout(Duration::from_secs(10), writer)
+            .await
+            .expect("the writer timed out")
+            .expect("no panic")?;
         assert_eq!(out, data);
-        assert!(child.wait().await?.success());
+        let status = timeout(Duration::from_secs(10), child.wait())
+            .await
+            .expect("waiting for cat timed out")?;
+        assert!(status.success());
         Ok(())
     });
 }
@@ -429,7 +443,10 @@ pub fn child_reaped_elsewhere_gives_an_error_not_a_hang() {
         let err = child.wait().await.expect_err("stolen");
         assert!(err.to_string().contains("ECHILD"), "{err}");
         assert_eq!(child.id(), None);
-        assert_eq!(child.kill().expect_err("gone").kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            child.kill().expect_err("gone").kind(),
+            io::ErrorKind::InvalidInput
+        );
         Ok(())
     });
 }
