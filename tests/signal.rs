@@ -171,7 +171,11 @@ fn last_listener_restores_mask_disposition_and_leaves_nothing_pending() {
     let _g = serial();
     let signo = rt(3);
     // A previous handler with its own flags, as an application might have.
-    set_handler(signo, noop_handler as usize, libc::SA_RESTART);
+    set_handler(
+        signo,
+        noop_handler as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        libc::SA_RESTART,
+    );
     let before = disposition(signo);
     assert!(!thread_mask_has(signo));
     chronia::block_on(async {

@@ -323,16 +323,16 @@ impl Command {
 
     fn spawn_on(&mut self, driver: Rc<Driver>) -> io::Result<Child> {
         let reaped_by_kernel = children_reaped_by_kernel()?;
-        let (blocked, subscription) = {
-            let inner = driver.inner.borrow();
-            // Forwarding SIGCHLD to this thread is set up before the child
-            // exists, so that no exit can land on another thread unseen.
-            let subscription = if reaped_by_kernel.is_none() && inner.sigchld.is_none() {
-                Some(crate::signal::subscribe(libc::SIGCHLD)?)
-            } else {
-                None
-            };
-            (inner.selector.blocked_signals(), subscription)
+        let blocked = {
+            let mut inner = driver.inner.borrow_mut();
+            // Listening to SIGCHLD (forwarded from other threads, blocked
+            // and read here) starts before the first child exists, so that
+            // no exit is missed, and goes on while the runtime lives.
+            if reaped_by_kernel.is_none() && !inner.listens_to_children {
+                crate::signal::listen(&mut inner, libc::SIGCHLD)?;
+                inner.listens_to_children = true;
+            }
+            inner.selector.blocked_signals()
         };
         if !blocked.is_empty() || self.hook.is_some() {
             self.hook
@@ -353,10 +353,6 @@ impl Command {
             let pid = i32::try_from(std.id()).expect("pids fit in pid_t");
             let slot = Slot::Process(ProcessSlot::default());
             let mut inner = driver.inner.borrow_mut();
-            if let Some(subscription) = subscription {
-                // Kept while the runtime lives: see the module docs.
-                inner.sigchld = Some(subscription);
-            }
             let registered = inner.selector.register_process(pid, slot);
             drop(inner);
             match registered {

@@ -22,9 +22,10 @@
 //! # How waiting works
 //!
 //! - Right after the fork, the child's pid is registered with the runtime's
-//!   selector (a `ProcessSlot` of the driver). The selector blocks
-//!   `SIGCHLD` in this thread while it has children, reads it through its
-//!   signalfd, and on each delivery checks every registered pid with
+//!   selector (a `ProcessSlot` of the driver). The runtime blocks
+//!   `SIGCHLD` in this thread from its first spawn until it drops and
+//!   reads it through its signalfd; on each delivery the selector checks
+//!   every registered pid with
 //!   `waitid(WEXITED | WNOHANG | WNOWAIT)`: coalesced signals lose no exit,
 //!   a child that exited before it was registered is found at
 //!   registration, and a stop or continue is not an exit.
@@ -43,11 +44,12 @@
 //!   orphan, reaped and unregistered when its exit is reported; one that
 //!   has exited is reaped in `drop`. No zombie outlives its exit while the
 //!   runtime lives. No helper thread is involved.
-//! - So that a `SIGCHLD` the kernel hands to another thread (one that does
-//!   not block it) still reaches this runtime, the first spawn subscribes
-//!   the thread to forwarded `SIGCHLD` deliveries (see
-//!   [`signal`](crate::signal)); the subscription is kept while the runtime
-//!   lives.
+//! - Before the first spawn the runtime starts listening to `SIGCHLD` like
+//!   to any signal (see [`signal`](crate::signal)), and goes on while it
+//!   lives: a `SIGCHLD` the kernel hands to another thread is forwarded
+//!   here, one this runtime reads from the kernel is forwarded to the other
+//!   runtimes that have children, and the signalfd is not set up and torn
+//!   down again for every child.
 //!
 //! # The child's signal state
 //!

@@ -73,7 +73,7 @@ pub(crate) struct Inner {
     pub(crate) pid: i32,
     /// Forwarding of `SIGCHLD` to this thread, taken at the first spawn of
     /// a child and kept while the runtime lives (see `process`).
-    pub(crate) sigchld: Option<crate::signal::Subscription>,
+    pub(crate) listens_to_children: bool,
     timer: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
@@ -111,7 +111,7 @@ impl Driver {
                 clock: Clock::new(),
                 signals: HashMap::new(),
                 pid: crate::sys::signal::getpid(),
-                sigchld: None,
+                listens_to_children: false,
                 timer,
                 armed: None,
                 keys: vec![ReadyKey::default(); KEYS_PER_PARK],

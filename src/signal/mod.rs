@@ -71,7 +71,7 @@ use chronia_reactor::{Ident, ReadyKey};
 
 use crate::runtime::context;
 use crate::runtime::driver::{Driver, Inner, Slot};
-pub(crate) use registry::{Subscription, subscribe};
+use registry::{Subscription, subscribe};
 
 pub use libc::{
     SIGALRM, SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH,
@@ -124,35 +124,57 @@ pub(crate) struct SignalSlot {
 pub fn signal(signo: i32) -> io::Result<Signal> {
     check(signo)?;
     let driver = context::current("chronia::signal::signal");
-    let seen = {
-        let mut inner = driver.inner.borrow_mut();
-        let inner = &mut *inner;
-        if let Some(slot) = inner.signals.get_mut(&signo) {
-            slot.listeners += 1;
-            slot.deliveries
-        } else {
-            // Subscribe (handler installed) before blocking: a delivery in
-            // between is forwarded rather than taking its default action.
-            let subscription = subscribe(signo)?;
-            let ident = inner.selector.register_signal(signo, Slot::Signal)?;
-            inner.signals.insert(
-                signo,
-                SignalSlot {
-                    ident,
-                    deliveries: 0,
-                    listeners: 1,
-                    wakers: Vec::new(),
-                    _subscription: subscription,
-                },
-            );
-            0
-        }
-    };
+    let seen = listen(&mut driver.inner.borrow_mut(), signo)?;
     Ok(Signal {
         signo,
         seen,
         driver,
     })
+}
+
+/// Adds a listener of `signo` to this runtime: the first one subscribes the
+/// thread to forwarded deliveries (the handler installed first, so that a
+/// delivery in between is forwarded rather than taking its default action)
+/// and registers the signal with the selector, which blocks it. Returns the
+/// deliveries counted so far. The caller gives the listener back with
+/// [`unlisten`]; `process` holds one for `SIGCHLD` while the runtime lives.
+pub(crate) fn listen(inner: &mut Inner, signo: i32) -> io::Result<u64> {
+    if let Some(slot) = inner.signals.get_mut(&signo) {
+        slot.listeners += 1;
+        return Ok(slot.deliveries);
+    }
+    let subscription = subscribe(signo)?;
+    let ident = inner.selector.register_signal(signo, Slot::Signal)?;
+    inner.signals.insert(
+        signo,
+        SignalSlot {
+            ident,
+            deliveries: 0,
+            listeners: 1,
+            wakers: Vec::new(),
+            _subscription: subscription,
+        },
+    );
+    Ok(0)
+}
+
+/// Gives back a listener taken by [`listen`]; the last one unblocks the
+/// signal (pending instances taken first) and then, with the subscription,
+/// restores its disposition if no other thread listens. In that order: in
+/// between, a delivery to this thread runs the forwarding handler, never
+/// the default action.
+fn unlisten(inner: &mut Inner, signo: i32) {
+    let Some(slot) = inner.signals.get_mut(&signo) else {
+        return;
+    };
+    slot.listeners -= 1;
+    if slot.listeners == 0
+        && let Some(slot) = inner.signals.remove(&signo)
+    {
+        // Fails only if the ident is gone already; nothing left to undo.
+        let _ = inner.selector.unregister(slot.ident);
+        drop(slot);
+    }
 }
 
 /// Waits for one Ctrl-C (`SIGINT`); the listener is dropped after, so the
@@ -273,24 +295,10 @@ impl Signal {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        let Ok(mut inner) = self.driver.inner.try_borrow_mut() else {
-            return;
-        };
-        let inner = &mut *inner;
-        let Some(slot) = inner.signals.get_mut(&self.signo) else {
-            return;
-        };
-        slot.listeners -= 1;
-        if slot.listeners == 0 {
-            let slot = inner
-                .signals
-                .remove(&self.signo)
-                .expect("present just above");
-            // Unblock (pending instances taken) before the disposition is
-            // restored with the subscription: in between, a delivery to this
-            // thread runs the forwarding handler, never the default action.
-            let _ = inner.selector.unregister(slot.ident);
-            drop(slot);
+        // `try_borrow_mut` fails only while the driver itself is dropping,
+        // which gives everything back anyway.
+        if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
+            unlisten(&mut inner, self.signo);
         }
     }
 }
