@@ -1,15 +1,25 @@
 //! Runs a command with its stdout piped, prints each line it writes as it
-//! comes, then its exit status.
+//! comes, then its exit status; a Ctrl-C (SIGINT) sent to this program is
+//! forwarded to the child, which decides what to do with it.
 //!
 //! ```text
 //! cargo run --example child -- CMD ARGS...
 //! cargo run --example child            # sh -c 'for i in 1 2 3; do echo $i; sleep 1; done'
 //! ```
+//!
+//! In a terminal, Ctrl-C reaches the whole foreground process group, the
+//! child included; forwarding matters when only this program is signalled
+//! (`kill -INT <pid>`, a supervisor). While it listens, this program's own
+//! SIGINT does not stop it: the child's exit does.
 
-use std::io::Write;
+use std::future::{Future, poll_fn};
+use std::io::{self, Write};
+use std::pin::pin;
 use std::process::ExitCode;
+use std::task::Poll;
 
 use chronia::process::{Command, Stdio};
+use chronia::signal::{SIGINT, signal};
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,39 +29,36 @@ fn main() -> ExitCode {
             .to_vec();
     }
     let result = chronia::block_on(async {
+        let mut interrupt = signal(SIGINT)?;
         let mut child = Command::new(&args[0])
             .args(&args[1..])
             .stdout(Stdio::piped())
             .spawn()?;
         let mut stdout = child.stdout.take().expect("stdout is piped");
 
-        // Ctrl-C forwarding goes here once `chronia::signal` lands: race the
-        // read loop below against `signal(SIGINT)`, and on a delivery send
-        // the child SIGINT (through its pid, while `child.id()` is Some)
-        // and keep reading until it exits.
-
-        let mut pending = Vec::new();
+        let mut lines = Lines::default();
         let mut buf = [0; 4096];
-        let mut out = std::io::stdout().lock();
         loop {
-            let n = stdout.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            pending.extend_from_slice(&buf[..n]);
-            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=end).collect();
-                write!(out, "line: ")?;
-                out.write_all(&line)?;
-                out.flush()?;
+            match race(stdout.read(&mut buf), interrupt.recv()).await {
+                Either::Left(n) => {
+                    let n = n?;
+                    if n == 0 {
+                        break;
+                    }
+                    lines.push(&buf[..n])?;
+                }
+                Either::Right(()) => forward(&mut child)?,
             }
         }
-        if !pending.is_empty() {
-            write!(out, "line: ")?;
-            out.write_all(&pending)?;
-            writeln!(out)?;
+        lines.finish()?;
+        // Each wait future is dropped before the child is signalled: a
+        // `wait` can be started again at any time.
+        loop {
+            match race(child.wait(), interrupt.recv()).await {
+                Either::Left(status) => return status,
+                Either::Right(()) => forward(&mut child)?,
+            }
         }
-        child.wait().await
     });
     match result {
         Ok(status) => {
@@ -67,4 +74,56 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Passes a Ctrl-C on to the child.
+fn forward(child: &mut chronia::process::Child) -> io::Result<()> {
+    eprintln!("Ctrl-C: forwarding SIGINT to the child");
+    child.signal(SIGINT)
+}
+
+/// Prints complete lines as they come, prefixed.
+#[derive(Default)]
+struct Lines {
+    pending: Vec<u8>,
+}
+
+impl Lines {
+    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.pending.extend_from_slice(bytes);
+        let mut out = io::stdout().lock();
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            out.write_all(b"line: ")?;
+            out.write_all(&self.pending[..=end])?;
+            self.pending.drain(..=end);
+        }
+        out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.push(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+/// Waits for whichever future completes first; the other is dropped.
+async fn race<L: Future, R: Future>(left: L, right: R) -> Either<L::Output, R::Output> {
+    let (mut left, mut right) = (pin!(left), pin!(right));
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = left.as_mut().poll(cx) {
+            Poll::Ready(Either::Left(out))
+        } else if let Poll::Ready(out) = right.as_mut().poll(cx) {
+            Poll::Ready(Either::Right(out))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }

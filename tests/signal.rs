@@ -27,8 +27,10 @@ fn rt(n: i32) -> i32 {
 }
 
 fn kill_process(signo: i32) {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
     // SAFETY: kill with our own pid and a valid signal has no memory effects.
-    let rc = unsafe { libc::kill(libc::getpid(), signo) };
+    let rc = unsafe { libc::kill(pid, signo) };
     assert_eq!(rc, 0);
 }
 

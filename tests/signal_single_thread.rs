@@ -12,8 +12,10 @@ use chronia::signal::{SIGUSR1, SIGUSR2, signal};
 use chronia::time::timeout;
 
 fn kill_process(signo: i32) {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
     // SAFETY: kill with our own pid and a valid signal has no memory effects.
-    assert_eq!(unsafe { libc::kill(libc::getpid(), signo) }, 0);
+    assert_eq!(unsafe { libc::kill(pid, signo) }, 0);
 }
 
 fn block_in_this_thread(signo: i32) {
@@ -23,10 +25,8 @@ fn block_in_this_thread(signo: i32) {
     // SAFETY: `set` is initialised.
     unsafe { libc::sigaddset(set.as_mut_ptr(), signo) };
     // SAFETY: `set` is initialised; the old set may be null.
-    assert_eq!(
-        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut()) },
-        0
-    );
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut()) };
+    assert_eq!(rc, 0);
 }
 
 fn single_thread_process_reads_kill_through_signalfd() -> io::Result<()> {
@@ -68,7 +68,8 @@ fn two_runtimes_that_block_it_everywhere_both_see_it() -> io::Result<()> {
 }
 
 fn main() {
-    let checks: [(&str, fn() -> io::Result<()>); 2] = [
+    type Check = fn() -> io::Result<()>;
+    let checks: [(&str, Check); 2] = [
         (
             "single_thread_process_reads_kill_through_signalfd",
             single_thread_process_reads_kill_through_signalfd,

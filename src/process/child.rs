@@ -217,13 +217,50 @@ impl Child {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn kill(&mut self) -> io::Result<()> {
+        self.signal(libc::SIGKILL)
+    }
+
+    /// Sends signal `signo` to the child, for example `SIGINT` or `SIGTERM`
+    /// to ask it to stop, or `SIGINT` forwarded from a Ctrl-C. Signalling a
+    /// child that has exited but is not yet reaped does nothing and
+    /// succeeds.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a number that is not a signal (0, negative, above
+    /// `SIGRTMAX`), or if the child has been reaped: its pid may belong to
+    /// another process by now, so it is not signalled. The kernel's error
+    /// from `kill(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::process::Command;
+    /// use std::os::unix::process::ExitStatusExt;
+    ///
+    /// chronia::block_on(async {
+    ///     let mut child = Command::new("sleep").arg("10").spawn()?;
+    ///     child.signal(libc::SIGTERM)?;
+    ///     assert_eq!(child.wait().await?.signal(), Some(libc::SIGTERM));
+    ///     assert_eq!(child.signal(libc::SIGTERM).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn signal(&mut self, signo: i32) -> io::Result<()> {
+        if signo <= 0 || signo > libc::SIGRTMAX() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{signo} is not a signal number"),
+            ));
+        }
         match self.state {
-            State::Watched(_) => self.std().kill(),
+            State::Watched(_) => crate::sys::process::send_signal(self.pid, signo),
             State::ReapedByKernel(_) => {
                 // The kernel reaps on exit; once it has, waitpid says so
                 // (ECHILD) and the pid must not be signalled.
                 match self.std().try_wait() {
-                    Ok(None) => self.std().kill(),
+                    Ok(None) => crate::sys::process::send_signal(self.pid, signo),
                     Ok(Some(_)) | Err(_) => Err(self.reaped_error()),
                 }
             }

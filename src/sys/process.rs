@@ -120,6 +120,19 @@ pub(crate) fn children_reaped_by_kernel() -> io::Result<Option<&'static str>> {
     })
 }
 
+/// Sends `signo` to process `pid`. The caller makes sure `pid` is an
+/// unreaped child of ours, so it cannot name a recycled pid.
+pub(crate) fn send_signal(pid: u32, signo: i32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: kill takes two integers, which the kernel checks; it touches
+    // no memory of ours.
+    if unsafe { libc::kill(pid, signo) } == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
