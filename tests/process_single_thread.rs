@@ -13,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use process_checks as checks;
 
 fn main() {
-    let all: [(&str, fn()); 19] = [
+    let all: [(&str, fn()); 20] = [
         ("exit_codes_are_reported", checks::exit_codes_are_reported),
         (
             "deaths_by_signal_are_reported",
@@ -74,6 +74,10 @@ fn main() {
         (
             "children_start_without_the_runtimes_blocked_signals",
             checks::children_start_without_the_runtimes_blocked_signals,
+        ),
+        (
+            "children_spawned_on_the_fast_path_start_without_sigchld_blocked",
+            checks::children_spawned_on_the_fast_path_start_without_sigchld_blocked,
         ),
         (
             "child_reaped_elsewhere_gives_an_error_not_a_hang",

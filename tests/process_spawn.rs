@@ -27,3 +27,9 @@ fn children_start_without_the_runtimes_blocked_signals() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     checks::children_start_without_the_runtimes_blocked_signals();
 }
+
+#[test]
+fn children_spawned_on_the_fast_path_start_without_sigchld_blocked() {
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    checks::children_spawned_on_the_fast_path_start_without_sigchld_blocked();
+}

@@ -158,6 +158,11 @@ pub(crate) fn listen(inner: &mut Inner, signo: i32) -> io::Result<u64> {
     Ok(0)
 }
 
+/// How many listeners of `signo` this runtime has.
+pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
+    inner.signals.get(&signo).map_or(0, |slot| slot.listeners)
+}
+
 /// Gives back a listener taken by [`listen`]; the last one unblocks the
 /// signal (pending instances taken first) and then, with the subscription,
 /// restores its disposition if no other thread listens. In that order: in

@@ -120,6 +120,33 @@ pub(crate) fn children_reaped_by_kernel() -> io::Result<Option<&'static str>> {
     })
 }
 
+/// Runs `f` with `SIGCHLD` unblocked in this thread, and blocks it again
+/// after (whatever `f` returns), so that a child spawned by `f` starts
+/// with it unblocked.
+pub(crate) fn with_sigchld_unblocked<R>(f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+    set_sigchld(libc::SIG_UNBLOCK)?;
+    let out = f();
+    // Blocking a valid signal cannot fail; were it to, the runtime would
+    // only miss SIGCHLDs to a handler, as during `f`.
+    let _ = set_sigchld(libc::SIG_BLOCK);
+    out
+}
+
+fn set_sigchld(how: libc::c_int) -> io::Result<()> {
+    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: `set` is a writable sigset_t; sigemptyset initialises it.
+    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
+    // SAFETY: `set` was initialised just above; SIGCHLD is a valid signal.
+    unsafe { libc::sigaddset(set.as_mut_ptr(), libc::SIGCHLD) };
+    // SAFETY: `set` is initialised; a null old set asks for nothing back.
+    let rc = unsafe { libc::pthread_sigmask(how, set.as_ptr(), std::ptr::null_mut()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
 /// Sends `signo` to process `pid`. The caller makes sure `pid` is an
 /// unreaped child of ours, so it cannot name a recycled pid.
 pub(crate) fn send_signal(pid: u32, signo: i32) -> io::Result<()> {

@@ -439,6 +439,38 @@ pub fn children_start_without_the_runtimes_blocked_signals() {
     });
 }
 
+/// With no signal listener, children are spawned with SIGCHLD unblocked
+/// for the spawn alone (std's `posix_spawn` path, no `pre_exec` hook).
+pub fn children_spawned_on_the_fast_path_start_without_sigchld_blocked() {
+    run(30, async {
+        let mut first = Command::new("sleep").arg("5").spawn()?;
+        let sigchld = bit(libc::SIGCHLD);
+        let blocked_here = status_mask("thread-self", "SigBlk:");
+        assert_eq!(
+            blocked_here & sigchld,
+            sigchld,
+            "the runtime blocks SIGCHLD"
+        );
+        let mut second = Command::new("sleep").arg("5").spawn()?;
+        for child in [&first, &second] {
+            let pid = pid_of(child).to_string();
+            let blocked = status_mask(&pid, "SigBlk:");
+            assert_eq!(blocked & sigchld, 0, "child {pid} SigBlk {blocked:#x}");
+        }
+        assert_eq!(
+            status_mask("thread-self", "SigBlk:") & sigchld,
+            sigchld,
+            "blocked again after the spawn"
+        );
+        // Exits are still seen, whichever way they came.
+        for child in [&mut first, &mut second] {
+            child.kill()?;
+            child.wait().await?;
+        }
+        Ok(())
+    });
+}
+
 pub fn child_reaped_elsewhere_gives_an_error_not_a_hang() {
     run(30, async {
         let mut child = Command::new("true").spawn()?;

@@ -213,6 +213,30 @@ impl<T> Selector<T> {
     }
 
     /// Checks every registered, unfinished process for an exit.
+    /// Checks every registered process for an exit now, as a `SIGCHLD`
+    /// would; exits found are reported by the next select. For a caller
+    /// that may have let a `SIGCHLD` go elsewhere (for example while it had
+    /// it unblocked to spawn a child with a clean mask).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_reactor::{Events, Selector};
+    /// let mut child = std::process::Command::new("sleep").arg("10").spawn()?;
+    /// let mut selector = Selector::new()?;
+    /// let id = selector.register_process(child.id() as i32, ())?;
+    /// child.kill()?;
+    /// child.wait()?; // reaped behind the selector's back
+    /// selector.check_processes();
+    /// let keys = selector.select(None)?;
+    /// assert_eq!(keys[0].ident(), id);
+    /// assert!(keys[0].error().is_some(), "ECHILD: it was reaped elsewhere");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn check_processes(&mut self) {
+        self.sweep_children();
+    }
+
     pub(super) fn sweep_children(&mut self) {
         let mut exited = Vec::new();
         for (&pid, &ident) in &self.processes {
