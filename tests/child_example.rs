@@ -1,22 +1,15 @@
 //! The child example, run as a user runs it: a SIGINT sent to it reaches
 //! its child, and it reports the child's exit.
 
+mod util;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn example(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps/<test>");
-    profile_dir.join("examples").join(name)
-}
-
 #[test]
 fn sigint_is_forwarded_to_the_child_and_its_exit_reported() {
-    let mut child = Command::new(example("child"))
+    let mut child = Command::new(util::example("child"))
         .args([
             "sh",
             "-c",

@@ -3,25 +3,18 @@
 //! Cargo builds the examples before it runs the tests; the binary sits in
 //! `target/<profile>/examples/`, next to this test's `deps/` folder.
 
+mod util;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn echo_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps/<test>");
-    profile_dir.join("examples").join("echo")
-}
-
 /// Starts the example on an ephemeral port; returns it, its stdout, and the
 /// address it printed.
 fn start() -> (Child, BufReader<ChildStdout>, SocketAddr) {
-    let mut child = Command::new(echo_binary())
+    let mut child = Command::new(util::example("echo"))
         .arg("127.0.0.1:0")
         .stdout(Stdio::piped())
         .spawn()

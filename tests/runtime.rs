@@ -2,14 +2,17 @@
 //! panics, misuse, wakes from other threads, many tasks, tasks that outlive
 //! a `block_on`, and dropping a runtime.
 
+mod util;
+
 use std::cell::Cell;
 use std::future::{pending, poll_fn};
 use std::io::Read;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::task::Poll;
 use std::thread;
+use util::within_thread as within;
 
 use chronia::Runtime;
 use chronia::task::yield_now;
@@ -17,22 +20,6 @@ use chronia::time::{Duration, Instant, sleep, timeout};
 
 /// Generous bound for anything that should be prompt.
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// Guards a test against hanging without putting a timer in the runtime.
-fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the closure sends before it returns"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for {limit:?}"),
-    }
-}
 
 fn runtime() -> Runtime {
     Runtime::new().expect("a runtime")

@@ -5,13 +5,15 @@
 //! Lower bounds are strict (a timer never fires early); upper bounds are
 //! generous, since the machine is shared.
 
+mod util;
+
 use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 use std::thread;
+use util::within_thread as within;
 
 use chronia::time::{
     Duration, Elapsed, Instant, interval, interval_at, sleep, sleep_until, timeout,
@@ -19,23 +21,6 @@ use chronia::time::{
 
 /// Upper bound for anything that should take "no time" or a few ms.
 const PROMPT: Duration = Duration::from_millis(500);
-
-/// Guards a test against hanging: a test that is itself about timers cannot
-/// trust a chronia `timeout`.
-fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the closure sends before it returns"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for {limit:?}"),
-    }
-}
 
 /// Polls `future` once with a no-op waker.
 fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {

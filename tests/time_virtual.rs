@@ -3,32 +3,17 @@
 //! `timeout`. Paused tests run in no real time and always in one order, so
 //! their assertions are exact.
 
+mod util;
+
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::mpsc;
 use std::thread;
+use util::within_thread as within;
 
 use chronia::task::yield_now;
 use chronia::time::{
     self, Duration, Instant, MissedTickBehavior, interval, sleep, sleep_until, timeout,
 };
-
-/// Guards a test against hanging; a paused runtime's `timeout` would
-/// auto-advance, so it cannot guard itself.
-fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the closure sends before it returns"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for {limit:?}"),
-    }
-}
 
 /// Runs `future` on a new runtime with its clock paused, with a watchdog.
 fn paused<T: Send + 'static, F: Future<Output = T> + 'static>(

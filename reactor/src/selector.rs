@@ -175,6 +175,20 @@ impl<T> Selector<T> {
         Ok(())
     }
 
+    /// Puts `entry` in the free fd slot `fd` and, unless `bits` is `None`,
+    /// adds `fd` to epoll for them; if epoll refuses, nothing stays
+    /// registered.
+    fn insert_armed(&mut self, fd: RawFd, entry: Entry<T>, bits: Option<u32>) -> io::Result<()> {
+        self.insert_fd(fd, entry)?;
+        if let Some(bits) = bits
+            && let Err(e) = sys::epoll_ctl(self.epoll.as_fd(), CtlOp::Add, fd, bits, token(fd))
+        {
+            self.take(Ident::from(fd));
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// Puts `entry` in a new virtual slot.
     fn insert_virtual(&mut self, entry: Entry<T>) -> io::Result<Ident> {
         let id = self.ids.alloc()?;
@@ -316,27 +330,14 @@ impl<T> Selector<T> {
     /// ```
     pub fn register_handle(&mut self, fd: RawFd, events: Events, data: T) -> io::Result<()> {
         check_handle_events(events)?;
-        self.insert_fd(
-            fd,
-            Entry {
-                kind: Kind::Handle,
-                events,
-                data,
-            },
-        )?;
-        if !events.is_empty() {
-            let ctl = sys::epoll_ctl(
-                self.epoll.as_fd(),
-                CtlOp::Add,
-                fd,
-                epoll_bits(events),
-                token(fd),
-            );
-            if let Err(e) = ctl {
-                self.take(Ident::from(fd));
-                return Err(e);
-            }
-        }
+        let entry = Entry {
+            kind: Kind::Handle,
+            events,
+            data,
+        };
+        // An empty set is stored without being armed, as the seed does.
+        let bits = (!events.is_empty()).then(|| epoll_bits(events));
+        self.insert_armed(fd, entry, bits)?;
         Ok(())
     }
 
@@ -442,19 +443,12 @@ impl<T> Selector<T> {
         } else {
             Events::TIMER
         };
-        self.insert_fd(
-            fd,
-            Entry {
-                kind: Kind::Timer(timer),
-                events,
-                data,
-            },
-        )?;
-        if let Err(e) = sys::epoll_ctl(self.epoll.as_fd(), CtlOp::Add, fd, sys::EPOLLIN, token(fd))
-        {
-            self.take(Ident::from(fd));
-            return Err(e);
-        }
+        let entry = Entry {
+            kind: Kind::Timer(timer),
+            events,
+            data,
+        };
+        self.insert_armed(fd, entry, Some(sys::EPOLLIN))?;
         Ok(Ident::from(fd))
     }
 
@@ -525,19 +519,12 @@ impl<T> Selector<T> {
     /// ```
     pub fn register_event(&mut self, event: &SelectEvent, data: T) -> io::Result<Ident> {
         let fd = event.as_raw_fd();
-        self.insert_fd(
-            fd,
-            Entry {
-                kind: Kind::User(event.clone()),
-                events: Events::USER,
-                data,
-            },
-        )?;
-        if let Err(e) = sys::epoll_ctl(self.epoll.as_fd(), CtlOp::Add, fd, sys::EPOLLIN, token(fd))
-        {
-            self.take(Ident::from(fd));
-            return Err(e);
-        }
+        let entry = Entry {
+            kind: Kind::User(event.clone()),
+            events: Events::USER,
+            data,
+        };
+        self.insert_armed(fd, entry, Some(sys::EPOLLIN))?;
         Ok(Ident::from(fd))
     }
 

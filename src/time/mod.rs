@@ -39,8 +39,6 @@ pub use std::time::{Duration, Instant};
 pub use timeout::{Elapsed, Timeout, timeout};
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use crate::runtime::context;
 
@@ -138,7 +136,7 @@ pub fn resume() {
 /// });
 /// ```
 #[track_caller]
-pub fn advance(by: Duration) -> Advance {
+pub fn advance(by: Duration) -> impl Future<Output = ()> {
     let driver = context::current("chronia::time::advance");
     {
         let mut inner = driver.inner.borrow_mut();
@@ -151,25 +149,5 @@ pub fn advance(by: Duration) -> Advance {
             w.wake();
         }
     }
-    Advance { yielded: false }
-}
-
-/// The future of [`advance`].
-#[derive(Debug)]
-#[must_use = "time has moved already; await this to let the woken timers run"]
-pub struct Advance {
-    yielded: bool,
-}
-
-impl Future for Advance {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
+    chronia_executor::yield_now()
 }

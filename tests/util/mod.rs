@@ -93,3 +93,35 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Runs `f` on a thread of its own and fails the test if it takes longer
+/// than `limit`: for tests about timers, parking or paused time, which cannot
+/// trust a chronia `timeout` to guard them.
+pub fn within_thread<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the closure sends before it returns"),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for {limit:?}"),
+    }
+}
+
+/// The path of example `name`, which cargo builds before it runs tests:
+/// `target/<profile>/examples/`, next to the test's `deps/` folder.
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/<test>");
+    profile_dir.join("examples").join(name)
+}
