@@ -366,6 +366,12 @@ impl<T> Selector<T> {
     /// ```
     pub fn update_handle(&mut self, fd: RawFd, events: Events) -> io::Result<()> {
         check_handle_events(events)?;
+        if fd < 0 && self.contains(Ident::from(fd)) {
+            return Err(invalid(format!(
+                "{} is a signal or process registration: only handles can be updated",
+                Ident::from(fd)
+            )));
+        }
         let Some(entry) = self
             .fds
             .get_mut(usize::try_from(fd).unwrap_or(usize::MAX))

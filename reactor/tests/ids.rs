@@ -180,3 +180,16 @@ fn ident_formats_say_what_they_are() {
     assert!(Ident::from(-2).is_virtual());
     assert!(!Ident::from(0).is_virtual());
 }
+
+#[test]
+fn update_handle_on_a_signal_ident_is_invalid_input() {
+    let mut selector = Selector::new().expect("selector");
+    let id = selector
+        .register_signal(libc::SIGRTMIN() + 4, ())
+        .expect("signal");
+    let err = selector
+        .update_handle(id.as_raw(), Events::READ)
+        .expect_err("not a handle");
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    assert!(selector.contains(id), "nothing lost");
+}
