@@ -22,10 +22,14 @@
 //!   is async-signal-safe; slots are stored and cleared under `STATE`'s lock.
 //! - `STATE[signo].saved` is `Some` exactly while `STATE[signo].count > 0`:
 //!   the handler is installed while anyone listens, and only then.
+//! - `IN_FLIGHT[signo]` counts handlers between reading `LISTENERS` and
+//!   their last `tgkill`; the disposition is restored only once it is zero
+//!   after the last listener's id was cleared, and with the signal blocked
+//!   in the restoring thread (see `restore`).
 
 use std::io;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use crate::sys::signal::{self as sys, Action};
 
@@ -46,6 +50,15 @@ const FREE: AtomicI32 = AtomicI32::new(0);
 )]
 const ROW: [AtomicI32; SLOTS] = [FREE; SLOTS];
 static LISTENERS: [[AtomicI32; SLOTS]; SIGNALS] = [ROW; SIGNALS];
+
+#[expect(
+    clippy::declare_interior_mutable_const,
+    reason = "the initialiser of a static array"
+)]
+const IDLE: AtomicUsize = AtomicUsize::new(0);
+/// Per signal, how many handlers are between reading `LISTENERS` and
+/// finishing their `tgkill`s.
+static IN_FLIGHT: [AtomicUsize; SIGNALS] = [IDLE; SIGNALS];
 
 #[derive(Debug, Clone, Copy)]
 struct State {
@@ -100,7 +113,7 @@ pub(crate) fn subscribe(signo: i32) -> io::Result<Subscription> {
         state[i].saved = Some(sys::install_forwarder(signo)?);
     }
     state[i].count += 1;
-    LISTENERS[i][slot].store(sys::gettid(), Ordering::Release);
+    LISTENERS[i][slot].store(sys::gettid(), Ordering::SeqCst);
     Ok(Subscription { signo: i, slot })
 }
 
@@ -109,17 +122,38 @@ impl Drop for Subscription {
         let mut state = STATE
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        LISTENERS[self.signo][self.slot].store(0, Ordering::Release);
+        LISTENERS[self.signo][self.slot].store(0, Ordering::SeqCst);
         let s = &mut state[self.signo];
         s.count -= 1;
         if s.count == 0
             && let Some(saved) = s.saved.take()
         {
             let signo = i32::try_from(self.signo).expect("signal numbers are small");
-            // sigaction only fails for an invalid signal number, which
-            // `subscribe` ruled out.
-            let _ = sys::restore(signo, &saved);
+            restore(signo, &saved);
         }
+    }
+}
+
+/// Puts back the disposition saved when the first subscription came.
+///
+/// A handler running on another thread may have read this thread's id just
+/// before it was cleared and be about to `tgkill` it; if that signal met
+/// the restored disposition unblocked, its default action could end the
+/// process. So: wait until no handler is in flight (a new one sees the
+/// cleared id), and restore with the signal blocked in this thread, taking
+/// any instance that arrived meanwhile before unblocking it again.
+fn restore(signo: i32, saved: &Action) {
+    let i = usize::try_from(signo).expect("checked when subscribing");
+    while IN_FLIGHT[i].load(Ordering::SeqCst) != 0 {
+        std::thread::yield_now();
+    }
+    // pthread_sigmask, sigaction and sigtimedwait fail only for an invalid
+    // signal number, which `subscribe` ruled out.
+    let was_blocked = sys::block(signo).unwrap_or(true);
+    let _ = sys::restore(signo, saved);
+    if !was_blocked {
+        while let Ok(true) = sys::take_pending(signo) {}
+        let _ = sys::unblock(signo);
     }
 }
 
@@ -131,14 +165,18 @@ pub(crate) fn forward(signo: i32) {
     };
     let Some(row) = LISTENERS.get(i) else { return };
     let me = sys::gettid();
+    // Counted so that the last unsubscriber can wait for this forward to
+    // finish before it restores the disposition (see `restore`).
+    IN_FLIGHT[i].fetch_add(1, Ordering::SeqCst);
     for slot in row {
-        let tid = slot.load(Ordering::Acquire);
+        let tid = slot.load(Ordering::SeqCst);
         if tid != 0 && tid != me {
             // ESRCH: the thread is gone and its subscription about to be;
             // nothing to deliver to.
             let _ = sys::tgkill(tid, signo);
         }
     }
+    IN_FLIGHT[i].fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Whether a delivery read from a signalfd came from [`forward`] (a

@@ -36,6 +36,70 @@ pub(crate) fn tgkill(tid: i32, signo: i32) -> io::Result<()> {
     }
 }
 
+fn one_signal(signo: i32) -> libc::sigset_t {
+    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: `set` is a writable sigset_t; sigemptyset initialises it.
+    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
+    // SAFETY: `set` was initialised just above; the caller passes a valid
+    // signal number (sigaddset only fails with EINVAL otherwise).
+    unsafe { libc::sigaddset(set.as_mut_ptr(), signo) };
+    // SAFETY: initialised by the two calls above.
+    unsafe { set.assume_init() }
+}
+
+/// Blocks `signo` in the calling thread; says whether it was blocked before.
+pub(crate) fn block(signo: i32) -> io::Result<bool> {
+    let set = one_signal(signo);
+    let mut old = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: `set` is an initialised sigset_t and `old` a writable one,
+    // both live across the call.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, old.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    // SAFETY: pthread_sigmask filled `old` (it succeeded).
+    let was = unsafe { libc::sigismember(old.as_ptr(), signo) };
+    Ok(was == 1)
+}
+
+/// Unblocks `signo` in the calling thread.
+pub(crate) fn unblock(signo: i32) -> io::Result<()> {
+    let set = one_signal(signo);
+    // SAFETY: `set` is an initialised sigset_t; the old set may be null.
+    let rc =
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
+/// Takes one pending instance of `signo` (for this thread or the process)
+/// without waiting; `false` if none was pending.
+pub(crate) fn take_pending(signo: i32) -> io::Result<bool> {
+    let set = one_signal(signo);
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    loop {
+        // SAFETY: `set` and `zero` are valid and live across the call; the
+        // siginfo pointer may be null.
+        let rc =
+            unsafe { libc::sigtimedwait(&raw const set, std::ptr::null_mut(), &raw const zero) };
+        if rc != -1 {
+            return Ok(true);
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => {}
+            io::ErrorKind::WouldBlock => return Ok(false),
+            _ => return Err(e),
+        }
+    }
+}
+
 /// A signal's disposition as `sigaction(2)` reports it, kept to be put back.
 #[derive(Clone, Copy)]
 pub(crate) struct Action(libc::sigaction);
