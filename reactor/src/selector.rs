@@ -160,33 +160,39 @@ impl<T> Selector<T> {
 
     /// Puts `entry` in the free fd slot `fd`.
     fn insert_fd(&mut self, fd: RawFd, entry: Entry<T>) -> io::Result<()> {
-        let index = usize::try_from(fd)
-            .map_err(|_| invalid(format!("fd {fd} is negative: not a file descriptor")))?;
+        let index = self.free_fd_index(fd)?;
         if index >= self.fds.len() {
             self.fds.resize_with(index + 1, || None);
-        }
-        if self.fds[index].is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("fd {fd} is already registered in the selector"),
-            ));
         }
         self.fds[index] = Some(entry);
         Ok(())
     }
 
-    /// Puts `entry` in the free fd slot `fd` and, unless `bits` is `None`,
-    /// adds `fd` to epoll for them; if epoll refuses, nothing stays
-    /// registered.
-    fn insert_armed(&mut self, fd: RawFd, entry: Entry<T>, bits: Option<u32>) -> io::Result<()> {
-        self.insert_fd(fd, entry)?;
-        if let Some(bits) = bits
-            && let Err(e) = sys::epoll_ctl(self.epoll.as_fd(), CtlOp::Add, fd, bits, token(fd))
-        {
-            self.take(Ident::from(fd));
-            return Err(e);
+    /// The table index of `fd` if it is a descriptor not registered yet.
+    fn free_fd_index(&self, fd: RawFd) -> io::Result<usize> {
+        let index = usize::try_from(fd)
+            .map_err(|_| invalid(format!("fd {fd} is negative: not a file descriptor")))?;
+        if self.fds.get(index).is_some_and(Option::is_some) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("fd {fd} is already registered in the selector"),
+            ));
         }
-        Ok(())
+        Ok(index)
+    }
+
+    /// Puts `entry` in the free fd slot `fd` and, unless `bits` is `None`,
+    /// adds `fd` to epoll for them; if the kernel refuses, nothing is
+    /// registered. The kernel sees the fd first, so that a number that is no
+    /// open descriptor (say `i32::MAX`) fails with `EBADF` instead of growing
+    /// the table to its size.
+    fn insert_armed(&mut self, fd: RawFd, entry: Entry<T>, bits: Option<u32>) -> io::Result<()> {
+        self.free_fd_index(fd)?;
+        match bits {
+            Some(bits) => sys::epoll_ctl(self.epoll.as_fd(), CtlOp::Add, fd, bits, token(fd))?,
+            None => sys::check_fd(fd)?,
+        }
+        self.insert_fd(fd, entry)
     }
 
     /// Puts `entry` in a new virtual slot.

@@ -112,6 +112,14 @@ pub(crate) fn epoll_wait(
     Ok(usize::try_from(n).expect("epoll_wait returns a non-negative count"))
 }
 
+/// Checks that `fd` is an open descriptor (`EBADF` otherwise).
+pub(crate) fn check_fd(fd: RawFd) -> io::Result<()> {
+    // SAFETY: F_GETFD takes no argument and only reads the descriptor's
+    // flags; the kernel checks the number.
+    cvt(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
+    Ok(())
+}
+
 // ---- timerfd -------------------------------------------------------------
 
 /// Creates a close-on-exec, non-blocking timerfd on `CLOCK_MONOTONIC`.

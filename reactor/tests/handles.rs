@@ -572,3 +572,15 @@ fn select_into_an_empty_buffer_is_invalid_input() {
     let err = selector.select_into(None, &mut []).expect_err("no room");
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
 }
+
+#[test]
+fn a_huge_fd_number_is_ebadf_not_a_huge_table() {
+    let mut selector = Selector::new().expect("selector");
+    for events in [Events::READ, Events::empty()] {
+        let err = selector
+            .register_handle(i32::MAX, events, ())
+            .expect_err("no such descriptor");
+        assert_eq!(err.raw_os_error(), Some(libc::EBADF), "{events:?}: {err}");
+        assert!(!selector.contains(Ident::from(i32::MAX)));
+    }
+}
