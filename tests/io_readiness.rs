@@ -439,3 +439,61 @@ fn eight_mib_through_a_socketpair_between_two_tasks_arrive_intact() {
         assert!(got == data, "the received bytes differ from the sent ones");
     });
 }
+
+/// A `SOCK_SEQPACKET` pair: each read returns one message, however many are
+/// queued. `socketpair` has no std wrapper for this type.
+#[allow(
+    unsafe_code,
+    reason = "socketpair has no std wrapper for SOCK_SEQPACKET"
+)]
+fn seqpacket_pair() -> (File, File) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is two writable ints that live across the call.
+    let rc = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+    // SAFETY: both fds were just created and are owned by nobody else.
+    let a = unsafe { File::from_raw_fd(fds[0]) };
+    // SAFETY: as above.
+    let b = unsafe { File::from_raw_fd(fds[1]) };
+    (a, b)
+}
+
+#[test]
+fn a_message_per_read_fd_is_read_to_the_last_message() {
+    // The generic `AsyncRead` of `Async` must not take a short read for
+    // "drained": here the second message is still queued after the first
+    // short read, and no new edge would come for it.
+    chronia::block_on(async {
+        let (a, mut b) = seqpacket_pair();
+        let mut a = Async::new(a)?;
+        let reader = async move {
+            let mut buf = [0; 64];
+            let n = poll_fn(|cx| Pin::new(&mut a).poll_read(cx, &mut buf)).await?;
+            let first = buf[..n].to_vec();
+            let n = poll_fn(|cx| Pin::new(&mut a).poll_read(cx, &mut buf)).await?;
+            Ok::<_, io::Error>((first, buf[..n].to_vec()))
+        };
+        let writer = async {
+            // Let the reader wait first, so the messages come as one edge.
+            sleep(Duration::from_millis(20)).await;
+            b.write_all(b"first")?;
+            b.write_all(b"second")?;
+            Ok::<_, io::Error>(())
+        };
+        let reader = chronia::spawn(async move { timeout(Duration::from_secs(5), reader).await });
+        writer.await?;
+        let (first, second) = reader.await.expect("no panic").expect("no hang")?;
+        assert_eq!(first, b"first");
+        assert_eq!(second, b"second");
+        Ok::<(), io::Error>(())
+    })
+    .expect("round trip");
+}

@@ -13,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use process_checks as checks;
 
 fn main() {
-    let all: [(&str, fn()); 20] = [
+    let all: [(&str, fn()); 21] = [
         ("exit_codes_are_reported", checks::exit_codes_are_reported),
         (
             "deaths_by_signal_are_reported",
@@ -22,6 +22,10 @@ fn main() {
         (
             "child_that_exits_before_wait_is_reported",
             checks::child_that_exits_before_wait_is_reported,
+        ),
+        (
+            "a_failed_spawn_does_not_lose_an_earlier_exit",
+            checks::a_failed_spawn_does_not_lose_an_earlier_exit,
         ),
         (
             "stopped_child_is_not_an_exit",

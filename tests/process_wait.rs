@@ -48,3 +48,8 @@ fn try_wait_reaps_without_waiting() {
 fn child_reaped_elsewhere_gives_an_error_not_a_hang() {
     checks::child_reaped_elsewhere_gives_an_error_not_a_hang();
 }
+
+#[test]
+fn a_failed_spawn_does_not_lose_an_earlier_exit() {
+    checks::a_failed_spawn_does_not_lose_an_earlier_exit();
+}

@@ -218,6 +218,26 @@ fn interval_skip_fires_one_late_tick_then_rejoins_the_schedule() {
 }
 
 #[test]
+fn ticks_seen_a_little_late_keep_the_schedule() {
+    // Each tick is looked at 3 ms after it was due: wake-up latency, not a
+    // missed tick. The schedule must not drift by 3 ms a tick.
+    let ticks = paused(|| async {
+        let start = time::now();
+        let mut ticks = interval(ms(10));
+        assert_eq!(ticks.tick().await, start);
+        time::advance(ms(3)).await;
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            time::advance(ms(10)).await;
+            let scheduled = ticks.tick().await;
+            seen.push(u64::try_from((scheduled - start).as_millis()).expect("small"));
+        }
+        seen
+    });
+    assert_eq!(ticks, vec![10, 20, 30, 40]);
+}
+
+#[test]
 fn interval_default_is_delay() {
     paused(|| async {
         let ticks = interval(ms(10));

@@ -343,8 +343,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        self.poll_read_stream(cx, len, |mut io| io.read(buf))
+        self.poll_read_with(cx, |mut io| io.read(buf))
     }
 }
 
@@ -357,8 +356,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        self.poll_read_stream(cx, len, |mut io| io.read(buf))
+        self.poll_read_with(cx, |mut io| io.read(buf))
     }
 }
 
@@ -371,7 +369,7 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_stream(cx, buf.len(), |mut io| io.write(buf))
+        self.poll_write_with(cx, |mut io| io.write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -392,7 +390,7 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_stream(cx, buf.len(), |mut io| io.write(buf))
+        self.poll_write_with(cx, |mut io| io.write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -358,6 +358,11 @@ impl Command {
             }
             self.std.spawn()
         };
+        if only_children {
+            // Whatever the spawn did: a SIGCHLD that ran the handler while
+            // SIGCHLD was unblocked may have been an earlier child's exit.
+            driver.inner.borrow_mut().selector.check_processes();
+        }
         let mut std = spawned?;
         let pipes = match take_pipes(&mut std) {
             Ok(pipes) => pipes,

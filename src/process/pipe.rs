@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, PipeReader, PipeWriter};
+use std::io::{self, PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -112,7 +112,7 @@ impl ChildStdin {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| Pin::new(&mut self.inner).poll_write(cx, buf)).await
+        poll_fn(|cx| Pin::new(&mut *self).poll_write(cx, buf)).await
     }
 
     /// Writes all of `buf`, waiting for room as often as needed.
@@ -146,13 +146,19 @@ impl ChildStdin {
     }
 }
 
-/// Reads `buf`, waiting until the pipe has data or hangs up.
+/// Reads `buf`, waiting until the pipe has data or hangs up. A pipe is a
+/// byte stream, so a short read means it was drained (see
+/// `Async::poll_read_stream`).
 fn poll_read(
     pipe: &mut Async<PipeReader>,
     cx: &mut Context<'_>,
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    Pin::new(pipe).poll_read(cx, buf)
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    let len = buf.len();
+    pipe.poll_read_stream(cx, len, |mut p| p.read(buf))
 }
 
 /// Reads until end of file, appending to `buf`; `Ready` once the writer is
@@ -320,11 +326,15 @@ impl ChildStderr {
 
 impl AsyncWrite for ChildStdin {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.inner
+            .poll_write_stream(cx, buf.len(), |mut p| p.write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

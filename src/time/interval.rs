@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use super::{Sleep, sleep_until};
 use crate::runtime::clock::deadline_after;
 
+/// How late a tick may be seen and still count as on time (as tokio does).
+const LATE: Duration = Duration::from_millis(5);
+
 /// What an [`Interval`] does when a tick comes late (the task was busy).
 ///
 /// # Examples
@@ -21,9 +24,10 @@ pub enum MissedTickBehavior {
     /// Fire the missed ticks at once, one after another, to catch up with
     /// the original schedule. Can cause a burst of work after a stall.
     Burst,
-    /// The default: the next tick comes one full period after the late one,
-    /// so two ticks are never closer than the period. A stall shifts the
-    /// schedule instead of causing a burst.
+    /// The default: after a late tick (seen more than 5 ms after its
+    /// schedule) the next comes one full period later, so ticks never come
+    /// closer than the period. A stall shifts the schedule instead of
+    /// causing a burst; on-time ticks keep the schedule exactly.
     #[default]
     Delay,
     /// Drop the missed ticks and go on at the next tick of the original
@@ -140,7 +144,14 @@ impl Interval {
         }
         let scheduled = self.sleep.deadline();
         let now = crate::time::now();
-        let next = self.missed.next(scheduled, now, self.period);
+        // A tick seen within `LATE` of its schedule is on time: the next
+        // one keeps the schedule, so wake-up latency does not accumulate.
+        // Later than that, the missed-tick behaviour decides.
+        let next = if now.saturating_duration_since(scheduled) <= LATE {
+            deadline_after(scheduled, self.period)
+        } else {
+            self.missed.next(scheduled, now, self.period)
+        };
         self.sleep.reset(next);
         Poll::Ready(scheduled)
     }

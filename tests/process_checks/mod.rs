@@ -144,6 +144,25 @@ pub fn child_that_exits_before_wait_is_reported() {
     });
 }
 
+/// A spawn that fails must not swallow an earlier child's exit (its
+/// SIGCHLD can be taken by the handler while the spawn runs).
+pub fn a_failed_spawn_does_not_lose_an_earlier_exit() {
+    run(30, async {
+        let mut child = Command::new("true").spawn()?;
+        // The child exits while this thread is busy: its SIGCHLD is pending.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let err = Command::new("/no/such/program")
+            .spawn()
+            .expect_err("missing program");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let status = timeout(Duration::from_secs(5), child.wait())
+            .await
+            .expect("the exit was not lost")?;
+        assert!(status.success());
+        Ok(())
+    });
+}
+
 pub fn stopped_child_is_not_an_exit() {
     run(30, async {
         let mut child = Command::new("sleep").arg("30").spawn()?;
