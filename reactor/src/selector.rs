@@ -604,8 +604,8 @@ impl<T> Selector<T> {
 
     /// Waits up to `timeout` (`None`: forever) for events and writes up to
     /// `keys.len()` reports into `keys`, returning how many. Reports that do
-    /// not fit are kept and delivered first by the next call, which then does
-    /// not block. `EINTR` is retried with the time that is left.
+    /// not fit are kept and delivered by the next call, which does not wait
+    /// or ask the kernel for more until they are out. `EINTR` is retried with the time that is left.
     ///
     /// # Errors
     ///
@@ -633,14 +633,11 @@ impl<T> Selector<T> {
                 "select_into needs room for at least one key".to_owned(),
             ));
         }
-        if self.pending.len() < keys.len() {
-            let room = (keys.len() - self.pending.len()).min(MAX_EVENTS);
-            let timeout = if self.pending.is_empty() {
-                timeout
-            } else {
-                Some(Duration::ZERO)
-            };
-            let n = self.wait(timeout, room)?;
+        // Queued reports go out first, without asking the kernel: asking
+        // would report a still-ready level-triggered fd a second time next
+        // to its queued report (and a blocking wait would delay them).
+        if self.pending.is_empty() {
+            let n = self.wait(timeout, keys.len().min(MAX_EVENTS))?;
             self.dispatch(n);
         }
         let n = keys.len().min(self.pending.len());

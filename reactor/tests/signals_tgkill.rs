@@ -106,3 +106,35 @@ fn two_selectors_of_one_thread_share_a_signal_until_the_last_lets_go() {
     assert_eq!(thread_mask(), before);
     drop(first);
 }
+
+#[test]
+fn a_level_triggered_fd_is_not_reported_twice_while_reports_are_queued() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let (s1, s2) = (libc::SIGRTMIN() + 8, libc::SIGRTMIN() + 9);
+    let mut selector = Selector::new().expect("selector");
+    selector.register_signal(s1, "s1").expect("register");
+    selector.register_signal(s2, "s2").expect("register");
+    let (mut a, b) = std::os::unix::net::UnixStream::pair().expect("pair");
+    selector
+        .register_handle(b.as_raw_fd(), Events::READ, "b")
+        .expect("register");
+    // The signalfd becomes ready before the socket, so one epoll_wait with
+    // room for two returns both, and the signalfd alone yields two reports:
+    // the socket's report waits in the queue.
+    tgkill_self(s1);
+    tgkill_self(s2);
+    a.write_all(b"x").expect("write");
+    let mut keys = [chronia_reactor::ReadyKey::default(); 2];
+    let n = selector
+        .select_into(Some(PATIENCE), &mut keys)
+        .expect("select");
+    assert_eq!(n, 2);
+    let n = selector
+        .select_into(Some(Duration::ZERO), &mut keys)
+        .expect("select");
+    let idents: Vec<_> = keys[..n].iter().map(|k| k.ident()).collect();
+    let mut unique = idents.clone();
+    unique.dedup();
+    assert_eq!(idents, unique, "one report per ident: {:?}", &keys[..n]);
+}
