@@ -108,9 +108,11 @@ impl Core {
     pub(crate) fn drain_remote(&self) -> bool {
         let woken = self.remote.take();
         for waker in &woken {
+            // AcqRel: a waker that found `queued` set and returned early
+            // happened before this swap, so before the poll it expects.
             waker
                 .queued
-                .store(false, std::sync::atomic::Ordering::Release);
+                .swap(false, std::sync::atomic::Ordering::AcqRel);
             self.schedule(waker.key, waker.id);
         }
         !woken.is_empty()

@@ -76,8 +76,12 @@ impl Remote {
             return;
         }
         inner.queue.push(Arc::clone(waker));
-        self.pending.store(true, Ordering::Release);
-        let unparker = if self.notified.swap(true, Ordering::AcqRel) {
+        // SeqCst with the executor's `prepare_park` store and `take` load:
+        // either the executor's check after `prepare_park` sees `pending`,
+        // or this swap sees `notified == false` and unparks (a Dekker
+        // handshake, which acquire/release alone does not make).
+        self.pending.store(true, Ordering::SeqCst);
+        let unparker = if self.notified.swap(true, Ordering::SeqCst) {
             None
         } else {
             inner.unparker.clone()
@@ -91,7 +95,7 @@ impl Remote {
     /// Takes every queued waker, if any came (a relaxed check first, so the
     /// common empty case takes no lock).
     pub(crate) fn take(&self) -> Vec<Arc<TaskWaker>> {
-        if !self.pending.load(Ordering::Acquire) {
+        if !self.pending.load(Ordering::SeqCst) {
             return Vec::new();
         }
         let mut inner = self.lock();

@@ -133,7 +133,10 @@ fn a_level_triggered_fd_is_not_reported_twice_while_reports_are_queued() {
     let n = selector
         .select_into(Some(Duration::ZERO), &mut keys)
         .expect("select");
-    let idents: Vec<_> = keys[..n].iter().map(|k| k.ident()).collect();
+    let idents: Vec<_> = keys[..n]
+        .iter()
+        .map(chronia_reactor::ReadyKey::ident)
+        .collect();
     let mut unique = idents.clone();
     unique.dedup();
     assert_eq!(idents, unique, "one report per ident: {:?}", &keys[..n]);
