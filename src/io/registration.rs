@@ -12,12 +12,12 @@
 use std::io;
 use std::os::fd::RawFd;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use chronia_reactor::{Events, Ident};
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, IoSlot, Slot};
+use crate::runtime::driver::{Driver, IoSlot, Slot, add_waiter};
 
 /// A direction of readiness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,9 +84,9 @@ impl Registration {
             Direction::Read => &mut slot.readers,
             Direction::Write => &mut slot.writers,
         };
-        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
-        }
+        let flushed = add_waiter(waiters, cx.waker());
+        drop(inner);
+        flushed.into_iter().for_each(Waker::wake);
         Poll::Pending
     }
 

@@ -41,6 +41,32 @@ pub(crate) struct IoSlot {
     pub(crate) writers: Vec<Waker>,
 }
 
+/// How many distinct wakers one list holds before it is flushed (see
+/// [`add_waiter`]).
+const WAITERS_MAX: usize = 32;
+
+/// Adds `waker` to `waiters` unless a waker of the same task is there.
+///
+/// A future that is dropped while waiting leaves its waker behind until
+/// the next report wakes the list; code that keeps polling with new wakers
+/// and cancelling (say, a read raced against a timeout, per request, on an
+/// idle connection) would grow the list without bound. So a full list is
+/// handed back to be woken: a live waiter is polled once more and registers
+/// again, a stale one costs one spurious wake-up. The caller wakes the
+/// returned wakers after its borrow of the driver ends.
+pub(crate) fn add_waiter(waiters: &mut Vec<Waker>, waker: &Waker) -> Vec<Waker> {
+    if waiters.iter().any(|w| w.will_wake(waker)) {
+        return Vec::new();
+    }
+    let flushed = if waiters.len() >= WAITERS_MAX {
+        std::mem::take(waiters)
+    } else {
+        Vec::new()
+    };
+    waiters.push(waker.clone());
+    flushed
+}
+
 /// A child process the runtime watches.
 #[derive(Debug, Default)]
 pub(crate) struct ProcessSlot {

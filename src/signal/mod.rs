@@ -70,7 +70,7 @@ use std::task::{Context, Poll, Waker};
 use chronia_reactor::{Ident, ReadyKey};
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, Inner, Slot};
+use crate::runtime::driver::{Driver, Inner, Slot, add_waiter};
 use registry::{Subscription, subscribe};
 
 pub use libc::{
@@ -286,9 +286,9 @@ impl Signal {
             self.seen = slot.deliveries;
             return Poll::Ready(());
         }
-        if !slot.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            slot.wakers.push(cx.waker().clone());
-        }
+        let flushed = add_waiter(&mut slot.wakers, cx.waker());
+        drop(inner);
+        flushed.into_iter().for_each(Waker::wake);
         Poll::Pending
     }
 
