@@ -27,3 +27,9 @@ fn foreign_std_child_is_left_to_its_owner() {
     let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     checks::foreign_std_child_is_left_to_its_owner();
 }
+
+#[test]
+fn a_dropped_runtime_leaves_no_zombie() {
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    checks::a_dropped_runtime_leaves_no_zombie();
+}

@@ -13,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use process_checks as checks;
 
 fn main() {
-    let all: [(&str, fn()); 21] = [
+    let all: [(&str, fn()); 22] = [
         ("exit_codes_are_reported", checks::exit_codes_are_reported),
         (
             "deaths_by_signal_are_reported",
@@ -54,6 +54,10 @@ fn main() {
         (
             "dropped_children_leave_no_zombie",
             checks::dropped_children_leave_no_zombie,
+        ),
+        (
+            "a_dropped_runtime_leaves_no_zombie",
+            checks::a_dropped_runtime_leaves_no_zombie,
         ),
         (
             "kill_on_drop_kills_the_child",

@@ -405,7 +405,11 @@ impl Drop for Child {
             return;
         };
         match slot.exited {
-            None => slot.orphan = Some(std),
+            None => {
+                slot.orphan = Some(std);
+                slot.orphan_killed = self.kill_on_drop;
+                inner.orphans.push(ident);
+            }
             Some(errno) => {
                 if errno == 0 {
                     // Exited, not reaped: this reaps at once. An error means

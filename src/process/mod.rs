@@ -64,6 +64,7 @@
 
 mod child;
 mod command;
+pub(crate) mod orphans;
 mod pipe;
 
 pub use child::Child;

@@ -75,6 +75,8 @@ pub(crate) struct ProcessSlot {
     pub(crate) waker: Option<Waker>,
     /// A dropped `Child` that was still running: reaped when it exits.
     pub(crate) orphan: Option<std::process::Child>,
+    /// The orphan was sent `SIGKILL` (`kill_on_drop`): about to exit.
+    pub(crate) orphan_killed: bool,
 }
 
 /// What the runtime stores with each registration of its selector.
@@ -100,6 +102,8 @@ pub(crate) struct Inner {
     /// Forwarding of `SIGCHLD` to this thread, taken at the first spawn of
     /// a child and kept while the runtime lives (see `process`).
     pub(crate) listens_to_children: bool,
+    /// Registrations that hold an orphan (see [`ProcessSlot::orphan`]).
+    pub(crate) orphans: Vec<Ident>,
     timer: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
@@ -138,6 +142,7 @@ impl Driver {
                 signals: HashMap::new(),
                 pid: crate::sys::signal::getpid(),
                 listens_to_children: false,
+                orphans: Vec::new(),
                 timer,
                 armed: None,
                 keys: vec![ReadyKey::default(); KEYS_PER_PARK],
@@ -250,9 +255,26 @@ impl Inner {
                     // The child has exited: this reaps it at once.
                     let _ = orphan.try_wait();
                     let _ = self.selector.unregister(ident);
+                    self.orphans.retain(|&o| o != ident);
                 }
             }
         }
+    }
+}
+
+impl Drop for Inner {
+    /// Hands the orphans this runtime still holds to the process-wide list,
+    /// so that they are reaped after it is gone (see `process::orphans`).
+    fn drop(&mut self) {
+        let orphans: Vec<_> = self
+            .orphans
+            .drain(..)
+            .filter_map(|ident| match self.selector.data_mut(ident) {
+                Some(Slot::Process(p)) => p.orphan.take().map(|c| (c, p.orphan_killed)),
+                _ => None,
+            })
+            .collect();
+        crate::process::orphans::adopt(orphans);
     }
 }
 

@@ -315,6 +315,9 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
     let Some(info) = key.signal_info() else {
         return;
     };
+    if info.signo == libc::SIGCHLD {
+        crate::process::orphans::reap();
+    }
     if !registry::is_forwarded(info, inner.pid) {
         registry::forward(info.signo);
     }

@@ -331,6 +331,34 @@ pub fn dropped_children_leave_no_zombie() {
     });
 }
 
+/// A runtime dropped while it holds orphans (an exited child it never
+/// looked at, a child killed on drop, a child still running) leaves no
+/// zombie: the first two are reaped by the drop, the last by the next
+/// runtime that spawns or reads a SIGCHLD.
+pub fn a_dropped_runtime_leaves_no_zombie() {
+    let before = zombies();
+    let rt = chronia::Runtime::new().expect("a runtime");
+    rt.block_on(async {
+        let exited = Command::new("true").spawn()?;
+        // Exits while this thread is busy: the runtime never sees it.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        drop(exited);
+        drop(Command::new("sleep").arg("30").kill_on_drop(true).spawn()?);
+        drop(Command::new("sleep").arg("0.2").spawn()?);
+        Ok::<(), io::Error>(())
+    })
+    .expect("spawns");
+    drop(rt);
+    assert_eq!(zombies(), before, "zombies right after the runtime drop");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    chronia::block_on(async { Command::new("true").status().await }).expect("a status");
+    assert_eq!(
+        zombies(),
+        before,
+        "the last orphan is reaped by the next runtime"
+    );
+}
+
 pub fn kill_on_drop_kills_the_child() {
     run(30, async {
         let child = Command::new("sleep").arg("30").kill_on_drop(true).spawn()?;
