@@ -12,7 +12,12 @@
 //!   before); when the last hold goes, `s` is unblocked again, its pending
 //!   instances taken first so none fires its default action. A signal that
 //!   was blocked before the first hold stays blocked, pending instances and
-//!   all.
+//!   all. (`SIGCHLD`'s pending instances are left: its default action is
+//!   to do nothing, and they may be news for another selector.)
+//! - `CHILD_EPOCH` counts the `SIGCHLD`s this thread's selectors have read.
+//!   A selector with processes that finds it changed since it last looked
+//!   checks its own children: one `SIGCHLD` read by one selector of the
+//!   thread reaches all of them.
 
 use std::cell::RefCell;
 use std::io;
@@ -27,6 +32,7 @@ struct Holds {
 }
 
 thread_local! {
+    static CHILD_EPOCH: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static HOLDS: RefCell<Holds> = RefCell::new(Holds { count: [0; SIGNALS], blocked: SigSet::empty() });
 }
 
@@ -63,9 +69,16 @@ pub(crate) fn release(signo: i32) {
         h.count[i] = h.count[i].saturating_sub(1);
         if h.count[i] == 0 && h.blocked.contains(signo) {
             h.blocked.remove(signo);
+            // Pending instances are taken so that none fires its default
+            // action on unblock. Not SIGCHLD's: its default is to do
+            // nothing, and the instance may stand for another selector's
+            // child, which must still learn of it (from a handler, or from
+            // its own signalfd while the instance stays pending).
             // sigtimedwait only fails for a bad set, which the caller's
             // checks ruled out; a failure leaves at worst one instance.
-            while let Ok(true) = sys::take_pending(signo) {}
+            if signo != libc::SIGCHLD {
+                while let Ok(true) = sys::take_pending(signo) {}
+            }
             let mut one = SigSet::empty();
             one.add(signo);
             // Unblocking a valid signal cannot fail.
@@ -82,4 +95,17 @@ pub(crate) fn blocked() -> Vec<i32> {
             .filter(|&s| h.blocked.contains(s))
             .collect()
     })
+}
+
+/// Says a selector of this thread read a `SIGCHLD`; returns the new epoch.
+pub(crate) fn child_signal_seen() -> u64 {
+    CHILD_EPOCH.with(|e| {
+        e.set(e.get() + 1);
+        e.get()
+    })
+}
+
+/// How many `SIGCHLD`s this thread's selectors have read.
+pub(crate) fn child_epoch() -> u64 {
+    CHILD_EPOCH.with(std::cell::Cell::get)
 }

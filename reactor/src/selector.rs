@@ -101,6 +101,9 @@ pub struct Selector<T> {
     sigfd_mask: SigSet,
     pending: VecDeque<ReadyKey>,
     events: Vec<sys::EpollEvent>,
+    /// The thread's `SIGCHLD` count when this selector last checked its
+    /// children (see [`mask`]).
+    child_epoch: u64,
     /// The selector changes its thread's signal mask: keep it on that thread.
     _not_send: PhantomData<*const ()>,
 }
@@ -129,6 +132,7 @@ impl<T> Selector<T> {
             sigfd: None,
             sigfd_mask: SigSet::empty(),
             pending: VecDeque::new(),
+            child_epoch: 0,
             events: vec![sys::epoll_event_zeroed(); 64],
             _not_send: PhantomData,
         })
@@ -636,6 +640,12 @@ impl<T> Selector<T> {
         // Queued reports go out first, without asking the kernel: asking
         // would report a still-ready level-triggered fd a second time next
         // to its queued report (and a blocking wait would delay them).
+        // Another selector of this thread may have read the SIGCHLD that
+        // one of our children caused.
+        if !self.processes.is_empty() && mask::child_epoch() != self.child_epoch {
+            self.child_epoch = mask::child_epoch();
+            self.sweep_children();
+        }
         if self.pending.is_empty() {
             let n = self.wait(timeout, keys.len().min(MAX_EVENTS))?;
             self.dispatch(n);

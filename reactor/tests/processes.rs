@@ -53,6 +53,10 @@ fn main() {
             unregister_purges_a_queued_exit,
         ),
         (
+            "a_sigchld_read_by_one_selector_reaches_the_others_of_the_thread",
+            a_sigchld_read_by_one_selector_reaches_the_others_of_the_thread,
+        ),
+        (
             "a_pid_that_is_not_our_child_is_refused",
             a_pid_that_is_not_our_child_is_refused,
         ),
@@ -321,6 +325,31 @@ fn a_duplicate_pid_already_exists() {
     kill(pid_of(&child), libc::SIGKILL);
     assert_eq!(exit_of(&mut selector, id).events(), EXITED);
     child.wait().expect("wait");
+}
+
+fn a_sigchld_read_by_one_selector_reaches_the_others_of_the_thread() {
+    // Two selectors on one thread, each with a child. The second child's
+    // SIGCHLD is read by the first selector (it selects first); the second
+    // selector must still report its child's exit.
+    let mut first = Selector::new().expect("selector");
+    let mut second = Selector::new().expect("selector");
+    let mut a = sleeper();
+    let mut b = sleeper();
+    first.register_process(pid_of(&a), 1).expect("register");
+    let id_b = second.register_process(pid_of(&b), 2).expect("register");
+    kill(pid_of(&b), libc::SIGKILL);
+    wait_for_state(b.id(), 'Z');
+    // The first selector takes the SIGCHLD; none of its children exited.
+    let _ = first.select(Some(QUIET)).expect("select");
+    let keys = second.select(Some(QUIET)).expect("select");
+    assert!(
+        keys.iter()
+            .any(|k| k.ident() == id_b && k.events().contains(EXITED)),
+        "the second selector missed its child's exit: {keys:?}"
+    );
+    b.wait().expect("reap b");
+    kill(pid_of(&a), libc::SIGKILL);
+    a.wait().expect("reap a");
 }
 
 fn a_child_reaped_by_someone_else_is_reported_with_echild() {

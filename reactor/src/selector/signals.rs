@@ -269,8 +269,9 @@ impl<T> Selector<T> {
             // next select retries.
             let n = sys::signalfd_read(fd.as_fd(), &mut batch).unwrap_or(0);
             for info in &batch[..n] {
-                if info.signo == libc::SIGCHLD && !self.processes.is_empty() {
-                    children = true;
+                if info.signo == libc::SIGCHLD {
+                    self.child_epoch = mask::child_signal_seen();
+                    children |= !self.processes.is_empty();
                 }
                 if let Some(&ident) = self.signals.get(&info.signo) {
                     let mut key = ReadyKey::new(ident, Events::SIGNAL);
