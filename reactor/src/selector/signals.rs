@@ -79,6 +79,14 @@ impl<T> Selector<T> {
     /// exit. If the child is reaped by someone else first, the report comes
     /// with the kernel's `ECHILD`.
     ///
+    /// A `SIGCHLD` is meant for the whole process, and whichever signalfd
+    /// reads it first takes it. The selectors of one thread share what any
+    /// of them reads. Selectors on other threads do not: a program that
+    /// watches children from several threads must pass `SIGCHLD` on between
+    /// them (the chronia runtime forwards every signal it reads to the other
+    /// threads that listen for it), and threads that do not block `SIGCHLD`
+    /// may take it with its default action, which discards it.
+    ///
     /// # Errors
     ///
     /// `InvalidInput` for a pid of 0 or below; `AlreadyExists` if `pid` is
