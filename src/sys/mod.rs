@@ -24,14 +24,14 @@ fn cvt_r(mut f: impl FnMut() -> libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-/// Puts `fd` in non-blocking mode.
+/// Puts `fd` in non-blocking mode: one `ioctl(FIONBIO)`, which the kernel
+/// handles for every kind of file (`fcntl` would take two calls, a read of
+/// the flags and a write).
 pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: F_GETFL takes no argument and only reads the fd's flags.
-    let flags = cvt_r(|| unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
-    if flags & libc::O_NONBLOCK == 0 {
-        // SAFETY: F_SETFL takes an int of flags, which we pass.
-        cvt_r(|| unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
-    }
+    let mut on: libc::c_int = 1;
+    // SAFETY: FIONBIO takes a pointer to an int, which `on` is, live and
+    // writable across the call.
+    cvt_r(|| unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONBIO, &raw mut on) })?;
     Ok(())
 }
 
