@@ -24,12 +24,7 @@ fn sigint_is_forwarded_to_the_child_and_its_exit_reported() {
     out.read_line(&mut line).expect("readable");
     assert_eq!(line, "line: ready\n");
 
-    let status = Command::new("kill")
-        .arg("-INT")
-        .arg(child.id().to_string())
-        .status()
-        .expect("kill(1) runs");
-    assert!(status.success());
+    util::send_signal(&child, libc::SIGINT);
 
     let start = Instant::now();
     let mut rest = String::new();

@@ -32,15 +32,6 @@ fn start() -> (Child, BufReader<ChildStdout>, SocketAddr) {
     (child, out, addr)
 }
 
-fn send_signal(child: &Child, signo: i32) {
-    let status = Command::new("kill")
-        .arg(format!("-{signo}"))
-        .arg(child.id().to_string())
-        .status()
-        .expect("kill(1) runs");
-    assert!(status.success());
-}
-
 fn round_trip(stream: &mut TcpStream, msg: &[u8]) {
     stream.write_all(msg).expect("write");
     let mut back = vec![0; msg.len()];
@@ -77,7 +68,7 @@ fn sigterm_stops_accepting_lets_open_connections_finish_and_exits_zero() {
         .expect("timeout");
     round_trip(&mut client, b"before");
 
-    send_signal(&child, libc::SIGTERM);
+    util::send_signal(&child, libc::SIGTERM);
     let line = read_line(&mut out);
     assert!(
         line.contains("stopped accepting") && line.contains("1 connection"),
@@ -106,10 +97,10 @@ fn second_ctrl_c_during_the_grace_period_ends_the_process_at_once() {
         .expect("timeout");
     round_trip(&mut client, b"hello");
 
-    send_signal(&child, libc::SIGINT);
+    util::send_signal(&child, libc::SIGINT);
     assert!(read_line(&mut out).contains("stopped accepting"));
     let start = Instant::now();
-    send_signal(&child, libc::SIGINT);
+    util::send_signal(&child, libc::SIGINT);
     let status = wait_with_deadline(&mut child, Duration::from_secs(3));
     assert_eq!(
         status.signal(),

@@ -125,3 +125,13 @@ pub fn example(name: &str) -> PathBuf {
         .expect("target/<profile>/deps/<test>");
     profile_dir.join("examples").join(name)
 }
+
+/// Sends `signo` to the child process `child` (still running, so its pid
+/// is not recycled).
+#[allow(unsafe_code, reason = "kill(2) has no std wrapper for a chosen signal")]
+pub fn send_signal(child: &std::process::Child, signo: i32) {
+    let pid = libc::pid_t::try_from(child.id()).expect("pids fit in pid_t");
+    // SAFETY: kill takes two integers and touches no memory of ours.
+    let rc = unsafe { libc::kill(pid, signo) };
+    assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
+}
