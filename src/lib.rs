@@ -4,7 +4,9 @@
 //! ([`chronia_executor`]) joined on one thread: [`block_on`] runs a future,
 //! [`spawn`] adds `!Send` tasks, [`time`] gives precise timers, [`io`] and
 //! [`net`] give non-blocking I/O, [`signal`] and [`process`] give signals
-//! and child processes. chronia starts no thread, ever.
+//! and child processes. chronia starts no thread unless you ask for one:
+//! [`task::spawn_blocking`] uses a pool of threads
+//! that exists only once it is first called.
 //!
 //! ```
 //! use chronia::time::{sleep, Duration};
@@ -18,6 +20,7 @@
 //! });
 //! ```
 
+mod blocking;
 pub mod io;
 pub mod net;
 pub mod process;
