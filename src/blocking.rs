@@ -46,7 +46,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// Runs `f` on a thread of chronia's blocking pool and returns a handle to
 /// its result, so that blocking work does not stall the runtime's thread.
 ///
-/// The pool exists only once this
+/// The pool exists only once this (or [`net::lookup_host`](crate::net::lookup_host))
 /// is first called: chronia starts no thread before. It runs at most 64
 /// threads; further jobs wait in a queue, in order. A thread that has had
 /// no work for about 10 seconds exits. Each pool thread blocks every

@@ -5,8 +5,8 @@
 //! [`spawn`] adds `!Send` tasks, [`time`] gives precise timers, [`io`] and
 //! [`net`] give non-blocking I/O, [`signal`] and [`process`] give signals
 //! and child processes. chronia starts no thread unless you ask for one:
-//! [`task::spawn_blocking`] uses a pool of threads
-//! that exists only once it is first called.
+//! [`task::spawn_blocking`] and [`net::lookup_host`] use a pool of threads
+//! that exists only once one of them is first called.
 //!
 //! ```
 //! use chronia::time::{sleep, Duration};

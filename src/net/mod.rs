@@ -55,29 +55,35 @@
 //!
 //! # Name resolution
 //!
-//! Functions that take [`std::net::ToSocketAddrs`] resolve names with std,
-//! on the calling thread: a host name blocks the runtime for the length of
-//! a DNS lookup (chronia starts no thread to hide it). Pass a
-//! [`SocketAddr`] or an IP literal to never block.
+//! [`lookup_host`] and [`TcpStream::connect`] take chronia's
+//! [`ToSocketAddrs`] and resolve a host name on the blocking pool
+//! ([`spawn_blocking`](crate::task::spawn_blocking)), so the runtime goes on
+//! while `getaddrinfo(3)` runs; numeric addresses start no thread. The
+//! functions that still take [`std::net::ToSocketAddrs`] (the `bind`s,
+//! [`UdpSocket::connect`] and [`UdpSocket::send_to`]) resolve with std on
+//! the calling thread: pass a [`SocketAddr`] or an IP literal to them to
+//! never block.
 
+mod lookup;
 mod stream;
 mod tcp;
 mod udp;
 mod unix;
 
+pub use lookup::{ToSocketAddrs, lookup_host};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 /// The addresses `addr` names, in order; at least one.
 ///
 /// # Errors
 ///
 /// The resolver's error, or `InvalidInput` if it named no address.
-fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+fn resolve(addr: impl std::net::ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
     if addrs.is_empty() {
         return Err(io::Error::new(

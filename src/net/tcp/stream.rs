@@ -2,14 +2,14 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::io::Async;
-use crate::net::{resolve, stream};
+use crate::net::{ToSocketAddrs, lookup::resolve, stream};
 use crate::sys::net::{Connect, RawAddr, connect_stream};
 
 /// A TCP connection.
@@ -61,7 +61,9 @@ impl fmt::Debug for TcpStream {
 
 impl TcpStream {
     /// Connects to `addr`, trying each address it resolves to in turn
-    /// until one accepts. The connect does not block the runtime: the
+    /// until one accepts. The connect does not block the runtime: a host
+    /// name is resolved on the blocking pool (see
+    /// [`lookup_host`](crate::net::lookup_host)), the
     /// socket is made non-blocking and close-on-exec, `connect(2)` starts
     /// the handshake, and the task waits until the socket is writable.
     /// There is no built-in deadline; wrap the call in
@@ -91,7 +93,7 @@ impl TcpStream {
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last = None;
-        for addr in resolve(addr)? {
+        for addr in resolve(addr).await? {
             match TcpStream::connect_addr(addr).await {
                 Ok(stream) => return Ok(stream),
                 Err(e) => last = Some(e),
