@@ -71,7 +71,7 @@ mod udp;
 mod unix;
 
 pub use lookup::{ToSocketAddrs, lookup_host};
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 

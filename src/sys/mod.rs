@@ -38,4 +38,5 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 pub(crate) mod net;
 pub(crate) mod process;
 pub(crate) mod signal;
+pub(crate) mod socket;
 pub(crate) mod thread;

@@ -86,7 +86,7 @@ impl RawAddr {
         }
     }
 
-    fn as_ptr(&self) -> (*const libc::sockaddr, libc::socklen_t) {
+    pub(super) fn as_ptr(&self) -> (*const libc::sockaddr, libc::socklen_t) {
         fn len_of<T>() -> libc::socklen_t {
             libc::socklen_t::try_from(mem::size_of::<T>()).expect("a sockaddr is small")
         }

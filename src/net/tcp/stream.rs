@@ -104,6 +104,15 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let (fd, state) = connect_stream(&RawAddr::from_ip(&addr))?;
+        TcpStream::finish_connect(fd, state).await
+    }
+
+    /// Waits for the handshake that a non-blocking `connect(2)` on `fd`
+    /// started (also used by `TcpSocket::connect`).
+    pub(crate) async fn finish_connect(
+        fd: std::os::fd::OwnedFd,
+        state: Connect,
+    ) -> io::Result<TcpStream> {
         let stream = TcpStream::from_std(std::net::TcpStream::from(fd))?;
         if state == Connect::InProgress {
             // Writable means done, one way or the other: SO_ERROR says

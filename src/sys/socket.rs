@@ -1,0 +1,180 @@
+//! Socket syscalls for [`TcpSocket`](crate::net::TcpSocket): an unbound
+//! TCP socket, its integer options, `bind(2)`, `listen(2)` and a
+//! non-blocking `connect(2)` on a socket that already exists.
+//!
+//! Sockets made here are `SOCK_CLOEXEC | SOCK_NONBLOCK` from birth, as in
+//! `sys::net`.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+use super::cvt;
+use super::net::{Connect, RawAddr};
+
+/// The IP version of a new socket.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Family {
+    V4,
+    V6,
+}
+
+/// Creates a TCP socket of `family`, non-blocking and close-on-exec.
+pub(crate) fn tcp_socket(family: Family) -> io::Result<OwnedFd> {
+    let domain = match family {
+        Family::V4 => libc::AF_INET,
+        Family::V6 => libc::AF_INET6,
+    };
+    let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    // SAFETY: socket takes three integers and returns a new fd or -1.
+    let fd = cvt(unsafe { libc::socket(domain, ty, 0) })?;
+    // SAFETY: `fd` was just returned by socket(2) and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A socket option whose value is one `int`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IntOption {
+    ReuseAddr,
+    ReusePort,
+    KeepAlive,
+    SendBuffer,
+    RecvBuffer,
+    NoDelay,
+    /// `SO_ERROR`, read-only: the pending error, cleared by the read.
+    Error,
+}
+
+impl IntOption {
+    fn level_and_name(self) -> (libc::c_int, libc::c_int) {
+        match self {
+            IntOption::ReuseAddr => (libc::SOL_SOCKET, libc::SO_REUSEADDR),
+            IntOption::ReusePort => (libc::SOL_SOCKET, libc::SO_REUSEPORT),
+            IntOption::KeepAlive => (libc::SOL_SOCKET, libc::SO_KEEPALIVE),
+            IntOption::SendBuffer => (libc::SOL_SOCKET, libc::SO_SNDBUF),
+            IntOption::RecvBuffer => (libc::SOL_SOCKET, libc::SO_RCVBUF),
+            IntOption::NoDelay => (libc::IPPROTO_TCP, libc::TCP_NODELAY),
+            IntOption::Error => (libc::SOL_SOCKET, libc::SO_ERROR),
+        }
+    }
+}
+
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "size_of::<c_int>() is 4, which fits in socklen_t"
+)]
+const INT_LEN: libc::socklen_t = mem::size_of::<libc::c_int>() as libc::socklen_t;
+
+/// Sets `option` to `value` with `setsockopt(2)`.
+pub(crate) fn set_int_option(
+    fd: BorrowedFd<'_>,
+    option: IntOption,
+    value: libc::c_int,
+) -> io::Result<()> {
+    let (level, name) = option.level_and_name();
+    // SAFETY: `value` is an initialised int of INT_LEN bytes that lives
+    // across the call; the kernel only reads it.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&raw const value).cast(),
+            INT_LEN,
+        )
+    };
+    cvt(rc).map(drop)
+}
+
+/// Reads `option` with `getsockopt(2)`.
+pub(crate) fn int_option(fd: BorrowedFd<'_>, option: IntOption) -> io::Result<libc::c_int> {
+    let (level, name) = option.level_and_name();
+    let mut value: libc::c_int = 0;
+    let mut len = INT_LEN;
+    // SAFETY: `value` and `len` are writable and live across the call; `len`
+    // says how many bytes `value` has.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&raw mut value).cast(),
+            &raw mut len,
+        )
+    };
+    cvt(rc)?;
+    Ok(value)
+}
+
+/// Binds `fd` to `addr`.
+pub(crate) fn bind(fd: BorrowedFd<'_>, addr: &RawAddr) -> io::Result<()> {
+    let (ptr, len) = addr.as_ptr();
+    // SAFETY: `ptr` points to an initialised sockaddr of `len` bytes that
+    // lives across the call.
+    cvt(unsafe { libc::bind(fd.as_raw_fd(), ptr, len) }).map(drop)
+}
+
+/// Marks `fd` as listening, with a queue of `backlog` pending connections.
+pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()> {
+    // SAFETY: listen takes an fd and an integer.
+    cvt(unsafe { libc::listen(fd.as_raw_fd(), backlog) }).map(drop)
+}
+
+/// Starts connecting the non-blocking socket `fd` to `addr`.
+pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &RawAddr) -> io::Result<Connect> {
+    let (ptr, len) = addr.as_ptr();
+    // SAFETY: `ptr` points to an initialised sockaddr of `len` bytes that
+    // lives across the call.
+    match cvt(unsafe { libc::connect(fd.as_raw_fd(), ptr, len) }) {
+        Ok(_) => Ok(Connect::Done),
+        // EINTR: the connection goes on in the background (POSIX), as in
+        // `sys::net::connect_stream`.
+        Err(e)
+            if e.raw_os_error() == Some(libc::EINPROGRESS)
+                || e.kind() == io::ErrorKind::Interrupted =>
+        {
+            Ok(Connect::InProgress)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The address `fd` is bound to, from `getsockname(2)`.
+pub(crate) fn local_addr(fd: BorrowedFd<'_>) -> io::Result<SocketAddr> {
+    // SAFETY: sockaddr_storage is plain integers; all zeroes is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let mut len =
+        libc::socklen_t::try_from(mem::size_of::<libc::sockaddr_storage>()).expect("128 bytes");
+    // SAFETY: `storage` is writable for `len` bytes and `len` is writable;
+    // both live across the call.
+    let rc = unsafe { libc::getsockname(fd.as_raw_fd(), (&raw mut storage).cast(), &raw mut len) };
+    cvt(rc)?;
+    match libc::c_int::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the kernel wrote a sockaddr_in (family AF_INET); the
+            // storage is large and aligned enough for any sockaddr.
+            let a: libc::sockaddr_in = unsafe { *(&raw const storage).cast() };
+            let ip = Ipv4Addr::from(a.sin_addr.s_addr.to_ne_bytes());
+            Ok(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(a.sin_port),
+            )))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: as above, for sockaddr_in6 (family AF_INET6).
+            let a: libc::sockaddr_in6 = unsafe { *(&raw const storage).cast() };
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(a.sin6_addr.s6_addr),
+                u16::from_be(a.sin6_port),
+                a.sin6_flowinfo,
+                a.sin6_scope_id,
+            )))
+        }
+        family => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("socket of address family {family} is not an IP socket"),
+        )),
+    }
+}
