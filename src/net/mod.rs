@@ -55,15 +55,16 @@
 //!
 //! # Name resolution
 //!
-//! [`lookup_host`] and [`TcpStream::connect`] take chronia's
-//! [`ToSocketAddrs`] and resolve a host name on the blocking pool
+//! [`lookup_host`], [`TcpStream::connect`] and [`UdpSocket`]'s `bind`,
+//! `connect` and `send_to` take chronia's [`ToSocketAddrs`] and resolve a
+//! host name on the blocking pool
 //! ([`spawn_blocking`](crate::task::spawn_blocking)), so the runtime goes on
-//! while `getaddrinfo(3)` runs; numeric addresses start no thread. The
-//! functions that still take [`std::net::ToSocketAddrs`] (the `bind`s,
-//! [`UdpSocket::connect`] and [`UdpSocket::send_to`]) resolve with std on
-//! the calling thread: pass a [`SocketAddr`] or an IP literal to them to
-//! never block.
+//! while `getaddrinfo(3)` runs; numeric addresses start no thread.
+//! [`TcpListener::bind`] still takes [`std::net::ToSocketAddrs`] and
+//! resolves with std on the calling thread: pass it a
+//! [`SocketAddr`](std::net::SocketAddr) or an IP literal to never block.
 
+mod datagram;
 mod lookup;
 mod stream;
 mod tcp;
@@ -74,22 +75,3 @@ pub use lookup::{ToSocketAddrs, lookup_host};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
-
-use std::io;
-use std::net::SocketAddr;
-
-/// The addresses `addr` names, in order; at least one.
-///
-/// # Errors
-///
-/// The resolver's error, or `InvalidInput` if it named no address.
-fn resolve(addr: impl std::net::ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
-    if addrs.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "could not resolve to any addresses",
-        ));
-    }
-    Ok(addrs)
-}

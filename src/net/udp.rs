@@ -2,11 +2,15 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use crate::io::Async;
-use crate::net::resolve;
+use crate::net::ToSocketAddrs;
+use crate::net::lookup::resolve;
+
+mod options;
+mod ready;
 
 /// A UDP socket.
 ///
@@ -70,13 +74,11 @@ impl UdpSocket {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    #[expect(
-        clippy::unused_async,
-        reason = "async as in tokio, so that resolving names off the thread later keeps the signature"
-    )]
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        // bind(2) never blocks; std makes the socket close-on-exec.
-        UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
+        // bind(2) never blocks; std makes the socket close-on-exec. A host
+        // name is resolved on the blocking pool first.
+        let addrs: Vec<SocketAddr> = resolve(addr).await?.collect();
+        UdpSocket::from_std(std::net::UdpSocket::bind(&addrs[..])?)
     }
 
     /// Sets the default peer: [`send`](Self::send) goes there and only its
@@ -101,13 +103,10 @@ impl UdpSocket {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    #[expect(
-        clippy::unused_async,
-        reason = "async as in tokio, so that resolving names off the thread later keeps the signature"
-    )]
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         // connect(2) on a datagram socket only records the peer.
-        self.io.get_ref().connect(addr)
+        let addrs: Vec<SocketAddr> = resolve(addr).await?.collect();
+        self.io.get_ref().connect(&addrs[..])
     }
 
     /// Sends one datagram to `target` (its first address); waits while the
@@ -132,7 +131,11 @@ impl UdpSocket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = resolve(target)?[0];
+        // `resolve` gives at least one address; send to the first.
+        let mut addrs = resolve(target).await?;
+        let Some(target) = addrs.next() else {
+            return Err(io::ErrorKind::InvalidInput.into());
+        };
         self.io.write_with(|s| s.send_to(buf, target)).await
     }
 

@@ -178,3 +178,35 @@ pub(crate) fn local_addr(fd: BorrowedFd<'_>) -> io::Result<SocketAddr> {
         )),
     }
 }
+
+/// A direction to ask [`ready_now`] about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Readiness {
+    Read,
+    Write,
+}
+
+/// Whether `fd` is ready for `dir` right now (or has an error or hang-up
+/// to report), by `poll(2)` with a zero timeout. Reads nothing: a pending
+/// socket error stays for the next operation to report.
+pub(crate) fn ready_now(fd: BorrowedFd<'_>, dir: Readiness) -> io::Result<bool> {
+    let events = match dir {
+        Readiness::Read => libc::POLLIN,
+        Readiness::Write => libc::POLLOUT,
+    };
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: `pfd` is one writable pollfd that lives across the call;
+        // the count says one.
+        match cvt(unsafe { libc::poll(&raw mut pfd, 1, 0) }) {
+            Ok(0) => return Ok(false),
+            Ok(_) => return Ok(pfd.revents & (events | libc::POLLERR | libc::POLLHUP) != 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}

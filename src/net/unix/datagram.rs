@@ -8,6 +8,8 @@ use std::path::Path;
 
 use crate::io::Async;
 
+mod ready;
+
 /// A Unix-domain datagram socket.
 ///
 /// Datagrams keep their boundaries and, unlike UDP, are never lost or

@@ -1,0 +1,121 @@
+//! The datagram core shared by [`UdpSocket`](crate::net::UdpSocket) and
+//! [`UnixDatagram`](crate::net::UnixDatagram): readiness waits, the
+//! `try_*` calls and the `poll_*` calls, written once over [`Datagram`].
+//!
+//! # Readiness
+//!
+//! `readable` and `writable` go through `Async::read_with` /
+//! `write_with`: the operation they run asks the kernel (`poll(2)`, zero
+//! timeout) whether the socket is ready now, and says `WouldBlock` if not,
+//! which clears the runtime's readiness and waits for the next report. So a
+//! wait on an empty socket really waits, and a wait after a `try_*` that
+//! said `WouldBlock` does not return at once on stale readiness. The probe
+//! reads nothing, so a pending socket error stays for the next `recv`.
+//!
+//! `try_*` make one non-blocking syscall on the socket and never wait.
+
+use std::io;
+use std::os::fd::AsFd;
+use std::task::{Context, Poll};
+
+use crate::io::Async;
+use crate::sys::socket::{Readiness, ready_now};
+
+/// A datagram socket of std: what the core needs of it.
+pub(crate) trait Datagram: AsFd {
+    /// The address type of the socket's family.
+    type Addr;
+
+    fn send(&self, buf: &[u8]) -> io::Result<usize>;
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize>;
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)>;
+}
+
+impl Datagram for std::net::UdpSocket {
+    type Addr = std::net::SocketAddr;
+
+    fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        std::net::UdpSocket::send(self, buf)
+    }
+
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::net::UdpSocket::recv(self, buf)
+    }
+
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)> {
+        std::net::UdpSocket::recv_from(self, buf)
+    }
+}
+
+impl Datagram for std::os::unix::net::UnixDatagram {
+    type Addr = std::os::unix::net::SocketAddr;
+
+    fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        std::os::unix::net::UnixDatagram::send(self, buf)
+    }
+
+    fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::os::unix::net::UnixDatagram::recv(self, buf)
+    }
+
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, Self::Addr)> {
+        std::os::unix::net::UnixDatagram::recv_from(self, buf)
+    }
+}
+
+fn probe(fd: std::os::fd::BorrowedFd<'_>, dir: Readiness) -> io::Result<()> {
+    if ready_now(fd, dir)? {
+        Ok(())
+    } else {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+/// Waits until a datagram (or an error) can be received.
+pub(crate) async fn readable<T: Datagram>(io: &Async<T>) -> io::Result<()> {
+    io.read_with(|s| probe(s.as_fd(), Readiness::Read)).await
+}
+
+/// Waits until a datagram can be sent.
+pub(crate) async fn writable<T: Datagram>(io: &Async<T>) -> io::Result<()> {
+    io.write_with(|s| probe(s.as_fd(), Readiness::Write)).await
+}
+
+pub(crate) fn poll_send<T: Datagram>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    io.poll_write_with(cx, |s| s.send(buf))
+}
+
+pub(crate) fn poll_recv<T: Datagram>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    io.poll_read_with(cx, |s| s.recv(buf))
+}
+
+pub(crate) fn poll_recv_from<T: Datagram>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<(usize, T::Addr)>> {
+    io.poll_read_with(cx, |s| s.recv_from(buf))
+}
+
+pub(crate) fn try_send<T: Datagram>(io: &Async<T>, buf: &[u8]) -> io::Result<usize> {
+    io.get_ref().send(buf)
+}
+
+pub(crate) fn try_recv<T: Datagram>(io: &Async<T>, buf: &mut [u8]) -> io::Result<usize> {
+    io.get_ref().recv(buf)
+}
+
+pub(crate) fn try_recv_from<T: Datagram>(
+    io: &Async<T>,
+    buf: &mut [u8],
+) -> io::Result<(usize, T::Addr)> {
+    io.get_ref().recv_from(buf)
+}
