@@ -64,8 +64,8 @@ fn main() {
             checks::kill_on_drop_kills_the_child,
         ),
         (
-            "kill_refuses_a_reaped_child",
-            checks::kill_refuses_a_reaped_child,
+            "kill_of_a_reaped_child_is_a_no_op",
+            checks::kill_of_a_reaped_child_is_a_no_op,
         ),
         (
             "try_wait_reaps_without_waiting",

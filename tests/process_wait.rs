@@ -35,8 +35,8 @@ fn five_hundred_children_are_each_reported_once_with_their_code() {
 }
 
 #[test]
-fn kill_refuses_a_reaped_child() {
-    checks::kill_refuses_a_reaped_child();
+fn kill_of_a_reaped_child_is_a_no_op() {
+    checks::kill_of_a_reaped_child_is_a_no_op();
 }
 
 #[test]

@@ -15,6 +15,8 @@ use crate::runtime::context;
 use crate::runtime::driver::{Driver, ProcessSlot, Slot};
 use crate::sys::process::{UnblockHook, children_reaped_by_kernel, with_sigchld_unblocked};
 
+mod std_compat;
+
 /// A process builder, shaped like [`std::process::Command`]: a program,
 /// its arguments, environment, working directory and standard streams.
 ///

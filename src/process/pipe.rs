@@ -12,6 +12,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::io::Async;
 
+mod convert;
+
 /// How much `read_to_end` asks the kernel for at once: a pipe holds 64 KiB
 /// by default.
 const CHUNK: usize = 64 * 1024;

@@ -35,6 +35,7 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+pub(crate) mod fd;
 pub(crate) mod net;
 pub(crate) mod process;
 pub(crate) mod signal;
