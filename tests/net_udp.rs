@@ -306,3 +306,34 @@ fn multicast_on_loopback_reaches_a_member() {
         assert!(err.raw_os_error().is_some(), "{err:?}");
     });
 }
+
+#[test]
+fn ready_waits_for_the_interest_and_says_what_is_ready() {
+    use chronia::io::{Interest, Ready};
+    chronia::block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        assert!(
+            futures_lite::future::poll_once(a.ready(Interest::READABLE))
+                .await
+                .is_none(),
+            "ready(READABLE) on an empty socket completed at once"
+        );
+        let both = within("ready", a.ready(Interest::READABLE | Interest::WRITABLE))
+            .await
+            .expect("ready");
+        assert!(both.is_writable() && !both.is_readable(), "{both:?}");
+        assert_eq!(both & Ready::READABLE, Ready::EMPTY);
+
+        let to = a.local_addr().expect("addr");
+        let sender = chronia::spawn(async move {
+            chronia::time::sleep(Duration::from_millis(20)).await;
+            let b = UdpSocket::bind("127.0.0.1:0").await?;
+            b.send_to(b"x", to).await
+        });
+        let ready = within("ready", a.ready(Interest::READABLE))
+            .await
+            .expect("ready");
+        assert!(ready.is_readable() && !ready.is_writable(), "{ready:?}");
+        sender.await.expect("no panic").expect("sent");
+    });
+}

@@ -137,3 +137,21 @@ fn try_send_to_a_missing_path_is_not_found() {
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
     });
 }
+
+#[test]
+fn ready_waits_for_the_interest_and_says_what_is_ready() {
+    use chronia::io::Interest;
+    chronia::block_on(async {
+        let (a, b) = UnixDatagram::pair().expect("pair");
+        assert!(poll_once(b.ready(Interest::READABLE)).await.is_none());
+        let ready = within("ready", b.ready(Interest::READABLE | Interest::WRITABLE))
+            .await
+            .expect("ready");
+        assert!(ready.is_writable() && !ready.is_readable(), "{ready:?}");
+        a.try_send(b"x").expect("send");
+        let ready = within("ready", b.ready(Interest::READABLE))
+            .await
+            .expect("ready");
+        assert!(ready.is_readable(), "{ready:?}");
+    });
+}

@@ -5,6 +5,7 @@
 //! read and write; a wait costs no `epoll_ctl`. Operations are tried first
 //! and wait only after `WouldBlock` (see the `Async` docs).
 
+mod interest;
 pub(crate) mod registration;
 
 use std::fmt;
@@ -18,6 +19,8 @@ use chronia_reactor::{Events, Ident};
 
 use crate::runtime::context;
 use registration::{Direction, Registration};
+
+pub use interest::{Interest, Ready};
 
 /// Waits until `fd` is readable (or has hung up, or has an error, so that
 /// the next read reports it). The fd is registered for the duration of the

@@ -18,8 +18,8 @@ use std::io;
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
-use crate::io::Async;
-use crate::sys::socket::{Readiness, ready_now};
+use crate::io::{Async, Interest, Ready};
+use crate::sys::socket::{Readiness, poll_now, ready_now};
 
 /// A datagram socket of std: what the core needs of it.
 pub(crate) trait Datagram: AsFd {
@@ -79,6 +79,23 @@ pub(crate) async fn readable<T: Datagram>(io: &Async<T>) -> io::Result<()> {
 /// Waits until a datagram can be sent.
 pub(crate) async fn writable<T: Datagram>(io: &Async<T>) -> io::Result<()> {
     io.write_with(|s| probe(s.as_fd(), Readiness::Write)).await
+}
+
+/// Waits until the socket is ready for one of `interest`'s directions;
+/// gives what it is ready for then.
+pub(crate) async fn ready<T: Datagram>(io: &Async<T>, interest: Interest) -> io::Result<Ready> {
+    std::future::poll_fn(|cx| {
+        let probe_read = |s: &T| probe(s.as_fd(), Readiness::Read);
+        let probe_write = |s: &T| probe(s.as_fd(), Readiness::Write);
+        let read = interest.is_readable() && io.poll_read_with(cx, probe_read)?.is_ready();
+        let write = interest.is_writable() && io.poll_write_with(cx, probe_write)?.is_ready();
+        if read || write {
+            Poll::Ready(Ok(Ready::from_poll(poll_now(io.as_fd())?, interest)))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 pub(crate) fn poll_send<T: Datagram>(

@@ -186,27 +186,59 @@ pub(crate) enum Readiness {
     Write,
 }
 
-/// Whether `fd` is ready for `dir` right now (or has an error or hang-up
-/// to report), by `poll(2)` with a zero timeout. Reads nothing: a pending
-/// socket error stays for the next operation to report.
-pub(crate) fn ready_now(fd: BorrowedFd<'_>, dir: Readiness) -> io::Result<bool> {
-    let events = match dir {
-        Readiness::Read => libc::POLLIN,
-        Readiness::Write => libc::POLLOUT,
-    };
+/// What `poll(2)` says of an fd right now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one flag per poll(2) bit, read one at a time"
+)]
+pub(crate) struct PollState {
+    /// `POLLIN`: data (or a datagram) to read.
+    pub(crate) readable: bool,
+    /// `POLLOUT`: room to write.
+    pub(crate) writable: bool,
+    /// `POLLRDHUP` or `POLLHUP`: the read side is shut down.
+    pub(crate) read_closed: bool,
+    /// `POLLHUP`: both sides are shut down.
+    pub(crate) write_closed: bool,
+    /// `POLLERR`: a socket error is pending.
+    pub(crate) error: bool,
+}
+
+/// Asks `poll(2)`, with a zero timeout, what `fd` is ready for. Reads
+/// nothing: a pending socket error stays for the next operation to report.
+pub(crate) fn poll_now(fd: BorrowedFd<'_>) -> io::Result<PollState> {
     let mut pfd = libc::pollfd {
         fd: fd.as_raw_fd(),
-        events,
+        events: libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP,
         revents: 0,
     };
     loop {
         // SAFETY: `pfd` is one writable pollfd that lives across the call;
         // the count says one.
         match cvt(unsafe { libc::poll(&raw mut pfd, 1, 0) }) {
-            Ok(0) => return Ok(false),
-            Ok(_) => return Ok(pfd.revents & (events | libc::POLLERR | libc::POLLHUP) != 0),
+            Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
+    let has = |bit: libc::c_short| pfd.revents & bit != 0;
+    Ok(PollState {
+        readable: has(libc::POLLIN),
+        writable: has(libc::POLLOUT),
+        read_closed: has(libc::POLLRDHUP) || has(libc::POLLHUP),
+        write_closed: has(libc::POLLHUP),
+        error: has(libc::POLLERR),
+    })
+}
+
+/// Whether `fd` is ready for `dir` right now, or has an error or hang-up
+/// for the next operation in that direction to report.
+pub(crate) fn ready_now(fd: BorrowedFd<'_>, dir: Readiness) -> io::Result<bool> {
+    let state = poll_now(fd)?;
+    Ok(state.error
+        || match dir {
+            Readiness::Read => state.readable || state.read_closed,
+            Readiness::Write => state.writable || state.write_closed,
+        })
 }

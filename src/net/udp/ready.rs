@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use super::UdpSocket;
+use crate::io::{Interest, Ready};
 use crate::net::datagram;
 
 impl UdpSocket {
@@ -44,6 +45,32 @@ impl UdpSocket {
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
         datagram::readable(&self.io).await
+    }
+
+    /// Waits until the socket is ready for one of `interest`'s
+    /// directions and gives what it is ready for (as tokio's `ready`). The
+    /// same rules as [`readable`](Self::readable) apply: it waits for real
+    /// on an empty socket, and the next `try_*` may still say `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `poll(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Interest;
+    /// chronia::block_on(async {
+    ///     let a = chronia::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"x", a.local_addr()?).await?;
+    ///     let ready = a.ready(Interest::READABLE).await?;
+    ///     assert!(ready.is_readable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        datagram::ready(&self.io, interest).await
     }
 
     /// Waits until a datagram can be sent (the send buffer has room).

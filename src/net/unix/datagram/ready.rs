@@ -7,6 +7,7 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::UnixDatagram;
+use crate::io::{Interest, Ready};
 use crate::net::datagram;
 
 impl UnixDatagram {
@@ -35,6 +36,32 @@ impl UnixDatagram {
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
         datagram::readable(&self.io).await
+    }
+
+    /// Waits until the socket is ready for one of `interest`'s
+    /// directions and gives what it is ready for (as tokio's `ready`). The
+    /// same rules as [`readable`](Self::readable) apply: it waits for real
+    /// on an empty socket, and the next `try_*` may still say `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `poll(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Interest;
+    /// chronia::block_on(async {
+    ///     let (a, b) = chronia::net::UnixDatagram::pair()?;
+    ///     a.send(b"x").await?;
+    ///     let ready = b.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_readable() && ready.is_writable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        datagram::ready(&self.io, interest).await
     }
 
     /// Waits until a datagram can be sent: the peer's receive queue has
