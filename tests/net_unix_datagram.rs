@@ -155,3 +155,55 @@ fn ready_waits_for_the_interest_and_says_what_is_ready() {
         assert!(ready.is_readable(), "{ready:?}");
     });
 }
+
+#[test]
+fn peek_from_leaves_the_datagram_and_names_the_sender() {
+    use std::os::linux::net::SocketAddrExt;
+    let dir = std::env::temp_dir().join(format!("chronia-unix-peek-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (rx_path, tx_path) = (dir.join("rx.sock"), dir.join("tx.sock"));
+    chronia::block_on(async {
+        let rx = UnixDatagram::bind(&rx_path).expect("bind");
+        let by_path = UnixDatagram::bind(&tx_path).expect("bind");
+        let unnamed = UnixDatagram::unbound().expect("unbound");
+        let name = format!("chronia-peek-{}", std::process::id());
+        let abstract_addr =
+            std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).expect("name");
+        let by_name = UnixDatagram::from_std(
+            std::os::unix::net::UnixDatagram::bind_addr(&abstract_addr).expect("abstract bind"),
+        )
+        .expect("register");
+
+        by_path
+            .send_to(b"from a path", &rx_path)
+            .await
+            .expect("send");
+        unnamed.send_to(b"unnamed", &rx_path).await.expect("send");
+        by_name.send_to(b"abstract", &rx_path).await.expect("send");
+
+        let mut buf = [0; 32];
+        for _ in 0..2 {
+            let (n, from) = within("peek", rx.peek_from(&mut buf)).await.expect("peek");
+            assert_eq!(&buf[..n], b"from a path");
+            assert_eq!(from.as_pathname(), Some(tx_path.as_path()));
+        }
+        let (n, _) = rx.recv_from(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"from a path");
+
+        let (n, from) = within("peek", rx.peek_from(&mut buf)).await.expect("peek");
+        assert_eq!(&buf[..n], b"unnamed");
+        assert!(from.is_unnamed());
+        rx.recv(&mut buf).await.expect("recv");
+
+        // A short buffer: the peek truncates, the datagram stays whole.
+        let mut short = [0; 3];
+        let (n, from) = within("peek", rx.peek_from(&mut short))
+            .await
+            .expect("peek");
+        assert_eq!(&short[..n], b"abs");
+        assert_eq!(from.as_abstract_name(), Some(name.as_bytes()));
+        let n = rx.recv(&mut buf).await.expect("recv");
+        assert_eq!(&buf[..n], b"abstract");
+    });
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

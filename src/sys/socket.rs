@@ -242,3 +242,71 @@ pub(crate) fn ready_now(fd: BorrowedFd<'_>, dir: Readiness) -> io::Result<bool> 
             Readiness::Write => state.writable || state.write_closed,
         })
 }
+
+/// The sender's address of a Unix datagram, as `recvfrom(2)` gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UnixPeer {
+    /// An unbound socket (or a socketpair end).
+    Unnamed,
+    /// A socket bound to a path.
+    Path(std::path::PathBuf),
+    /// A socket bound to a name in the abstract namespace (without the
+    /// leading NUL).
+    Abstract(Vec<u8>),
+}
+
+/// Copies the next datagram of the Unix socket `fd` into `buf` without
+/// taking it (`recvfrom(2)` with `MSG_PEEK`); gives its length (at most
+/// `buf.len()`) and sender. `WouldBlock` when none is queued on a
+/// non-blocking socket.
+pub(crate) fn peek_from_unix(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<(usize, UnixPeer)> {
+    // SAFETY: sockaddr_un is plain integers; all zeroes is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { mem::zeroed() };
+    let full = libc::socklen_t::try_from(mem::size_of::<libc::sockaddr_un>()).expect("110 bytes");
+    let n = loop {
+        let mut len = full;
+        // SAFETY: `buf` is writable for `buf.len()` bytes, `addr` for `len`
+        // bytes, `len` is writable; all live across the call.
+        let n = unsafe {
+            libc::recvfrom(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_PEEK,
+                (&raw mut addr).cast(),
+                &raw mut len,
+            )
+        };
+        if n >= 0 {
+            break (usize::try_from(n).expect("non-negative"), len);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    let (n, len) = n;
+    Ok((n, unix_peer(&addr, len)))
+}
+
+/// Decodes a `sockaddr_un` of `len` bytes, as unix(7) describes its three
+/// kinds.
+fn unix_peer(addr: &libc::sockaddr_un, len: libc::socklen_t) -> UnixPeer {
+    use std::os::unix::ffi::OsStrExt;
+    let header = mem::offset_of!(libc::sockaddr_un, sun_path);
+    let len = usize::try_from(len)
+        .expect("small")
+        .min(mem::size_of::<libc::sockaddr_un>());
+    if len <= header {
+        return UnixPeer::Unnamed;
+    }
+    let path: Vec<u8> = addr.sun_path[..len - header]
+        .iter()
+        .map(|&c| c.cast_unsigned())
+        .collect();
+    if let Some((0, name)) = path.split_first() {
+        return UnixPeer::Abstract(name.to_vec());
+    }
+    let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+    UnixPeer::Path(std::ffi::OsStr::from_bytes(&path[..end]).into())
+}

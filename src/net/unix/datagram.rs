@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::io::Async;
 
+mod peek;
 mod ready;
 
 /// A Unix-domain datagram socket.
