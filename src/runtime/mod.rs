@@ -2,7 +2,8 @@
 //!
 //! [`Runtime::block_on`] runs a future to completion on the calling thread,
 //! together with the tasks it [`spawn`]s. Nothing runs in the background:
-//! chronia starts no thread, ever. Dropping a `Runtime` drops its tasks and
+//! chronia starts no thread unless asked to (the blocking pool of
+//! [`spawn_blocking`](crate::task::spawn_blocking)). Dropping a `Runtime` drops its tasks and
 //! closes every fd it opened.
 
 pub(crate) mod clock;
