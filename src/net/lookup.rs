@@ -131,9 +131,9 @@ impl<T: sealed::Sealed + ?Sized> sealed::Sealed for &T {
 /// # Errors
 ///
 /// `InvalidInput` naming `host` when it is a string that is not
-/// `"host:port"` with a port in `0..=65535`; the resolver's error (kind
-/// `Other` or `NotFound` and `getaddrinfo`'s message, as std reports it)
-/// when the name does not resolve.
+/// `"host:port"` with a port in `0..=65535`; the resolver's error, as std
+/// reports it (with `getaddrinfo`'s message), when the name does not
+/// resolve.
 ///
 /// # Panics
 ///
