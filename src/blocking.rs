@@ -315,11 +315,8 @@ mod tests {
             }));
         }
         let tasks: Vec<PathBuf> = (0..6).map(|_| rx.recv().expect("job ran")).collect();
-        assert!(
-            pool.threads() >= 1 && pool.threads() <= 3,
-            "{}",
-            pool.threads()
-        );
+        // At most the cap (they may already be leaving: no lower bound).
+        assert!(pool.threads() <= 3, "{}", pool.threads());
         wait_for("the pool to empty", || pool.threads() == 0);
         assert!(start.elapsed() >= Duration::from_millis(50));
         for task in &tasks {
