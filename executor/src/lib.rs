@@ -44,6 +44,7 @@
 //! ```
 
 mod context;
+pub mod coop;
 mod core;
 mod error;
 mod executor;

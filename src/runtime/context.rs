@@ -58,3 +58,23 @@ pub(crate) fn current(what: &str) -> Rc<Driver> {
         ),
     }
 }
+
+/// Checks that no runtime other than `owner` runs on this thread: an object
+/// bound to `owner` (registered with its epoll) polled under another
+/// runtime would wait for reports that never come.
+///
+/// # Panics
+///
+/// Under another runtime, with a message that names `what` and the rule.
+#[track_caller]
+pub(crate) fn assert_owner(owner: &Rc<Driver>, what: &str) {
+    // `try_with` fails only while the thread's locals are torn down, when
+    // no runtime runs.
+    let other = CURRENT
+        .try_with(|c| c.borrow().as_ref().is_some_and(|cur| !Rc::ptr_eq(cur, owner)))
+        .unwrap_or(false);
+    assert!(
+        !other,
+        "{what} was polled under a chronia runtime other than the one it was created in: it is registered with its own runtime's reactor; create it (or move the work) inside the runtime that polls it"
+    );
+}

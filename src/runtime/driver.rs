@@ -32,6 +32,10 @@ use crate::time::heap::Timers;
 pub(crate) struct IoSlot {
     /// `READ`, `WRITE` as reported by the kernel since last cleared.
     pub(crate) ready: Events,
+    /// `READ`, `WRITE` as reported by the kernel since a readiness wait
+    /// (`Async::readable`/`writable`) last completed for that direction, or
+    /// an operation last saw `WouldBlock` (see `io::registration`).
+    pub(crate) fresh: Events,
     /// Set when the kernel reports a hang-up or error (`EPOLLHUP`,
     /// `EPOLLRDHUP`, `EPOLLERR`); never cleared. That report does not come
     /// twice, so from then on a short read cannot mean "drained": the
@@ -39,6 +43,16 @@ pub(crate) struct IoSlot {
     pub(crate) hung_up: bool,
     pub(crate) readers: Vec<Waker>,
     pub(crate) writers: Vec<Waker>,
+}
+
+impl IoSlot {
+    /// The tasks waiting for `dir`.
+    pub(crate) fn waiters(&mut self, dir: crate::io::registration::Direction) -> &mut Vec<Waker> {
+        match dir {
+            crate::io::registration::Direction::Read => &mut self.readers,
+            crate::io::registration::Direction::Write => &mut self.writers,
+        }
+    }
 }
 
 /// How many distinct wakers one list holds before it is flushed (see
@@ -236,6 +250,7 @@ impl Inner {
                     io.hung_up = true;
                 }
                 io.ready |= ready;
+                io.fresh |= ready;
                 if ready.contains(Events::READ) {
                     wakers.append(&mut io.readers);
                 }

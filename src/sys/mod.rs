@@ -35,6 +35,27 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+/// Asks the kernel whether `fd` is ready now, without waiting: one
+/// `poll(2)` with a zero timeout, for reading (`POLLIN | POLLRDHUP`) or
+/// writing (`POLLOUT`). A hang-up or an error counts as ready, since the
+/// next read or write reports it.
+pub(crate) fn poll_now(fd: BorrowedFd<'_>, write: bool) -> io::Result<bool> {
+    let events = if write {
+        libc::POLLOUT
+    } else {
+        libc::POLLIN | libc::POLLRDHUP
+    };
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // SAFETY: `pfd` is one initialised, writable pollfd that lives across
+    // the call, and the count says one.
+    let n = cvt_r(|| unsafe { libc::poll(&raw mut pfd, 1, 0) })?;
+    Ok(n > 0 && pfd.revents != 0)
+}
+
 pub(crate) mod net;
 pub(crate) mod process;
 pub(crate) mod signal;
