@@ -423,13 +423,19 @@ thread_local! {
 #[ignore = "run by a_runtime_kept_in_a_thread_local_drops_at_thread_exit, in a child process"]
 fn thread_local_runtime_child() {
     let t = thread::spawn(|| {
-        let rt = runtime();
-        rt.block_on(async {
-            // Something for the drop to clean up: a task with a timer.
-            drop(chronia::spawn(sleep(Duration::from_secs(3600))));
-            yield_now().await;
+        // The thread-local is set before the runtime first runs, so that
+        // it is destroyed after chronia's own locals (destructors run in
+        // the reverse order of first use).
+        KEPT.with(|k| *k.borrow_mut() = Some(runtime()));
+        KEPT.with(|k| {
+            let kept = k.borrow();
+            let rt = kept.as_ref().expect("just set");
+            rt.block_on(async {
+                // Something for the drop to clean up: a task with a timer.
+                drop(chronia::spawn(sleep(Duration::from_secs(3600))));
+                yield_now().await;
+            });
         });
-        KEPT.with(|k| *k.borrow_mut() = Some(rt));
     });
     t.join().expect("the thread exits cleanly");
     println!("thread exited");
