@@ -8,6 +8,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use super::TcpStream;
 use crate::io::Async;
 
+/// The backlog of [`TcpListener::bind`], as tokio's.
+const BACKLOG: i32 = 1024;
+
 /// A TCP socket listening for connections.
 ///
 /// # Examples
@@ -46,6 +49,13 @@ impl TcpListener {
     /// at once to a port whose old connections linger in `TIME_WAIT`. Bind
     /// to port 0 for a free port, then ask [`local_addr`](Self::local_addr).
     ///
+    /// The backlog (connections the kernel completes before `accept` takes
+    /// them) is 1024, as tokio's, capped by the kernel at
+    /// `net.core.somaxconn`; a burst beyond it waits for the clients' SYN
+    /// retransmits (a second or more). For another backlog, make the
+    /// listener yourself (`listen(2)` with your backlog) and hand it to
+    /// [`from_std`](Self::from_std), which keeps it.
+    ///
     /// # Errors
     ///
     /// The last address's error from `socket(2)`, `bind(2)` or `listen(2)`
@@ -72,8 +82,11 @@ impl TcpListener {
     )]
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         // bind(2) and listen(2) never block; std makes the socket
-        // close-on-exec and sets SO_REUSEADDR.
-        TcpListener::from_std(std::net::TcpListener::bind(addr)?)
+        // close-on-exec and sets SO_REUSEADDR. std listens with a backlog
+        // of 128; a second listen(2) raises it.
+        let listener = std::net::TcpListener::bind(addr)?;
+        crate::sys::net::listen(listener.as_fd(), BACKLOG)?;
+        TcpListener::from_std(listener)
     }
 
     /// Waits for a connection and accepts it. The new stream is
@@ -134,7 +147,7 @@ impl TcpListener {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)`;
+    /// The kernel's error from `ioctl(FIONBIO)` or `epoll_ctl(2)`;
     /// `AlreadyExists` if the fd is registered with this runtime already.
     ///
     /// # Panics

@@ -203,11 +203,15 @@ impl TcpStream {
 
     /// Shuts down the read side, the write side, or both. After
     /// `Shutdown::Write` the peer reads end-of-file, and this side can still
-    /// read what the peer sends.
+    /// read what the peer sends. Shutting down the write side of a
+    /// connection the peer has reset succeeds: nothing can be sent any more
+    /// either way (tokio does the same; so does
+    /// [`poll_close`](futures_io::AsyncWrite::poll_close)).
     ///
     /// # Errors
     ///
-    /// The kernel's error from `shutdown(2)` (`NotConnected`).
+    /// The kernel's error from `shutdown(2)` (`NotConnected` for
+    /// `Shutdown::Read` or `Both` after a reset).
     ///
     /// # Examples
     ///
@@ -225,7 +229,7 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        stream::shutdown(&self.io, how)
     }
 
     /// Sets `TCP_NODELAY`: with `true`, small writes go out at once instead
@@ -373,7 +377,7 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)`;
+    /// The kernel's error from `ioctl(FIONBIO)` or `epoll_ctl(2)`;
     /// `AlreadyExists` if the fd is registered with this runtime already.
     ///
     /// # Panics
@@ -476,7 +480,7 @@ impl futures_io::AsyncWrite for TcpStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+        Poll::Ready(stream::shutdown(&self.io, Shutdown::Write))
     }
 }
 
@@ -494,6 +498,6 @@ impl futures_io::AsyncWrite for &TcpStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+        Poll::Ready(stream::shutdown(&self.io, Shutdown::Write))
     }
 }
