@@ -23,8 +23,8 @@ impl std::fmt::Debug for Enter {
     }
 }
 
-/// Sets `driver` as current; `None` from [`is_inside`] callers' view means the
-/// previous one is given back when the guard drops.
+/// Sets `driver` as current; the previous one (or none) is current again
+/// when the guard drops.
 pub(crate) fn enter(driver: Rc<Driver>) -> Enter {
     // `try_with` fails only while the thread's locals are torn down (a
     // `Runtime` kept in a `thread_local!` drops then): nothing can look
