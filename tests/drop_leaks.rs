@@ -231,5 +231,9 @@ fn an_object_that_escaped_block_on_keeps_the_reactor_open_until_it_drops() {
         "the reactor's epoll fd and the two sockets stay open: {between:?}"
     );
     drop(escaped);
-    assert_eq!(open_fds(), before, "dropping the escaped object closes the rest");
+    assert_eq!(
+        open_fds(),
+        before,
+        "dropping the escaped object closes the rest"
+    );
 }

@@ -21,7 +21,7 @@ use util::within_thread;
 async fn read_by_hand(a: &Async<UnixStream>, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         a.readable().await?;
-        match (&*a.get_ref()).read(buf) {
+        match a.get_ref().read(buf) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             Err(e) => return Err(e),
@@ -49,14 +49,17 @@ fn readable_waits_after_the_callers_own_read_would_block() {
             let n = loop {
                 turns += 1;
                 a.readable().await?;
-                match (&*a.get_ref()).read(&mut buf) {
+                match a.get_ref().read(&mut buf) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                     Err(e) => return Err(e),
                 }
             };
             assert_eq!(&buf[..n], b"late");
-            assert!(turns <= 3, "readable() completed {turns} times for one write");
+            assert!(
+                turns <= 3,
+                "readable() completed {turns} times for one write"
+            );
             let _b = writer.await.expect("no panic")?;
             Ok::<(), io::Error>(())
         })
@@ -102,7 +105,7 @@ fn writable_waits_after_the_callers_own_write_would_block() {
             // Fill the buffer by hand: chronia never sees the WouldBlock.
             let mut sent = 0;
             loop {
-                match (&*a.get_ref()).write(&chunk) {
+                match a.get_ref().write(&chunk) {
                     Ok(n) => sent += n,
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) => return Err(e),
@@ -194,6 +197,9 @@ fn a_failed_async_new_leaves_the_fd_blocking() {
         // epoll refuses /dev/null (it cannot be polled): EPERM.
         let err = Async::new(null.try_clone().expect("dup")).expect_err("EPERM");
         assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
-        assert!(!is_nonblocking(fd), "the failed Async::new left O_NONBLOCK set");
+        assert!(
+            !is_nonblocking(fd),
+            "the failed Async::new left O_NONBLOCK set"
+        );
     });
 }

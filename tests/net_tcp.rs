@@ -515,7 +515,14 @@ fn a_burst_of_connects_beyond_std_backlog_completes_without_accepting() {
 fn send_urgent(stream: &std::net::TcpStream, byte: u8) {
     use std::os::fd::AsRawFd;
     // SAFETY: `byte` is one readable byte that lives across the call.
-    let n = unsafe { libc::send(stream.as_raw_fd(), (&raw const byte).cast(), 1, libc::MSG_OOB) };
+    let n = unsafe {
+        libc::send(
+            stream.as_raw_fd(),
+            (&raw const byte).cast(),
+            1,
+            libc::MSG_OOB,
+        )
+    };
     assert_eq!(n, 1, "send(MSG_OOB): {}", io::Error::last_os_error());
 }
 

@@ -197,7 +197,10 @@ fn a_path_with_a_leading_nul_is_invalid_input_that_says_why() {
 
 /// Sends `data` with `fd` attached (`SCM_RIGHTS`), which std cannot on
 /// stable.
-#[allow(unsafe_code, reason = "sendmsg with SCM_RIGHTS has no stable std wrapper")]
+#[allow(
+    unsafe_code,
+    reason = "sendmsg with SCM_RIGHTS has no stable std wrapper"
+)]
 fn send_with_fd(sock: &std::os::unix::net::UnixStream, data: &[u8], fd: i32) {
     use std::os::fd::AsRawFd;
     #[repr(C)]
@@ -243,8 +246,7 @@ fn a_read_cut_short_by_passed_fds_does_not_lose_the_data_behind_it() {
         let (a, b) = std::os::unix::net::UnixStream::pair()?;
         let reader = UnixStream::from_std(a)?;
         let passed = std::fs::File::open("/dev/null")?;
-        use std::os::fd::AsRawFd;
-        send_with_fd(&b, b"x", passed.as_raw_fd());
+        send_with_fd(&b, b"x", std::os::fd::AsRawFd::as_raw_fd(&passed));
         std::io::Write::write_all(&mut &b, b"yz")?;
         // A driver turn takes the kernel's one report for both messages.
         chronia::time::sleep(std::time::Duration::from_millis(5)).await;

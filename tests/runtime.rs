@@ -383,7 +383,8 @@ fn a_sleep_made_in_one_runtime_completes_when_awaited_in_another() {
         b.block_on(async {
             short.await;
             let mut long = long;
-            long.as_mut().reset(Instant::now() + Duration::from_millis(5));
+            long.as_mut()
+                .reset(Instant::now() + Duration::from_millis(5));
             long.await;
         });
         assert!(start.elapsed() >= Duration::from_millis(5));
@@ -396,7 +397,9 @@ fn a_socket_polled_under_another_runtime_panics_with_the_rule() {
     // runtime's epoll, which nobody drove: the second `block_on` hung.
     within(LIMIT, || {
         let a = runtime();
-        let (x, _y) = a.block_on(async { chronia::net::UnixStream::pair() }).expect("pair");
+        let (x, _y) = a
+            .block_on(async { chronia::net::UnixStream::pair() })
+            .expect("pair");
         let b = runtime();
         let err = b.block_on(async {
             chronia::spawn(async move {

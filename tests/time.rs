@@ -313,7 +313,10 @@ fn reset_to_a_past_deadline_is_ready_at_the_next_poll() {
         let past = Instant::now();
         thread::sleep(std::time::Duration::from_millis(1));
         s.as_mut().reset(past);
-        assert!(poll_once(&mut s).is_ready(), "reset to the past, yet pending");
+        assert!(
+            poll_once(&mut s).is_ready(),
+            "reset to the past, yet pending"
+        );
         assert!(s.is_elapsed());
     });
 }
@@ -326,7 +329,10 @@ fn interval_polled_outside_any_runtime_uses_its_own_clock() {
     let mut ticks = rt.block_on(async { interval(Duration::from_secs(3600)) });
     let first = poll_fn(|cx| ticks.poll_tick(cx));
     let mut first = pin!(first);
-    assert!(poll_once(&mut first).is_ready(), "the first tick is due at once");
+    assert!(
+        poll_once(&mut first).is_ready(),
+        "the first tick is due at once"
+    );
     let mut second = pin!(poll_fn(|cx| ticks.poll_tick(cx)));
     assert!(poll_once(&mut second).is_pending());
 }

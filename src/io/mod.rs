@@ -24,7 +24,7 @@
 //!     let mut buf = [0; 4];
 //!     let n = loop {
 //!         a.readable().await?;
-//!         match (&*a.get_ref()).read(&mut buf) {
+//!         match a.get_ref().read(&mut buf) {
 //!             Ok(n) => break n,
 //!             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
 //!             Err(e) => return Err(e),

@@ -47,9 +47,7 @@ impl Drop for Enter {
 
 /// Whether a runtime is running on this thread.
 pub(crate) fn is_inside() -> bool {
-    CURRENT
-        .try_with(|c| c.borrow().is_some())
-        .unwrap_or(false)
+    CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
 }
 
 /// The current driver.
@@ -79,7 +77,11 @@ pub(crate) fn assert_owner(owner: &Rc<Driver>, what: &str) {
     // `try_with` fails only while the thread's locals are torn down, when
     // no runtime runs.
     let other = CURRENT
-        .try_with(|c| c.borrow().as_ref().is_some_and(|cur| !Rc::ptr_eq(cur, owner)))
+        .try_with(|c| {
+            c.borrow()
+                .as_ref()
+                .is_some_and(|cur| !Rc::ptr_eq(cur, owner))
+        })
         .unwrap_or(false);
     assert!(
         !other,

@@ -239,16 +239,16 @@ impl Inner {
         }
         // Relative arming from a `now` read before the call can only fire
         // late, never early.
-        match self.set_timer(deadline.saturating_duration_since(now)) {
-            Ok(()) => {
-                self.armed = Some(deadline);
-                true
-            }
-            Err(_) => {
-                // The old arming may be anything now: forget it.
-                self.armed = None;
-                false
-            }
+        if self
+            .set_timer(deadline.saturating_duration_since(now))
+            .is_ok()
+        {
+            self.armed = Some(deadline);
+            true
+        } else {
+            // The old arming may be anything now: forget it.
+            self.armed = None;
+            false
         }
     }
 

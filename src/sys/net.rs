@@ -63,8 +63,8 @@ impl RawAddr {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "{:?}: a leading NUL names a Linux abstract socket, which a path cannot: pass `SocketAddr::from_abstract_name` to `bind_addr` / `connect_addr`",
-                    path.as_os_str()
+                    "\"{}\": a leading NUL names a Linux abstract socket, which a path cannot: pass `SocketAddr::from_abstract_name` to `bind_addr` / `connect_addr`",
+                    bytes.escape_ascii()
                 ),
             ));
         }
@@ -248,7 +248,9 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(RawAddr::from_path(Path::new("")).is_err());
         assert!(RawAddr::from_path(Path::new(&"a".repeat(107))).is_ok());
-        let err = RawAddr::from_path(Path::new("\0name")).err().expect("abstract");
+        let err = RawAddr::from_path(Path::new("\0name"))
+            .err()
+            .expect("abstract");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(err.to_string().contains("abstract"), "{err}");
     }
