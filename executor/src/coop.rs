@@ -14,7 +14,7 @@
 //!
 //! - The executor gives each poll of a task, and each poll of the main
 //!   future of `block_on`, a fresh budget of [`BUDGET`] units (the
-//!   executor's run loop holds a [`Budget`] guard around the poll). When
+//!   executor's run loop holds a `Budget` guard around the poll). When
 //!   the poll returns, the budget before it is restored (none, outside a
 //!   task).
 //! - Outside such a poll (a future polled by some other executor, or code

@@ -51,7 +51,10 @@
 //! budget ([`chronia_executor::coop`]): a task whose fd stays ready yields
 //! after about 128 of them, so timers and other tasks still run.
 
+mod interest;
 pub(crate) mod registration;
+
+pub use interest::{Interest, Ready};
 
 use std::fmt;
 use std::future::poll_fn;
@@ -444,6 +447,82 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         self.reg().poll_io(cx, Direction::Write, || op(io))
+    }
+
+    /// Waits until the fd is ready for any of `interest`, and consumes what
+    /// it reports, as [`readable`](Self::readable) and
+    /// [`writable`](Self::writable) do.
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Panics
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::{Async, Interest};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_writable() && !ready.is_readable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        poll_fn(|cx| self.poll_ready_for(cx, interest)).await
+    }
+
+    /// Polls for any of `interest`, by the rules of [`ready`](Self::ready).
+    #[track_caller]
+    pub(crate) fn poll_ready_for(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<Ready>> {
+        let mut ready = Ready::EMPTY;
+        if interest.is_readable()
+            && let Poll::Ready(res) = self.poll_readable(cx)
+        {
+            res?;
+            ready |= Ready::READABLE;
+        }
+        if interest.is_writable()
+            && let Poll::Ready(res) = self.poll_writable(cx)
+        {
+            res?;
+            ready |= Ready::WRITABLE;
+        }
+        if ready.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(ready))
+        }
+    }
+
+    /// Runs `op` once for reading, never waiting; `WouldBlock` clears the
+    /// read readiness (see `Registration::try_io`).
+    pub(crate) fn try_read_with<R>(
+        &self,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let io = self.get_ref();
+        self.reg().try_io(Direction::Read, || op(io))
+    }
+
+    /// Runs `op` once for writing, never waiting.
+    pub(crate) fn try_write_with<R>(
+        &self,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let io = self.get_ref();
+        self.reg().try_io(Direction::Write, || op(io))
     }
 
     /// A stream read of `buf.len()` bytes: a short read clears readiness.

@@ -192,6 +192,25 @@ impl Registration {
         }
     }
 
+    /// Runs `op` once, never waiting; a `WouldBlock` clears the readiness
+    /// of `dir` (and is returned), so that the next wait waits for real.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_ready(dir);
+                    return Err(e);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                res => return res,
+            }
+        }
+    }
+
     /// Like [`poll_io`](Self::poll_io) for a stream read or write of `len`
     /// bytes: a short transfer means the kernel buffer was drained (or
     /// filled), so readiness is cleared without the extra syscall that

@@ -60,10 +60,11 @@
 //! a DNS lookup (chronia starts no thread to hide it). Pass a
 //! [`SocketAddr`] or an IP literal to never block.
 
+pub mod split;
 mod stream;
-mod tcp;
+pub mod tcp;
 mod udp;
-mod unix;
+pub mod unix;
 
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;

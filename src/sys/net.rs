@@ -204,6 +204,24 @@ pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Re
     cvt(rc).map(drop)
 }
 
+/// Reads into `buf` without taking the bytes from the receive queue
+/// (`recv(2)` with `MSG_PEEK`).
+pub(crate) fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is `buf.len()` writable bytes that live across the call.
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_PEEK,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n.cast_unsigned())
+}
+
 /// `listen(2)` with `backlog`; on a socket that listens already it only
 /// changes the backlog.
 pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()> {

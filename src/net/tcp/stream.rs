@@ -282,7 +282,9 @@ impl TcpStream {
     /// abort the connection: the peer gets a reset (`ConnectionReset`)
     /// instead of end-of-file. `Some(d)` with `d > 0` would make the close
     /// block up to `d`, seconds that the runtime cannot spend; do not use it
-    /// here. `None` (the default) closes in the background.
+    /// here (the kernel counts whole seconds: a fraction is rounded up,
+    /// never down to the abortive zero). `None` (the default) closes in the
+    /// background.
     ///
     /// # Errors
     ///
@@ -326,6 +328,52 @@ impl TcpStream {
     /// ```
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         crate::sys::net::linger(self.as_fd())
+    }
+
+    /// Sets `IP_TTL`: how many hops the connection's packets may take.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `setsockopt(2)` (`InvalidInput` for 0 or
+    /// more than 255).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::net::{TcpListener, TcpStream};
+    /// chronia::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_ttl(42)?;
+    ///     assert_eq!(stream.ttl()?, 42);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL`; see [`set_ttl`](Self::set_ttl).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `getsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::net::{TcpListener, TcpStream};
+    /// chronia::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert!(stream.ttl()? > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
     }
 
     /// The address of the peer.
@@ -422,6 +470,13 @@ impl TcpStream {
         self.io.into_inner()
     }
 }
+
+stream::byte_stream_methods!(
+    TcpStream,
+    "let listener = chronia::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n\
+     let a = chronia::net::TcpStream::connect(listener.local_addr()?).await?;\n\
+     let (b, _) = listener.accept().await?;"
+);
 
 impl TryFrom<std::net::TcpStream> for TcpStream {
     type Error = io::Error;

@@ -366,6 +366,11 @@ impl UnixStream {
     }
 }
 
+stream::byte_stream_methods!(
+    UnixStream,
+    "let (a, b) = chronia::net::UnixStream::pair()?;"
+);
+
 impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
     type Error = io::Error;
 
