@@ -237,6 +237,18 @@ impl<T: AsFd> Async<T> {
     }
 
     /// The inner I/O object, mutably. Do not replace its fd.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let mut s = chronia::io::Async::new(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+    ///     s.get_mut().set_ttl(9)?;
+    ///     assert_eq!(s.get_ref().ttl()?, 9);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.io
     }
@@ -381,6 +393,28 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     b.write_with(|s| (&*s).write(b"x")).await?;
+    ///     let mut buf = [0; 1];
+    ///     assert_eq!(a.read_with(|s| (&*s).read(&mut buf)).await?, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
     }
@@ -390,6 +424,28 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     b.write_with_mut(|s| s.write(b"x")).await?;
+    ///     let mut buf = [0; 1];
+    ///     assert_eq!(a.read_with_mut(|s| s.read(&mut buf)).await?, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn read_with_mut<R>(
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
@@ -404,6 +460,26 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     assert_eq!(a.write_with(|s| (&*s).write(b"hi")).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
     }
@@ -413,6 +489,26 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     assert_eq!(a.write_with_mut(|s| s.write(b"hi")).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn write_with_mut<R>(
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
@@ -426,6 +522,30 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     b.write_with(|s| (&*s).write(b"x")).await?;
+    ///     let mut buf = [0; 1];
+    ///     let n = std::future::poll_fn(|cx| a.poll_read_with(cx, |s| (&*s).read(&mut buf))).await?;
+    ///     assert_eq!(n, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -440,6 +560,28 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     let n = std::future::poll_fn(|cx| a.poll_write_with(cx, |s| (&*s).write(b"x"))).await?;
+    ///     assert_eq!(n, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,

@@ -175,11 +175,30 @@ impl Interval {
     }
 
     /// The current [`MissedTickBehavior`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration, MissedTickBehavior};
+    /// chronia::block_on(async {
+    ///     let ticks = interval(Duration::from_secs(1));
+    ///     assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Delay);
+    /// });
+    /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
         self.missed
     }
 
     /// The period.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration};
+    /// chronia::block_on(async {
+    ///     assert_eq!(interval(Duration::from_secs(2)).period(), Duration::from_secs(2));
+    /// });
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }
