@@ -558,3 +558,23 @@ fn urgent_data_ends_a_read_early_and_the_rest_comes_with_the_next_report() {
     }))
     .expect("urgent data");
 }
+
+#[test]
+fn poll_accept_accepts_and_the_listener_ttl_reads_back() {
+    chronia::block_on(within("poll_accept", async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        listener.set_ttl(21)?;
+        assert_eq!(listener.ttl()?, 21);
+        let waiting = std::future::poll_fn(|cx| listener.poll_accept(cx));
+        let client = chronia::spawn({
+            let addr = listener.local_addr()?;
+            async move { TcpStream::connect(addr).await }
+        });
+        let (server, peer) = waiting.await?;
+        let client = client.await.expect("no panic")?;
+        assert_eq!(peer, client.local_addr()?);
+        assert_eq!(server.ttl()?, 21, "accepted connections inherit the TTL");
+        io::Result::Ok(())
+    }))
+    .expect("poll_accept");
+}

@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll, ready};
 
 use super::TcpStream;
 use crate::io::Async;
@@ -120,6 +121,77 @@ impl TcpListener {
         // by the next call instead of waiting for an edge that never comes.
         let (stream, addr) = self.io.read_with(std::net::TcpListener::accept).await?;
         Ok((TcpStream::from_std(stream)?, addr))
+    }
+
+    /// Polls for a connection, by the rules of [`accept`](Self::accept).
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept).
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the listener's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use chronia::net::{TcpListener, TcpStream};
+    /// chronia::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_stream, _peer) = poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (stream, addr) = ready!(self.io.poll_read_with(cx, std::net::TcpListener::accept))?;
+        Poll::Ready(Ok((TcpStream::from_std(stream)?, addr)))
+    }
+
+    /// Sets `IP_TTL` on the listener; accepted connections inherit it.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `setsockopt(2)` (`InvalidInput` for 0 or
+    /// more than 255).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let listener = chronia::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     listener.set_ttl(33)?;
+    ///     assert_eq!(listener.ttl()?, 33);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL` of the listener; see [`set_ttl`](Self::set_ttl).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `getsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let listener = chronia::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert!(listener.ttl()? > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
     }
 
     /// The address the listener is bound to.

@@ -5,6 +5,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
+use std::task::{Context, Poll, ready};
 
 use super::UnixStream;
 use crate::io::Async;
@@ -157,6 +158,42 @@ impl UnixListener {
             .read_with(std::os::unix::net::UnixListener::accept)
             .await?;
         Ok((UnixStream::from_std(stream)?, addr))
+    }
+
+    /// Polls for a connection, by the rules of [`accept`](Self::accept).
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept).
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the listener's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use chronia::net::{UnixListener, UnixStream};
+    /// chronia::block_on(async {
+    ///     let name = format!("chronia-doc-poll-accept-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let listener = UnixListener::bind_addr(&addr)?;
+    ///     let _client = UnixStream::connect_addr(&addr).await?;
+    ///     let (_stream, _peer) = poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (stream, addr) = ready!(
+            self.io
+                .poll_read_with(cx, std::os::unix::net::UnixListener::accept)
+        )?;
+        Poll::Ready(Ok((UnixStream::from_std(stream)?, addr)))
     }
 
     /// The address the listener is bound to.
