@@ -279,3 +279,24 @@ fn ttl_is_read_back() {
     }))
     .expect("ttl");
 }
+
+#[test]
+fn try_read_buf_appends_into_spare_capacity() {
+    both!("try_read_buf", |a, b| {
+        let mut buf = Vec::new();
+        assert!(would_block(&a.try_read_buf(&mut buf)), "nothing sent");
+        assert!(buf.is_empty());
+        b.write_all(&[7; 100]).await?;
+        a.readable().await?;
+        let mut got = 0;
+        while got < 100 {
+            match a.try_read_buf(&mut buf) {
+                Ok(n) => got += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => a.readable().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        assert_eq!(buf, vec![7; 100], "appended, grown as needed");
+        io::Result::Ok(())
+    });
+}

@@ -259,3 +259,17 @@ fn a_read_cut_short_by_passed_fds_does_not_lose_the_data_behind_it() {
     }))
     .expect("no data is stranded");
 }
+
+#[test]
+fn peer_cred_names_the_peer_process() {
+    chronia::block_on(within("peer_cred", async {
+        let (a, b) = UnixStream::pair()?;
+        let cred = a.peer_cred()?;
+        assert_eq!(cred.pid(), i32::try_from(std::process::id()).ok());
+        let me = std::fs::metadata("/proc/self")?;
+        assert_eq!(cred.uid(), std::os::unix::fs::MetadataExt::uid(&me));
+        assert_eq!(b.peer_cred()?, cred, "both ends are this process");
+        io::Result::Ok(())
+    }))
+    .expect("peer_cred");
+}

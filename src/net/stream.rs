@@ -160,6 +160,10 @@ pub(super) fn try_read<T: ByteSocket>(io: &Async<T>, buf: &mut [u8]) -> io::Resu
     io.try_read_with(|s| s.read_some(buf))
 }
 
+pub(super) fn try_read_buf<T: ByteSocket>(io: &Async<T>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    io.try_read_with(|s| crate::sys::read_to_spare(s.as_fd(), buf))
+}
+
 pub(super) fn try_write<T: ByteSocket>(io: &Async<T>, buf: &[u8]) -> io::Result<usize> {
     io.try_write_with(|s| s.write_some(buf))
 }
@@ -289,6 +293,25 @@ macro_rules! byte_stream_methods {
             )]
             pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 crate::net::stream::try_read(&self.io, buf)
+            }
+
+            #[doc = concat!(
+                "Like [`try_read`](Self::try_read), appending to `buf` without zeroing its spare \
+                 capacity first: reads into the spare capacity (64 bytes are reserved if it has \
+                 none) and extends the length by what was read. tokio's takes any `BufMut`; this \
+                 one a `Vec<u8>`, which tokio's accepts too.\n\n\
+                 # Errors\n\nAs [`try_read`](Self::try_read).\n\n\
+                 # Examples\n\n```\nchronia::block_on(async {\n", $setup, "\n\
+                 b.write_all(b\"abc\").await?;\n\
+                 a.readable().await?;\n\
+                 let mut buf = Vec::with_capacity(16);\n\
+                 buf.push(b'>');\n\
+                 assert_eq!(a.try_read_buf(&mut buf)?, 3);\n\
+                 assert_eq!(buf, b\">abc\");\n\
+                 Ok::<(), std::io::Error>(())\n})?;\n# Ok::<(), std::io::Error>(())\n```"
+            )]
+            pub fn try_read_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                crate::net::stream::try_read_buf(&self.io, buf)
             }
 
             #[doc = concat!(

@@ -56,6 +56,34 @@ pub(crate) fn poll_now(fd: BorrowedFd<'_>, write: bool) -> io::Result<bool> {
     Ok(n > 0 && pfd.revents != 0)
 }
 
+/// Reads from `fd` into the spare capacity of `buf` (64 bytes are reserved
+/// first if it has none) and extends its length by what was read, so the
+/// bytes need not be zeroed first.
+pub(crate) fn read_to_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.capacity() == buf.len() {
+        buf.reserve(64);
+    }
+    let spare = buf.spare_capacity_mut();
+    let n = loop {
+        // SAFETY: `spare` is `spare.len()` writable bytes that live across
+        // the call; read(2) stores plain bytes there and never reads them.
+        let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+        if let Ok(n) = usize::try_from(n) {
+            break n;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    let len = buf.len() + n;
+    // SAFETY: read(2) initialised the first `n` bytes of the spare
+    // capacity, so the first `len` bytes are initialised, and `n` is at
+    // most the spare length, so `len` is within the capacity.
+    unsafe { buf.set_len(len) };
+    Ok(n)
+}
+
 pub(crate) mod net;
 pub(crate) mod process;
 pub(crate) mod signal;

@@ -222,6 +222,30 @@ pub(crate) fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n.cast_unsigned())
 }
 
+/// The credentials of the peer of a Unix socket at connect time
+/// (`SO_PEERCRED`): pid, uid, gid.
+pub(crate) fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = libc::socklen_t::try_from(mem::size_of::<libc::ucred>()).expect("12 bytes");
+    // SAFETY: `cred` and `len` are writable and live across the call; `len`
+    // says how many bytes `cred` has.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &raw mut len,
+        )
+    };
+    cvt(rc)?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
 /// `listen(2)` with `backlog`; on a socket that listens already it only
 /// changes the backlog.
 pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()> {

@@ -4,10 +4,12 @@
 mod datagram;
 mod listener;
 mod stream;
+mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
 pub use stream::UnixStream;
+pub use ucred::UCred;
 
 /// The borrowed reading half of a [`UnixStream`] ([`UnixStream::split`]).
 pub type ReadHalf<'a> = crate::net::split::ReadHalf<'a, UnixStream>;

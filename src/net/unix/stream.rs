@@ -366,6 +366,35 @@ impl UnixStream {
     }
 }
 
+impl UnixStream {
+    /// The credentials of the peer process, recorded by the kernel when the
+    /// stream was connected (`SO_PEERCRED`).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `getsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let (a, _b) = chronia::net::UnixStream::pair()?;
+    ///     let cred = a.peer_cred()?;
+    ///     assert_eq!(cred.pid(), Some(std::process::id() as i32));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        let (pid, uid, gid) = crate::sys::net::peer_cred(self.as_fd())?;
+        Ok(super::UCred {
+            pid: (pid > 0).then_some(pid),
+            uid,
+            gid,
+        })
+    }
+}
+
 stream::byte_stream_methods!(
     UnixStream,
     "let (a, b) = chronia::net::UnixStream::pair()?;"
