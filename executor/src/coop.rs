@@ -150,4 +150,66 @@ mod tests {
         let _budget = Budget::start();
         assert_eq!(poll_proceed(&mut cx), Poll::Ready(()));
     }
+
+    struct Spin;
+    impl crate::Unpark for Spin {
+        fn unpark(&self) {}
+    }
+    impl crate::Park for Spin {
+        fn park(&mut self, _: Option<std::time::Duration>) {}
+        fn unparker(&self) -> std::sync::Arc<dyn crate::Unpark> {
+            std::sync::Arc::new(Spin)
+        }
+    }
+
+    /// Spends budget until `poll_proceed` says `Pending`, `rounds` times;
+    /// returns how many units each poll had.
+    async fn spend(rounds: usize) -> Vec<u32> {
+        let mut per_poll = Vec::new();
+        let mut n = 0;
+        std::future::poll_fn(|cx| {
+            loop {
+                if poll_proceed(cx).is_ready() {
+                    n += 1;
+                    assert!(n <= 10 * BUDGET, "polled without a budget");
+                    continue;
+                }
+                per_poll.push(std::mem::take(&mut n));
+                return if per_poll.len() == rounds {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                };
+            }
+        })
+        .await;
+        per_poll
+    }
+
+    #[test]
+    fn the_run_loop_gives_every_poll_of_a_task_and_of_block_on_a_fresh_budget() {
+        let ex = crate::LocalExecutor::new();
+        let task = ex.spawn(spend(3));
+        let main = ex.block_on(spend(3), &mut Spin);
+        assert_eq!(main, vec![BUDGET; 3], "the main future of block_on");
+        let task = ex.block_on(task, &mut Spin).expect("no panic");
+        assert_eq!(task, vec![BUDGET; 3], "a task");
+        let other = ex.spawn(spend(1));
+        // A stale entry (the task above woke itself as it finished) may
+        // come first; each tick polls one thing.
+        while !other.is_finished() {
+            assert!(ex.try_tick());
+        }
+        let other = ex
+            .block_on(other, &mut Spin)
+            .expect("try_tick gives a budget");
+        assert_eq!(other, vec![BUDGET]);
+        let last = ex.spawn(spend(2));
+        ex.run_ready();
+        let last = ex
+            .block_on(last, &mut Spin)
+            .expect("run_ready gives a budget");
+        assert_eq!(last, vec![BUDGET; 2]);
+        assert!(has_budget_remaining(), "none left over outside a poll");
+    }
 }
