@@ -40,9 +40,8 @@ use std::os::fd::{BorrowedFd, RawFd};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use chronia_reactor::{Events, Ident};
-
 use chronia_executor::coop;
+use chronia_reactor::{Events, Ident};
 
 use crate::runtime::context;
 use crate::runtime::driver::{Driver, IoSlot, Slot, add_waiter};
@@ -216,7 +215,9 @@ impl Registration {
     /// filled), so readiness is cleared without the extra syscall that
     /// would only return `WouldBlock`. The kernel reports the next change,
     /// except after a hang-up, which it reports once: then nothing is
-    /// cleared here, so that the end-of-file after the data is read.
+    /// cleared here, so that the end-of-file after the data is read. Only
+    /// for fds where a short read does mean drained (TCP, pipes; not Unix
+    /// streams, see `net::stream`).
     #[track_caller]
     pub(crate) fn poll_stream(
         &self,
