@@ -273,3 +273,26 @@ fn peer_cred_names_the_peer_process() {
     }))
     .expect("peer_cred");
 }
+
+#[test]
+fn bind_addr_and_connect_addr_take_a_path_address_too() {
+    let dir = TempDir::new("unix-addr");
+    let path = dir.join("addr.sock");
+    chronia::block_on(within("path address", async {
+        let addr = std::os::unix::net::SocketAddr::from_pathname(&path)?;
+        let listener = UnixListener::bind_addr(&addr)?;
+        let client = UnixStream::connect_addr(&addr).await?;
+        let (_server, _) = listener.accept().await?;
+        assert_eq!(client.peer_addr()?.as_pathname(), Some(path.as_path()));
+        let unnamed = client.local_addr()?;
+        assert!(unnamed.is_unnamed());
+        let err = UnixStream::connect_addr(&unnamed)
+            .await
+            .expect_err("unnamed");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        let err = UnixListener::bind_addr(&unnamed).expect_err("unnamed");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        io::Result::Ok(())
+    }))
+    .expect("path addresses");
+}
