@@ -215,3 +215,25 @@ fn every_fd_the_runtime_opens_is_close_on_exec() {
     });
     drop(rt);
 }
+
+#[test]
+fn an_object_that_escaped_block_on_keeps_the_reactor_open_until_it_drops() {
+    // The documented rule (`chronia::runtime`): the escaped object holds
+    // the reactor; dropping it closes the rest.
+    let _serial = serial();
+    let before = open_fds();
+    let rt = Runtime::new().expect("a runtime");
+    let escaped = rt.block_on(async { chronia::net::UnixStream::pair().expect("pair") });
+    drop(rt);
+    let between = open_fds();
+    assert!(
+        between.len() >= before.len() + 3,
+        "the reactor's epoll fd and the two sockets stay open: {between:?}"
+    );
+    drop(escaped);
+    assert_eq!(
+        open_fds(),
+        before,
+        "dropping the escaped object closes the rest"
+    );
+}

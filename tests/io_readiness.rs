@@ -510,7 +510,12 @@ fn cancelled_waits_do_not_pile_up_wakers() {
         let (a, _b) = UnixStream::pair()?;
         let a = Async::new(a)?;
         let mut probes = Vec::new();
-        for _ in 0..10_000 {
+        for i in 0..10_000 {
+            if i % 100 == 0 {
+                // A fresh cooperative budget: without it the reads below
+                // would stop at `coop` and never reach the waiter lists.
+                chronia::task::yield_now().await;
+            }
             let probe = Arc::new(Counted);
             let waker = Waker::from(probe.clone());
             let mut cx = Context::from_waker(&waker);

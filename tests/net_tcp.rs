@@ -442,3 +442,139 @@ fn accept_reports_emfile_and_recovers_child() {
     }))
     .expect("the listener recovers");
 }
+
+#[test]
+fn linger_below_a_second_rounds_up_instead_of_resetting() {
+    // Before the fix 100 ms became `l_linger = 0`: an abortive close (RST),
+    // the opposite of lingering.
+    chronia::block_on(within("linger", async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let stream = TcpStream::connect(listener.local_addr()?).await?;
+        stream.set_linger(Some(Duration::from_millis(100)))?;
+        assert_eq!(stream.linger()?, Some(Duration::from_secs(1)));
+        stream.set_linger(Some(Duration::from_millis(2500)))?;
+        assert_eq!(stream.linger()?, Some(Duration::from_secs(3)));
+        stream.set_linger(Some(Duration::ZERO))?;
+        assert_eq!(stream.linger()?, Some(Duration::ZERO));
+        io::Result::Ok(())
+    }))
+    .expect("linger");
+}
+
+#[test]
+fn closing_after_the_peer_reset_the_connection_succeeds() {
+    // Before the fix `poll_close` and `shutdown(Write)` returned
+    // `NotConnected` here (tokio#4665).
+    chronia::block_on(within("close after reset", async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let client = TcpStream::connect(listener.local_addr()?).await?;
+        let (mut server, _) = listener.accept().await?;
+        client.set_linger(Some(Duration::ZERO))?;
+        drop(client);
+        let err = server.read(&mut [0; 8]).await.expect_err("reset");
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+        server.shutdown(Shutdown::Write)?;
+        server.close().await?;
+        io::Result::Ok(())
+    }))
+    .expect("closing a reset connection");
+}
+
+#[test]
+fn a_burst_of_connects_beyond_std_backlog_completes_without_accepting() {
+    // std listens with a backlog of 128: before the fix the connects past
+    // it lost their SYNs and waited for retransmits (1 s, 3 s, ...), which
+    // a full queue drops again.
+    const CLIENTS: usize = 300;
+    chronia::block_on(within("burst", async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let done = Rc::new(std::cell::RefCell::new(Vec::new()));
+        for _ in 0..CLIENTS {
+            let done = Rc::clone(&done);
+            drop(chronia::spawn(async move {
+                if let Ok(stream) = TcpStream::connect(addr).await {
+                    done.borrow_mut().push(stream);
+                }
+            }));
+        }
+        let start = std::time::Instant::now();
+        while done.borrow().len() < CLIENTS && start.elapsed() < Duration::from_secs(3) {
+            chronia::time::sleep(Duration::from_millis(5)).await;
+        }
+        let n = done.borrow().len();
+        assert_eq!(n, CLIENTS, "only {n} connects completed in 3 s");
+        drop(listener);
+        io::Result::Ok(())
+    }))
+    .expect("burst");
+}
+
+/// Sends `byte` as TCP urgent data (`MSG_OOB`), which std cannot.
+#[allow(unsafe_code, reason = "send(MSG_OOB) has no std wrapper")]
+fn send_urgent(stream: &std::net::TcpStream, byte: u8) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `byte` is one readable byte that lives across the call.
+    let n = unsafe {
+        libc::send(
+            stream.as_raw_fd(),
+            (&raw const byte).cast(),
+            1,
+            libc::MSG_OOB,
+        )
+    };
+    assert_eq!(n, 1, "send(MSG_OOB): {}", io::Error::last_os_error());
+}
+
+#[test]
+fn urgent_data_ends_a_read_early_and_the_rest_comes_with_the_next_report() {
+    // The documented limit of the short-read shortcut (`net::stream`): the
+    // read stops before the urgent mark, readiness is cleared, and the
+    // bytes queued behind the mark come when the peer sends more.
+    use std::io::Write;
+    chronia::block_on(within("urgent data", async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let mut client = std::net::TcpStream::connect(listener.local_addr()?)?;
+        let (server, _) = listener.accept().await?;
+        client.write_all(b"ab")?;
+        send_urgent(&client, b'!');
+        client.write_all(b"cd")?;
+        // A driver turn takes the kernel's report for all of it.
+        chronia::time::sleep(Duration::from_millis(5)).await;
+        let mut buf = [0; 16];
+        let mut got = Vec::new();
+        // Loopback delivers at once, but a slow machine may split "ab".
+        while got.len() < 2 {
+            let n = server.read(&mut buf).await?;
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"ab", "the read stops before the mark");
+        client.write_all(b"e")?;
+        drop(client);
+        let mut rest = Vec::new();
+        (&server).read_to_end(&mut rest).await?;
+        assert_eq!(rest, b"cde", "the urgent byte is out of band");
+        io::Result::Ok(())
+    }))
+    .expect("urgent data");
+}
+
+#[test]
+fn poll_accept_accepts_and_the_listener_ttl_reads_back() {
+    chronia::block_on(within("poll_accept", async {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        listener.set_ttl(21)?;
+        assert_eq!(listener.ttl()?, 21);
+        let waiting = std::future::poll_fn(|cx| listener.poll_accept(cx));
+        let client = chronia::spawn({
+            let addr = listener.local_addr()?;
+            async move { TcpStream::connect(addr).await }
+        });
+        let (server, peer) = waiting.await?;
+        let client = client.await.expect("no panic")?;
+        assert_eq!(peer, client.local_addr()?);
+        assert_eq!(server.ttl()?, 21, "accepted connections inherit the TTL");
+        io::Result::Ok(())
+    }))
+    .expect("poll_accept");
+}

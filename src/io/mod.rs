@@ -4,9 +4,57 @@
 //! Every fd is registered once with the runtime's epoll, edge-triggered, for
 //! read and write; a wait costs no `epoll_ctl`. Operations are tried first
 //! and wait only after `WouldBlock` (see the `Async` docs).
+//!
+//! # Readiness waits
+//!
+//! [`Async::readable`] and [`Async::writable`] follow async-io's model:
+//! a wait *consumes* the readiness it reports, and the next wait completes
+//! only if the fd became ready again or still is. So the loop that does its
+//! own syscalls on the inner object waits for real after `WouldBlock`:
+//!
+//! ```
+//! use std::io::{ErrorKind, Read, Write};
+//! use std::os::unix::net::UnixStream;
+//! use chronia::io::Async;
+//!
+//! chronia::block_on(async {
+//!     let (a, mut b) = UnixStream::pair()?;
+//!     let a = Async::new(a)?;
+//!     let writer = std::thread::spawn(move || b.write_all(b"late"));
+//!     let mut buf = [0; 4];
+//!     let n = loop {
+//!         a.readable().await?;
+//!         match a.get_ref().read(&mut buf) {
+//!             Ok(n) => break n,
+//!             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+//!             Err(e) => return Err(e),
+//!         }
+//!     };
+//!     assert!(n > 0);
+//!     writer.join().expect("no panic")?;
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Tokio instead returns a guard from its readiness wait, and the caller
+//! must clear it (`clear_ready`, `try_io`) after a `WouldBlock`; forgetting
+//! to spins. chronia's [`Async`] is async-io's type (`readable()` returns
+//! `()`, operations go through [`read_with`](Async::read_with)), so the
+//! guard would be an extra type to carry and a way to spin; the price of
+//! consuming is one `poll(2)` (zero timeout) when a wait finds no fresh
+//! report from the kernel, to learn whether data is still there after a
+//! partial read. Operations ([`read_with`](Async::read_with), socket reads
+//! and writes) see `WouldBlock` themselves and need no such call.
+//!
+//! Every operation and wait spends one unit of the task's cooperative
+//! budget ([`chronia_executor::coop`]): a task whose fd stays ready yields
+//! after about 128 of them, so timers and other tasks still run.
 
 mod interest;
 pub(crate) mod registration;
+
+pub use interest::{Interest, Ready};
 
 use std::fmt;
 use std::future::poll_fn;
@@ -19,8 +67,6 @@ use chronia_reactor::{Events, Ident};
 
 use crate::runtime::context;
 use registration::{Direction, Registration};
-
-pub use interest::{Interest, Ready};
 
 /// Waits until `fd` is readable (or has hung up, or has an error, so that
 /// the next read reports it). The fd is registered for the duration of the
@@ -91,7 +137,7 @@ async fn wait_once(fd: BorrowedFd<'_>, dir: Direction) -> io::Result<()> {
     // Nothing is known until the kernel's first report, which an
     // edge-triggered ADD gives at once if the fd is ready.
     let reg = Registration::with_driver(driver, raw, Events::empty())?;
-    poll_fn(|cx| reg.poll_ready(cx, dir)).await
+    poll_fn(|cx| reg.poll_wait(cx, dir, fd)).await
 }
 
 /// An fd in non-blocking mode, registered with the current runtime.
@@ -140,8 +186,10 @@ impl<T: AsFd> Async<T> {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)` (`EPERM` for a
-    /// regular file); `AlreadyExists` if the fd is registered already.
+    /// The kernel's error from `epoll_ctl(2)` (`EPERM` for a regular file)
+    /// or `ioctl(FIONBIO)`; `AlreadyExists` if the fd is registered already.
+    /// On an error the fd is left as it was (in particular, still blocking
+    /// if it was).
     ///
     /// # Panics
     ///
@@ -160,8 +208,11 @@ impl<T: AsFd> Async<T> {
     /// ```
     #[track_caller]
     pub fn new(io: T) -> io::Result<Async<T>> {
-        crate::sys::set_nonblocking(io.as_fd())?;
+        // Registered before it is made non-blocking: epoll does not care,
+        // and an fd epoll refuses is then left exactly as it was. A failed
+        // ioctl drops the registration again.
         let reg = Registration::new(io.as_fd().as_raw_fd())?;
+        crate::sys::set_nonblocking(io.as_fd())?;
         Ok(Async { reg, io })
     }
 
@@ -186,6 +237,18 @@ impl<T: AsFd> Async<T> {
     }
 
     /// The inner I/O object, mutably. Do not replace its fd.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let mut s = chronia::io::Async::new(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+    ///     s.get_mut().set_ttl(9)?;
+    ///     assert_eq!(s.get_ref().ttl()?, 9);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.io
     }
@@ -209,23 +272,119 @@ impl<T: AsFd> Async<T> {
         io
     }
 
-    /// Waits until the fd is readable. Can complete spuriously; the next
-    /// [`read_with`](Self::read_with) sorts that out.
+    /// Waits until the fd is readable (or has hung up or failed), and
+    /// consumes that readiness: the next call completes only once the
+    /// kernel reports the fd readable again, or it still is (see [the
+    /// module docs](crate::io#readiness-waits)). It can complete
+    /// spuriously, at most once per report of the kernel; a read that then
+    /// says `WouldBlock` and another `readable()` waits for real.
     ///
     /// # Errors
     ///
-    /// Only if the runtime lost the registration.
+    /// The kernel's error from `poll(2)`; an error if the runtime lost the
+    /// registration.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     let a = chronia::io::Async::new(a)?;
+    ///     b.write_all(b"x")?;
+    ///     a.readable().await
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.reg().poll_ready(cx, Direction::Read)).await
+        poll_fn(|cx| self.poll_readable(cx)).await
     }
 
-    /// Waits until the fd is writable. Can complete spuriously.
+    /// Waits until the fd is writable (or has hung up or failed), and
+    /// consumes that readiness; see [`readable`](Self::readable).
     ///
     /// # Errors
     ///
-    /// Only if the runtime lost the registration.
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Panics
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     chronia::io::Async::new(a)?.writable().await
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.reg().poll_ready(cx, Direction::Write)).await
+        poll_fn(|cx| self.poll_writable(cx)).await
+    }
+
+    /// Polls for readability, by the rules of [`readable`](Self::readable).
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Panics
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     let a = chronia::io::Async::new(a)?;
+    ///     b.write_all(b"x")?;
+    ///     poll_fn(|cx| a.poll_readable(cx)).await
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.reg().poll_wait(cx, Direction::Read, self.io.as_fd())
+    }
+
+    /// Polls for writability, by the rules of [`writable`](Self::writable).
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Panics
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = chronia::io::Async::new(a)?;
+    ///     poll_fn(|cx| a.poll_writable(cx)).await
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.reg().poll_wait(cx, Direction::Write, self.io.as_fd())
     }
 
     /// Runs `op` until it does not fail with `WouldBlock`, waiting for
@@ -234,6 +393,28 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     b.write_with(|s| (&*s).write(b"x")).await?;
+    ///     let mut buf = [0; 1];
+    ///     assert_eq!(a.read_with(|s| (&*s).read(&mut buf)).await?, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
     }
@@ -243,6 +424,28 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     b.write_with_mut(|s| s.write(b"x")).await?;
+    ///     let mut buf = [0; 1];
+    ///     assert_eq!(a.read_with_mut(|s| s.read(&mut buf)).await?, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn read_with_mut<R>(
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
@@ -257,6 +460,26 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     assert_eq!(a.write_with(|s| (&*s).write(b"hi")).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
     }
@@ -266,6 +489,26 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     assert_eq!(a.write_with_mut(|s| s.write(b"hi")).await?, 2);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn write_with_mut<R>(
         &mut self,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
@@ -279,6 +522,30 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     b.write_with(|s| (&*s).write(b"x")).await?;
+    ///     let mut buf = [0; 1];
+    ///     let n = std::future::poll_fn(|cx| a.poll_read_with(cx, |s| (&*s).read(&mut buf))).await?;
+    ///     assert_eq!(n, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -293,6 +560,28 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// Whatever `op` returns other than `WouldBlock`.
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the one the `Async` was made
+    /// in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+    ///     let n = std::future::poll_fn(|cx| a.poll_write_with(cx, |s| (&*s).write(b"x"))).await?;
+    ///     assert_eq!(n, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -300,6 +589,82 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         self.reg().poll_io(cx, Direction::Write, || op(io))
+    }
+
+    /// Waits until the fd is ready for any of `interest`, and consumes what
+    /// it reports, as [`readable`](Self::readable) and
+    /// [`writable`](Self::writable) do.
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Panics
+    ///
+    /// As [`readable`](Self::readable).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::io::{Async, Interest};
+    /// use std::os::unix::net::UnixStream;
+    /// chronia::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_writable() && !ready.is_readable());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        poll_fn(|cx| self.poll_ready_for(cx, interest)).await
+    }
+
+    /// Polls for any of `interest`, by the rules of [`ready`](Self::ready).
+    #[track_caller]
+    pub(crate) fn poll_ready_for(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<Ready>> {
+        let mut ready = Ready::EMPTY;
+        if interest.is_readable()
+            && let Poll::Ready(res) = self.poll_readable(cx)
+        {
+            res?;
+            ready |= Ready::READABLE;
+        }
+        if interest.is_writable()
+            && let Poll::Ready(res) = self.poll_writable(cx)
+        {
+            res?;
+            ready |= Ready::WRITABLE;
+        }
+        if ready.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(ready))
+        }
+    }
+
+    /// Runs `op` once for reading, never waiting; `WouldBlock` clears the
+    /// read readiness (see `Registration::try_io`).
+    pub(crate) fn try_read_with<R>(
+        &self,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let io = self.get_ref();
+        self.reg().try_io(Direction::Read, || op(io))
+    }
+
+    /// Runs `op` once for writing, never waiting.
+    pub(crate) fn try_write_with<R>(
+        &self,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let io = self.get_ref();
+        self.reg().try_io(Direction::Write, || op(io))
     }
 
     /// A stream read of `buf.len()` bytes: a short read clears readiness.

@@ -8,12 +8,39 @@
 //!
 //! Because reports are only taken in the driver's turn, between task polls,
 //! no report can be lost between the `WouldBlock` and the clear.
+//!
+//! The bare readiness waits (`Async::readable`, `Async::writable`, and the
+//! one-off `io::readable`) follow async-io's model, not tokio's guard:
+//! such a wait *consumes* the readiness it reports. The caller then does
+//! its own syscall on the inner object, which chronia never sees, so
+//! chronia cannot learn from it that the fd said `WouldBlock`; the next
+//! wait must not trust the old readiness. So each slot keeps, beside the
+//! readiness operations use, the directions the kernel *reported* since a
+//! readiness wait last completed (`IoSlot::fresh`):
+//!
+//! - a fresh report completes the wait at once and is consumed;
+//! - without one, the wait asks the kernel (`poll(2)`, zero timeout)
+//!   whether the fd is ready now: after a partial read the data left must
+//!   not wait for an edge that already came; if it is not ready, the
+//!   readiness is cleared and the task waits for the next report, which
+//!   the edge-triggered epoll gives on the next change.
+//!
+//! Every poll of an operation or a wait first spends one unit of the
+//! task's cooperative budget (`chronia_executor::coop`), so a task whose
+//! fd stays ready still yields to the rest of the runtime.
+//!
+//! A registration belongs to the runtime it was made in: polling it under
+//! another runtime (whose epoll would never report this fd) panics with a
+//! message that says so, rather than hang. Outside any runtime it is polled
+//! against its own (for example by `now_or_never`), which a later
+//! `block_on` of that runtime drives.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use chronia_executor::coop;
 use chronia_reactor::{Events, Ident};
 
 use crate::runtime::context;
@@ -70,31 +97,60 @@ impl Registration {
     }
 
     /// Ready, or registers the task's waker and waits for the kernel.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+    fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         let mut inner = self.driver.inner.borrow_mut();
         let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) else {
-            return Poll::Ready(Err(io::Error::other(
-                "the fd is no longer registered with the runtime",
-            )));
+            return Poll::Ready(Err(lost()));
         };
         if slot.ready.contains(dir.events()) {
             return Poll::Ready(Ok(()));
         }
-        let waiters = match dir {
-            Direction::Read => &mut slot.readers,
-            Direction::Write => &mut slot.writers,
+        let flushed = add_waiter(slot.waiters(dir), cx.waker());
+        drop(inner);
+        flushed.into_iter().for_each(Waker::wake);
+        Poll::Pending
+    }
+
+    /// A readiness wait by the model of the module docs: ready if the kernel
+    /// reported `dir` since the last such wait completed, or if `poll(2)`
+    /// says the fd is ready now; else clears the readiness and waits. `fd`
+    /// is the registered fd.
+    #[track_caller]
+    pub(crate) fn poll_wait(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        fd: BorrowedFd<'_>,
+    ) -> Poll<io::Result<()>> {
+        context::assert_owner(&self.driver, "a chronia I/O object");
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let mut inner = self.driver.inner.borrow_mut();
+        let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) else {
+            return Poll::Ready(Err(lost()));
         };
-        let flushed = add_waiter(waiters, cx.waker());
+        if slot.fresh.contains(dir.events()) {
+            slot.fresh = slot.fresh.without(dir.events());
+            return Poll::Ready(Ok(()));
+        }
+        if crate::sys::poll_now(fd, dir == Direction::Write)? {
+            slot.ready |= dir.events();
+            return Poll::Ready(Ok(()));
+        }
+        slot.ready = slot.ready.without(dir.events());
+        let flushed = add_waiter(slot.waiters(dir), cx.waker());
         drop(inner);
         flushed.into_iter().for_each(Waker::wake);
         Poll::Pending
     }
 
     /// Forgets the readiness of `dir`: the last operation said `WouldBlock`.
-    pub(crate) fn clear_ready(&self, dir: Direction) {
+    fn clear_ready(&self, dir: Direction) {
         let mut inner = self.driver.inner.borrow_mut();
         if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) {
             slot.ready = slot.ready.without(dir.events());
+            slot.fresh = slot.fresh.without(dir.events());
         }
     }
 
@@ -110,12 +166,17 @@ impl Registration {
     }
 
     /// Runs `op` by the protocol of the module docs.
+    #[track_caller]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        context::assert_owner(&self.driver, "a chronia I/O object");
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         loop {
             match self.poll_ready(cx, dir) {
                 Poll::Ready(Ok(())) => {}
@@ -130,12 +191,34 @@ impl Registration {
         }
     }
 
+    /// Runs `op` once, never waiting; a `WouldBlock` clears the readiness
+    /// of `dir` (and is returned), so that the next wait waits for real.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_ready(dir);
+                    return Err(e);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                res => return res,
+            }
+        }
+    }
+
     /// Like [`poll_io`](Self::poll_io) for a stream read or write of `len`
     /// bytes: a short transfer means the kernel buffer was drained (or
     /// filled), so readiness is cleared without the extra syscall that
     /// would only return `WouldBlock`. The kernel reports the next change,
     /// except after a hang-up, which it reports once: then nothing is
-    /// cleared here, so that the end-of-file after the data is read.
+    /// cleared here, so that the end-of-file after the data is read. Only
+    /// for fds where a short read does mean drained (TCP, pipes; not Unix
+    /// streams, see `net::stream`).
+    #[track_caller]
     pub(crate) fn poll_stream(
         &self,
         cx: &mut Context<'_>,
@@ -152,6 +235,10 @@ impl Registration {
         }
         res
     }
+}
+
+fn lost() -> io::Error {
+    io::Error::other("the fd is no longer registered with the runtime")
 }
 
 impl Drop for Registration {

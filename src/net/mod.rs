@@ -6,12 +6,38 @@
 //! protocol of [`crate::io`]: it is tried at once, and only a `WouldBlock`
 //! makes the task wait for the kernel's next report.
 //!
-//! Stream reads and writes cost one syscall each: a short read (fewer bytes
+//! TCP reads and writes cost one syscall each: a short read (fewer bytes
 //! than the buffer holds) means the socket's receive queue is empty, so the
 //! next read waits for the kernel's report instead of trying a syscall that
 //! would only say `WouldBlock`; a short write does the same for the send
 //! queue. An echo round trip is one `read(2)`, one `write(2)` and a share of
-//! one `epoll_wait(2)`.
+//! one `epoll_wait(2)`. Two limits, decided with tests:
+//!
+//! - Unix streams do not take a short read for "drained": the kernel ends a
+//!   read early, with data still queued, after a message that carried
+//!   `SCM_RIGHTS` fds and, with `SO_PASSCRED`, where the writer's
+//!   credentials change. Their reads wait only after `WouldBlock` (one more
+//!   `read(2)` per drain); their writes keep the shortcut.
+//! - A TCP read stops short before urgent data (`MSG_OOB`); the bytes
+//!   behind the urgent mark are then read when the peer sends more or
+//!   closes. A protocol that uses urgent data should read with
+//!   [`Async::read_with`](crate::io::Async::read_with) on the std stream.
+//!
+//! Every read, write and accept spends one unit of the task's cooperative
+//! budget ([`chronia_executor::coop`]): a task whose peer keeps its socket
+//! full yields after about 128 of them, so timers and other tasks run.
+//!
+//! # Methods as tokio has them
+//!
+//! `TcpStream` and `UnixStream` share one implementation (one byte stream
+//! over [`Async`](crate::io::Async)): `read`, `write`, `write_all`,
+//! `readable`, `writable`, `ready`, `try_read`, `try_write` (and vectored),
+//! `poll_read_ready`, `poll_write_ready`, `peek`, `poll_peek`, `take_error`,
+//! `split` and `into_split` (halves in [`split`], named at tokio's paths in
+//! [`tcp`] and [`unix`]). The readiness waits consume what they report (see
+//! [`crate::io`](crate::io#readiness-waits)); `try_*` never waits and its
+//! `WouldBlock` makes the next wait wait for the kernel, so tokio's loop
+//! `readable().await` / `try_read` works as written.
 //!
 //! # Sharing a stream between tasks
 //!
@@ -66,10 +92,11 @@
 
 mod datagram;
 mod lookup;
+pub mod split;
 mod stream;
-mod tcp;
+pub mod tcp;
 mod udp;
-mod unix;
+pub mod unix;
 
 pub use lookup::{ToSocketAddrs, lookup_host};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};

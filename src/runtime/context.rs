@@ -23,10 +23,16 @@ impl std::fmt::Debug for Enter {
     }
 }
 
-/// Sets `driver` as current; `None` from [`is_inside`] callers' view means the
-/// previous one is given back when the guard drops.
+/// Sets `driver` as current; the previous one (or none) is current again
+/// when the guard drops.
 pub(crate) fn enter(driver: Rc<Driver>) -> Enter {
-    let previous = CURRENT.with(|c| c.borrow_mut().replace(driver));
+    // `try_with` fails only while the thread's locals are torn down (a
+    // `Runtime` kept in a `thread_local!` drops then): nothing can look
+    // at the context any more, so there is nothing to set.
+    let previous = CURRENT
+        .try_with(|c| c.borrow_mut().replace(driver))
+        .ok()
+        .flatten();
     Enter { previous }
 }
 
@@ -41,7 +47,7 @@ impl Drop for Enter {
 
 /// Whether a runtime is running on this thread.
 pub(crate) fn is_inside() -> bool {
-    CURRENT.with(|c| c.borrow().is_some())
+    CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
 }
 
 /// The current driver.
@@ -57,4 +63,42 @@ pub(crate) fn current(what: &str) -> Rc<Driver> {
             "{what} must be called inside a chronia runtime (within `chronia::block_on` or `Runtime::block_on`)"
         ),
     }
+}
+
+/// Checks that no runtime other than `owner` runs on this thread: an object
+/// bound to `owner` (registered with its epoll) polled under another
+/// runtime would wait for reports that never come.
+///
+/// # Panics
+///
+/// Under another runtime, with a message that names `what` and the rule.
+#[track_caller]
+pub(crate) fn assert_owner(owner: &Rc<Driver>, what: &str) {
+    // `try_with` fails only while the thread's locals are torn down, when
+    // no runtime runs.
+    let other = CURRENT
+        .try_with(|c| {
+            c.borrow()
+                .as_ref()
+                .is_some_and(|cur| !Rc::ptr_eq(cur, owner))
+        })
+        .unwrap_or(false);
+    assert!(
+        !other,
+        "{what} was polled under a chronia runtime other than the one it was created in: it is registered with its own runtime's reactor; create it (or move the work) inside the runtime that polls it"
+    );
+}
+
+/// The runtime running on this thread, if there is one and it is not
+/// `owner`.
+pub(crate) fn other_than(owner: &Rc<Driver>) -> Option<Rc<Driver>> {
+    CURRENT
+        .try_with(|c| {
+            c.borrow()
+                .as_ref()
+                .filter(|cur| !Rc::ptr_eq(cur, owner))
+                .cloned()
+        })
+        .ok()
+        .flatten()
 }

@@ -32,6 +32,10 @@ use crate::time::heap::Timers;
 pub(crate) struct IoSlot {
     /// `READ`, `WRITE` as reported by the kernel since last cleared.
     pub(crate) ready: Events,
+    /// `READ`, `WRITE` as reported by the kernel since a readiness wait
+    /// (`Async::readable`/`writable`) last completed for that direction, or
+    /// an operation last saw `WouldBlock` (see `io::registration`).
+    pub(crate) fresh: Events,
     /// Set when the kernel reports a hang-up or error (`EPOLLHUP`,
     /// `EPOLLRDHUP`, `EPOLLERR`); never cleared. That report does not come
     /// twice, so from then on a short read cannot mean "drained": the
@@ -39,6 +43,16 @@ pub(crate) struct IoSlot {
     pub(crate) hung_up: bool,
     pub(crate) readers: Vec<Waker>,
     pub(crate) writers: Vec<Waker>,
+}
+
+impl IoSlot {
+    /// The tasks waiting for `dir`.
+    pub(crate) fn waiters(&mut self, dir: crate::io::registration::Direction) -> &mut Vec<Waker> {
+        match dir {
+            crate::io::registration::Direction::Read => &mut self.readers,
+            crate::io::registration::Direction::Write => &mut self.writers,
+        }
+    }
 }
 
 /// How many distinct wakers one list holds before it is flushed (see
@@ -107,6 +121,10 @@ pub(crate) struct Inner {
     timer: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
+    /// Makes every arming of the timerfd fail, for the test of the
+    /// fallback (the kernel gives no way to make it fail on demand).
+    #[cfg(test)]
+    fail_arming: bool,
     keys: Vec<ReadyKey>,
 }
 
@@ -145,6 +163,8 @@ impl Driver {
                 orphans: Vec::new(),
                 timer,
                 armed: None,
+                #[cfg(test)]
+                fail_arming: false,
                 keys: vec![ReadyKey::default(); KEYS_PER_PARK],
             }),
             unpark,
@@ -173,10 +193,16 @@ impl Driver {
         let wait = if due || auto_advance || timeout == Some(Duration::ZERO) {
             Some(Duration::ZERO)
         } else {
-            if let Some(next) = next {
-                inner.arm(next, now);
+            match next {
+                // The timerfd could not be armed: the epoll timeout (whole
+                // milliseconds, rounded up) waits for the deadline instead
+                // of blocking with none.
+                Some(next) if !inner.arm(next, now) => {
+                    let until = next.saturating_duration_since(now);
+                    Some(timeout.map_or(until, |t| t.min(until)))
+                }
+                _ => timeout,
             }
-            timeout
         };
         let n = inner
             .selector
@@ -201,24 +227,37 @@ impl Driver {
 
 impl Inner {
     /// Moves the timerfd to `deadline` if it is not armed at or before it
-    /// (an earlier arming only causes one spurious turn).
-    fn arm(&mut self, deadline: Instant, now: Instant) {
+    /// (an earlier arming only causes one spurious turn). Returns `false` if
+    /// `timerfd_settime(2)` failed: the caller must bound its wait itself.
+    fn arm(&mut self, deadline: Instant, now: Instant) -> bool {
         if self.clock.is_paused() {
-            return;
+            return true;
         }
         let keep = self.armed.is_some_and(|a| a > now && a <= deadline);
         if keep {
-            return;
+            return true;
         }
         // Relative arming from a `now` read before the call can only fire
         // late, never early.
         if self
-            .selector
-            .set_timer(self.timer, Some(deadline.saturating_duration_since(now)))
+            .set_timer(deadline.saturating_duration_since(now))
             .is_ok()
         {
             self.armed = Some(deadline);
+            true
+        } else {
+            // The old arming may be anything now: forget it.
+            self.armed = None;
+            false
         }
+    }
+
+    fn set_timer(&mut self, after: Duration) -> io::Result<()> {
+        #[cfg(test)]
+        if self.fail_arming {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        self.selector.set_timer(self.timer, Some(after))
     }
 
     fn dispatch(&mut self, key: ReadyKey, wakers: &mut Vec<Waker>) {
@@ -236,6 +275,7 @@ impl Inner {
                     io.hung_up = true;
                 }
                 io.ready |= ready;
+                io.fresh |= ready;
                 if ready.contains(Events::READ) {
                     wakers.append(&mut io.readers);
                 }
@@ -306,5 +346,35 @@ impl Park for DriverPark<'_> {
 
     fn unparker(&self) -> Arc<dyn Unpark> {
         self.driver.unparker()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timer_fires_even_when_the_timerfd_cannot_be_armed() {
+        // Before the fix a failed `timerfd_settime` was ignored and the
+        // park blocked with no deadline, forever.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let driver = Driver::new().expect("driver");
+            let start = Instant::now();
+            let deadline = start + Duration::from_millis(5);
+            let mut inner = driver.inner.borrow_mut();
+            inner.fail_arming = true;
+            let key = inner.timers.insert(deadline, Waker::noop().clone());
+            drop(inner);
+            let mut wakers = Vec::new();
+            while !driver.inner.borrow().timers.is_fired(key) {
+                driver.turn(None, &mut wakers);
+            }
+            let _ = tx.send(start.elapsed());
+        });
+        let took = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the park blocked with no deadline");
+        assert!(took >= Duration::from_millis(5), "fired early: {took:?}");
     }
 }

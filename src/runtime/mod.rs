@@ -3,8 +3,28 @@
 //! [`Runtime::block_on`] runs a future to completion on the calling thread,
 //! together with the tasks it [`spawn`]s. Nothing runs in the background:
 //! chronia starts no thread unless asked to (the blocking pool of
-//! [`spawn_blocking`](crate::task::spawn_blocking)). Dropping a `Runtime` drops its tasks and
-//! closes every fd it opened.
+//! [`spawn_blocking`](crate::task::spawn_blocking)). Dropping a `Runtime` drops its tasks and,
+//! with them, everything they held.
+//!
+//! # Objects that outlive their runtime
+//!
+//! A socket, a `Sleep`, a `Signal` or a `Child` holds a reference to the
+//! reactor of the runtime it was made in (its epoll fd, timerfd and
+//! eventfd, the fd's registration, a signal's blocked mask). One that
+//! escapes `block_on` (returned from it, or kept elsewhere) keeps that
+//! reactor alive after `drop(runtime)`: its fds stay open and its signals
+//! stay blocked until the object itself drops. Drop such objects with the
+//! runtime (or before it) when the process must be left as it was found.
+//! The rule on the objects themselves:
+//!
+//! - a `Sleep` (and `Interval`, `Timeout`) polled under another runtime
+//!   moves its timer there and works;
+//! - a socket or other fd polled under another runtime panics with a
+//!   message that says so (its fd is registered with its own runtime's
+//!   epoll, which the other runtime does not drive), instead of hanging;
+//! - polled outside any runtime (`now_or_never`, say), either completes if
+//!   it is ready and otherwise waits in its own runtime, which a later
+//!   `block_on` of that runtime drives.
 
 pub(crate) mod clock;
 pub(crate) mod context;

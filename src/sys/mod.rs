@@ -36,6 +36,55 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 pub(crate) mod fd;
+/// Asks the kernel whether `fd` is ready now, without waiting: one
+/// `poll(2)` with a zero timeout, for reading (`POLLIN | POLLRDHUP`) or
+/// writing (`POLLOUT`). A hang-up or an error counts as ready, since the
+/// next read or write reports it.
+pub(crate) fn poll_now(fd: BorrowedFd<'_>, write: bool) -> io::Result<bool> {
+    let events = if write {
+        libc::POLLOUT
+    } else {
+        libc::POLLIN | libc::POLLRDHUP
+    };
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // SAFETY: `pfd` is one initialised, writable pollfd that lives across
+    // the call, and the count says one.
+    let n = cvt_r(|| unsafe { libc::poll(&raw mut pfd, 1, 0) })?;
+    Ok(n > 0 && pfd.revents != 0)
+}
+
+/// Reads from `fd` into the spare capacity of `buf` (64 bytes are reserved
+/// first if it has none) and extends its length by what was read, so the
+/// bytes need not be zeroed first.
+pub(crate) fn read_to_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.capacity() == buf.len() {
+        buf.reserve(64);
+    }
+    let spare = buf.spare_capacity_mut();
+    let n = loop {
+        // SAFETY: `spare` is `spare.len()` writable bytes that live across
+        // the call; read(2) stores plain bytes there and never reads them.
+        let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+        if let Ok(n) = usize::try_from(n) {
+            break n;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    let len = buf.len() + n;
+    // SAFETY: read(2) initialised the first `n` bytes of the spare
+    // capacity, so the first `len` bytes are initialised, and `n` is at
+    // most the spare length, so `len` is within the capacity.
+    unsafe { buf.set_len(len) };
+    Ok(n)
+}
+
 pub(crate) mod net;
 pub(crate) mod process;
 pub(crate) mod signal;

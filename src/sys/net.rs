@@ -59,6 +59,15 @@ impl RawAddr {
             sun_family: family(libc::AF_UNIX),
             sun_path: [0; 108],
         };
+        if bytes.first() == Some(&0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "\"{}\": a leading NUL names a Linux abstract socket, which a path cannot: pass `SocketAddr::from_abstract_name` to `bind_addr` / `connect_addr`",
+                    bytes.escape_ascii()
+                ),
+            ));
+        }
         // One byte stays for the NUL terminator.
         if bytes.is_empty() || bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
             return Err(io::Error::new(
@@ -74,6 +83,36 @@ impl RawAddr {
             *dst = src.cast_signed();
         }
         let len = mem::offset_of!(libc::sockaddr_un, sun_path) + bytes.len() + 1;
+        let len = libc::socklen_t::try_from(len).expect("at most 110 bytes");
+        Ok(RawAddr::Unix(addr, len))
+    }
+
+    /// The address of a Unix socket with the Linux abstract `name`: a
+    /// leading NUL, then the name's bytes, no terminator (the length says
+    /// where it ends).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `name` is longer than 107 bytes.
+    pub(crate) fn from_abstract(name: &[u8]) -> io::Result<RawAddr> {
+        let mut addr = libc::sockaddr_un {
+            sun_family: family(libc::AF_UNIX),
+            sun_path: [0; 108],
+        };
+        if name.len() >= addr.sun_path.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "abstract socket name {:?}: at most {} bytes",
+                    String::from_utf8_lossy(name),
+                    addr.sun_path.len() - 1
+                ),
+            ));
+        }
+        for (dst, src) in addr.sun_path[1..].iter_mut().zip(name) {
+            *dst = src.cast_signed();
+        }
+        let len = mem::offset_of!(libc::sockaddr_un, sun_path) + 1 + name.len();
         let len = libc::socklen_t::try_from(len).expect("at most 110 bytes");
         Ok(RawAddr::Unix(addr, len))
     }
@@ -138,12 +177,16 @@ pub(crate) fn connect_stream(addr: &RawAddr) -> io::Result<(OwnedFd, Connect)> {
 }
 
 /// Sets `SO_LINGER`: `None` turns it off; `Some(ZERO)` makes `close(2)` reset
-/// the connection (RST) instead of the orderly FIN.
+/// the connection (RST) instead of the orderly FIN; other durations are
+/// rounded up to whole seconds, the kernel's unit.
 pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Result<()> {
     let value = libc::linger {
         l_onoff: libc::c_int::from(linger.is_some()),
+        // Whole seconds, rounded up: a fraction must not become 0, which
+        // would mean the opposite of lingering (an abortive close, RST).
         l_linger: linger.map_or(0, |d| {
-            libc::c_int::try_from(d.as_secs()).unwrap_or(libc::c_int::MAX)
+            let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+            libc::c_int::try_from(secs).unwrap_or(libc::c_int::MAX)
         }),
     };
     let len = libc::socklen_t::try_from(mem::size_of::<libc::linger>()).expect("8 bytes");
@@ -159,6 +202,55 @@ pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Re
         )
     };
     cvt(rc).map(drop)
+}
+
+/// Reads into `buf` without taking the bytes from the receive queue
+/// (`recv(2)` with `MSG_PEEK`).
+pub(crate) fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is `buf.len()` writable bytes that live across the call.
+    let n = unsafe {
+        libc::recv(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_PEEK,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n.cast_unsigned())
+}
+
+/// The credentials of the peer of a Unix socket at connect time
+/// (`SO_PEERCRED`): pid, uid, gid.
+pub(crate) fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = libc::socklen_t::try_from(mem::size_of::<libc::ucred>()).expect("12 bytes");
+    // SAFETY: `cred` and `len` are writable and live across the call; `len`
+    // says how many bytes `cred` has.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &raw mut len,
+        )
+    };
+    cvt(rc)?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
+/// `listen(2)` with `backlog`; on a socket that listens already it only
+/// changes the backlog.
+pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()> {
+    // SAFETY: listen takes two integers and touches no memory of ours.
+    cvt(unsafe { libc::listen(fd.as_raw_fd(), backlog) }).map(drop)
 }
 
 /// Reads `SO_LINGER`, as [`set_linger`] takes it.
@@ -198,6 +290,23 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(RawAddr::from_path(Path::new("")).is_err());
         assert!(RawAddr::from_path(Path::new(&"a".repeat(107))).is_ok());
+        let err = RawAddr::from_path(Path::new("\0name"))
+            .err()
+            .expect("abstract");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("abstract"), "{err}");
+    }
+
+    #[test]
+    fn abstract_names_start_with_nul_and_have_no_terminator() {
+        let Ok(RawAddr::Unix(raw, len)) = RawAddr::from_abstract(b"chronia") else {
+            panic!("a short name fits")
+        };
+        assert_eq!(raw.sun_path[0], 0);
+        assert_eq!(raw.sun_path[1], b'c'.cast_signed());
+        let base = mem::offset_of!(libc::sockaddr_un, sun_path);
+        assert_eq!(usize::try_from(len).expect("small"), base + 1 + 7);
+        assert!(RawAddr::from_abstract(&[b'a'; 108]).is_err());
     }
 
     #[test]

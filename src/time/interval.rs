@@ -143,7 +143,9 @@ impl Interval {
             return Poll::Pending;
         }
         let scheduled = self.sleep.deadline();
-        let now = crate::time::now();
+        // The clock of the sleep's runtime, not the current one's: the two
+        // differ (or there is none) when polled elsewhere.
+        let now = self.sleep.now();
         // A tick seen within `LATE` of its schedule is on time: the next
         // one keeps the schedule, so wake-up latency does not accumulate.
         // Later than that, the missed-tick behaviour decides.
@@ -173,19 +175,111 @@ impl Interval {
     }
 
     /// The current [`MissedTickBehavior`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration, MissedTickBehavior};
+    /// chronia::block_on(async {
+    ///     let ticks = interval(Duration::from_secs(1));
+    ///     assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Delay);
+    /// });
+    /// ```
     pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
         self.missed
     }
 
     /// The period.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration};
+    /// chronia::block_on(async {
+    ///     assert_eq!(interval(Duration::from_secs(2)).period(), Duration::from_secs(2));
+    /// });
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }
 
-    /// Starts over: the next tick comes one period from now.
+    /// Starts over: the next tick comes one period from now (as tokio's
+    /// `reset`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration, Instant};
+    /// chronia::block_on(async {
+    ///     let mut ticks = interval(Duration::from_millis(5));
+    ///     ticks.tick().await;
+    ///     let before = Instant::now();
+    ///     ticks.reset();
+    ///     assert!(ticks.tick().await >= before + Duration::from_millis(5));
+    /// });
+    /// ```
     pub fn reset(&mut self) {
-        self.sleep
-            .reset(deadline_after(crate::time::now(), self.period));
+        let next = deadline_after(self.sleep.now(), self.period);
+        self.sleep.reset(next);
+    }
+
+    /// The next tick comes at once; the ones after it follow from there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration, Instant};
+    /// chronia::block_on(async {
+    ///     let mut ticks = interval(Duration::from_secs(3600));
+    ///     ticks.tick().await;
+    ///     ticks.reset_immediately();
+    ///     let start = Instant::now();
+    ///     ticks.tick().await;
+    ///     assert!(start.elapsed() < Duration::from_secs(60));
+    /// });
+    /// ```
+    pub fn reset_immediately(&mut self) {
+        let now = self.sleep.now();
+        self.sleep.reset(now);
+    }
+
+    /// The next tick comes `after` from now; the ones after it follow
+    /// every period from there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration, Instant};
+    /// chronia::block_on(async {
+    ///     let mut ticks = interval(Duration::from_secs(3600));
+    ///     ticks.tick().await;
+    ///     let before = Instant::now();
+    ///     ticks.reset_after(Duration::from_millis(2));
+    ///     assert!(ticks.tick().await >= before + Duration::from_millis(2));
+    /// });
+    /// ```
+    pub fn reset_after(&mut self, after: Duration) {
+        let next = deadline_after(self.sleep.now(), after);
+        self.sleep.reset(next);
+    }
+
+    /// The next tick comes at `deadline` (at once if it has passed); the
+    /// ones after it follow every period from there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::time::{interval, Duration, Instant};
+    /// chronia::block_on(async {
+    ///     let mut ticks = interval(Duration::from_secs(3600));
+    ///     ticks.tick().await;
+    ///     let at = Instant::now() + Duration::from_millis(2);
+    ///     ticks.reset_at(at);
+    ///     assert_eq!(ticks.tick().await, at);
+    /// });
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.sleep.reset(deadline);
     }
 }
 

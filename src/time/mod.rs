@@ -1,4 +1,5 @@
-//! Timers: [`sleep`], [`sleep_until`], [`timeout`], [`interval`], and
+//! Timers: [`sleep`], [`sleep_until`], [`timeout`], [`timeout_at`],
+//! [`interval`], and
 //! virtual time for tests ([`pause`], [`advance`], [`resume`]).
 //!
 //! All timers of a runtime live in one heap and share one timerfd, armed at
@@ -36,7 +37,7 @@ mod timeout;
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use std::time::{Duration, Instant};
-pub use timeout::{Elapsed, Timeout, timeout};
+pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 
 use std::future::Future;
 

@@ -64,7 +64,16 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 }
 
 /// The future of [`sleep`] and [`sleep_until`]. It takes a place in the
-/// runtime's timer heap only once polled, and leaves it when dropped.
+/// runtime's timer heap only once polled, and leaves it when it completes
+/// or is dropped.
+///
+/// A `Sleep` belongs to the runtime it was made in, but polled under
+/// another runtime it moves its timer there and works: the deadline is an
+/// [`Instant`], which means the same on every runtime (unless one of them
+/// is [`pause`](crate::time::pause)d: then the clock of the runtime that
+/// polls it decides). Polled outside any runtime (by `now_or_never`, say),
+/// it completes if its deadline has passed and otherwise waits in its own
+/// runtime, which fires it during a later `block_on`.
 #[must_use = "a sleep does nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
@@ -126,9 +135,37 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        if let Some(key) = self.entry {
-            self.driver.inner.borrow_mut().timers.reset(key, deadline);
+        let mut inner = self.driver.inner.borrow_mut();
+        // A deadline already past is ready at the next poll: `now` refreshes
+        // the clock's cache, which the poll compares with, and the timer
+        // leaves the heap instead of waiting for a driver turn to fire.
+        if deadline <= inner.clock.now() {
+            if let Some(key) = self.entry.take() {
+                inner.timers.remove(key);
+            }
+        } else if let Some(key) = self.entry {
+            inner.timers.reset(key, deadline);
         }
+    }
+
+    /// The current time of this sleep's runtime's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.driver.inner.borrow_mut().clock.now()
+    }
+
+    /// Moves this sleep to the runtime that polls it, if that is another
+    /// one: its timer must be in the heap of the runtime that is driven,
+    /// or it would never fire. Outside any runtime it stays where it is.
+    fn follow_current_runtime(&mut self) {
+        let Some(current) = context::other_than(&self.driver) else {
+            return;
+        };
+        if let Some(key) = self.entry.take()
+            && let Ok(mut inner) = self.driver.inner.try_borrow_mut()
+        {
+            inner.timers.remove(key);
+        }
+        self.driver = current;
     }
 }
 
@@ -137,28 +174,26 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        this.follow_current_runtime();
         let mut inner = this.driver.inner.borrow_mut();
+        if this.deadline <= inner.clock.cached() {
+            // Fired by the heap, reset to a deadline in the past, or seen
+            // elapsed by `is_elapsed`.
+            if let Some(key) = this.entry.take() {
+                inner.timers.remove(key);
+            }
+            return Poll::Ready(());
+        }
         match this.entry {
             Some(key) if inner.timers.is_fired(key) => {
-                // Fired by the heap, or reset to a deadline in the past.
-                if this.deadline <= inner.clock.cached() {
-                    Poll::Ready(())
-                } else {
-                    inner.timers.reset(key, this.deadline);
-                    inner.timers.set_waker(key, cx.waker());
-                    Poll::Pending
-                }
-            }
-            Some(key) => {
+                // Fired, then reset to a later deadline before this poll.
+                inner.timers.reset(key, this.deadline);
                 inner.timers.set_waker(key, cx.waker());
-                Poll::Pending
             }
-            None if this.deadline <= inner.clock.cached() => Poll::Ready(()),
-            None => {
-                this.entry = Some(inner.timers.insert(this.deadline, cx.waker().clone()));
-                Poll::Pending
-            }
+            Some(key) => inner.timers.set_waker(key, cx.waker()),
+            None => this.entry = Some(inner.timers.insert(this.deadline, cx.waker().clone())),
         }
+        Poll::Pending
     }
 }
 

@@ -5,11 +5,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::{Sleep, sleep};
+use super::{Sleep, sleep, sleep_until};
 
 /// Runs `future` for at most `duration`: its output, or [`Elapsed`] if the
 /// time ran out first (the future is then dropped with the `Timeout`). A
@@ -37,8 +37,35 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
+/// Runs `future` until `deadline` at most: its output, or [`Elapsed`] if
+/// the deadline came first (as [`timeout`], with an instant instead of a
+/// duration).
+///
+/// # Panics
+///
+/// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::time::{sleep, timeout_at, Duration, Instant};
+/// chronia::block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(1);
+///     assert_eq!(timeout_at(deadline, async { 7 }).await, Ok(7));
+///     assert!(timeout_at(deadline, sleep(Duration::from_secs(60))).await.is_err());
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
+#[track_caller]
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
 pin_project! {
-    /// The future of [`timeout`].
+    /// The future of [`timeout`] and [`timeout_at`].
     #[must_use = "a timeout does nothing unless awaited"]
     #[derive(Debug)]
     pub struct Timeout<F> {

@@ -4,9 +4,13 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll, ready};
 
 use super::TcpStream;
 use crate::io::Async;
+
+/// The backlog of [`TcpListener::bind`], as tokio's.
+const BACKLOG: i32 = 1024;
 
 /// A TCP socket listening for connections.
 ///
@@ -46,6 +50,13 @@ impl TcpListener {
     /// at once to a port whose old connections linger in `TIME_WAIT`. Bind
     /// to port 0 for a free port, then ask [`local_addr`](Self::local_addr).
     ///
+    /// The backlog (connections the kernel completes before `accept` takes
+    /// them) is 1024, as tokio's, capped by the kernel at
+    /// `net.core.somaxconn`; a burst beyond it waits for the clients' SYN
+    /// retransmits (a second or more). For another backlog, make the
+    /// listener yourself (`listen(2)` with your backlog) and hand it to
+    /// [`from_std`](Self::from_std), which keeps it.
+    ///
     /// # Errors
     ///
     /// The last address's error from `socket(2)`, `bind(2)` or `listen(2)`
@@ -72,8 +83,11 @@ impl TcpListener {
     )]
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         // bind(2) and listen(2) never block; std makes the socket
-        // close-on-exec and sets SO_REUSEADDR.
-        TcpListener::from_std(std::net::TcpListener::bind(addr)?)
+        // close-on-exec and sets SO_REUSEADDR. std listens with a backlog
+        // of 128; a second listen(2) raises it.
+        let listener = std::net::TcpListener::bind(addr)?;
+        crate::sys::net::listen(listener.as_fd(), BACKLOG)?;
+        TcpListener::from_std(listener)
     }
 
     /// Waits for a connection and accepts it. The new stream is
@@ -109,6 +123,77 @@ impl TcpListener {
         Ok((TcpStream::from_std(stream)?, addr))
     }
 
+    /// Polls for a connection, by the rules of [`accept`](Self::accept).
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept).
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the listener's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use chronia::net::{TcpListener, TcpStream};
+    /// chronia::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_stream, _peer) = poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (stream, addr) = ready!(self.io.poll_read_with(cx, std::net::TcpListener::accept))?;
+        Poll::Ready(Ok((TcpStream::from_std(stream)?, addr)))
+    }
+
+    /// Sets `IP_TTL` on the listener; accepted connections inherit it.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `setsockopt(2)` (`InvalidInput` for 0 or
+    /// more than 255).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let listener = chronia::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     listener.set_ttl(33)?;
+    ///     assert_eq!(listener.ttl()?, 33);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL` of the listener; see [`set_ttl`](Self::set_ttl).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `getsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let listener = chronia::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert!(listener.ttl()? > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
     /// The address the listener is bound to.
     ///
     /// # Errors
@@ -134,7 +219,7 @@ impl TcpListener {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)`;
+    /// The kernel's error from `ioctl(FIONBIO)` or `epoll_ctl(2)`;
     /// `AlreadyExists` if the fd is registered with this runtime already.
     ///
     /// # Panics

@@ -214,11 +214,15 @@ impl TcpStream {
 
     /// Shuts down the read side, the write side, or both. After
     /// `Shutdown::Write` the peer reads end-of-file, and this side can still
-    /// read what the peer sends.
+    /// read what the peer sends. Shutting down the write side of a
+    /// connection the peer has reset succeeds: nothing can be sent any more
+    /// either way (tokio does the same; so does
+    /// [`poll_close`](futures_io::AsyncWrite::poll_close)).
     ///
     /// # Errors
     ///
-    /// The kernel's error from `shutdown(2)` (`NotConnected`).
+    /// The kernel's error from `shutdown(2)` (`NotConnected` for
+    /// `Shutdown::Read` or `Both` after a reset).
     ///
     /// # Examples
     ///
@@ -236,7 +240,7 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        stream::shutdown(&self.io, how)
     }
 
     /// Sets `TCP_NODELAY`: with `true`, small writes go out at once instead
@@ -289,7 +293,9 @@ impl TcpStream {
     /// abort the connection: the peer gets a reset (`ConnectionReset`)
     /// instead of end-of-file. `Some(d)` with `d > 0` would make the close
     /// block up to `d`, seconds that the runtime cannot spend; do not use it
-    /// here. `None` (the default) closes in the background.
+    /// here (the kernel counts whole seconds: a fraction is rounded up,
+    /// never down to the abortive zero). `None` (the default) closes in the
+    /// background.
     ///
     /// # Errors
     ///
@@ -333,6 +339,52 @@ impl TcpStream {
     /// ```
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         crate::sys::net::linger(self.as_fd())
+    }
+
+    /// Sets `IP_TTL`: how many hops the connection's packets may take.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `setsockopt(2)` (`InvalidInput` for 0 or
+    /// more than 255).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::net::{TcpListener, TcpStream};
+    /// chronia::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_ttl(42)?;
+    ///     assert_eq!(stream.ttl()?, 42);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL`; see [`set_ttl`](Self::set_ttl).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `getsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia::net::{TcpListener, TcpStream};
+    /// chronia::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert!(stream.ttl()? > 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
     }
 
     /// The address of the peer.
@@ -384,7 +436,7 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)`;
+    /// The kernel's error from `ioctl(FIONBIO)` or `epoll_ctl(2)`;
     /// `AlreadyExists` if the fd is registered with this runtime already.
     ///
     /// # Panics
@@ -429,6 +481,13 @@ impl TcpStream {
         self.io.into_inner()
     }
 }
+
+stream::byte_stream_methods!(
+    TcpStream,
+    "let listener = chronia::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n\
+     let a = chronia::net::TcpStream::connect(listener.local_addr()?).await?;\n\
+     let (b, _) = listener.accept().await?;"
+);
 
 impl TryFrom<std::net::TcpStream> for TcpStream {
     type Error = io::Error;
@@ -487,7 +546,7 @@ impl futures_io::AsyncWrite for TcpStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+        Poll::Ready(stream::shutdown(&self.io, Shutdown::Write))
     }
 }
 
@@ -505,6 +564,6 @@ impl futures_io::AsyncWrite for &TcpStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+        Poll::Ready(stream::shutdown(&self.io, Shutdown::Write))
     }
 }

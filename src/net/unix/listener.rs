@@ -5,6 +5,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
+use std::task::{Context, Poll, ready};
 
 use super::UnixStream;
 use crate::io::Async;
@@ -56,7 +57,9 @@ impl UnixListener {
     /// The kernel's error from `socket(2)`, `bind(2)` or `listen(2)`:
     /// `AddrInUse` if `path` exists (even as a stale socket file),
     /// `NotFound` if its directory does not; `InvalidInput` if `path` is
-    /// too long for a socket address (107 bytes).
+    /// empty, too long for a socket address (107 bytes) or holds a NUL (a
+    /// leading NUL, Linux's abstract namespace, goes through
+    /// [`bind_addr`](Self::bind_addr)).
     ///
     /// # Panics
     ///
@@ -76,9 +79,51 @@ impl UnixListener {
     /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        // Checked first for a clear error (std's names no path): a NUL, an
+        // abstract name passed as a path, a path too long.
+        crate::sys::net::RawAddr::from_path(path.as_ref())?;
         // bind(2) and listen(2) never block; std makes the socket
-        // close-on-exec.
+        // close-on-exec and listens with the kernel's maximum backlog.
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
+    }
+
+    /// Listens at `addr`: a path, or on Linux an abstract name
+    /// (`SocketAddrExt::from_abstract_name`), which creates no file and is
+    /// gone when the listener closes.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `socket(2)`, `bind(2)` or `listen(2)`:
+    /// `AddrInUse` if the name is taken, `InvalidInput` for an unnamed
+    /// address.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// chronia::block_on(async {
+    ///     let name = format!("chronia-doc-bind-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let listener = chronia::net::UnixListener::bind_addr(&addr)?;
+    ///     assert_eq!(listener.local_addr()?.as_abstract_name(), Some(name.as_bytes()));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        if addr.is_unnamed() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cannot listen at an unnamed Unix socket address",
+            ));
+        }
+        UnixListener::from_std(std::os::unix::net::UnixListener::bind_addr(addr)?)
     }
 
     /// Waits for a connection and accepts it. The new stream is
@@ -115,6 +160,42 @@ impl UnixListener {
         Ok((UnixStream::from_std(stream)?, addr))
     }
 
+    /// Polls for a connection, by the rules of [`accept`](Self::accept).
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept).
+    ///
+    /// # Panics
+    ///
+    /// When polled under a runtime other than the listener's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use chronia::net::{UnixListener, UnixStream};
+    /// chronia::block_on(async {
+    ///     let name = format!("chronia-doc-poll-accept-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let listener = UnixListener::bind_addr(&addr)?;
+    ///     let _client = UnixStream::connect_addr(&addr).await?;
+    ///     let (_stream, _peer) = poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (stream, addr) = ready!(
+            self.io
+                .poll_read_with(cx, std::os::unix::net::UnixListener::accept)
+        )?;
+        Poll::Ready(Ok((UnixStream::from_std(stream)?, addr)))
+    }
+
     /// The address the listener is bound to.
     ///
     /// # Errors
@@ -143,7 +224,7 @@ impl UnixListener {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)`;
+    /// The kernel's error from `ioctl(FIONBIO)` or `epoll_ctl(2)`;
     /// `AlreadyExists` if the fd is registered with this runtime already.
     ///
     /// # Panics

@@ -64,7 +64,8 @@ impl UnixStream {
     /// `NotFound` if it does not exist, `WouldBlock` if the listener's
     /// backlog is full (Linux refuses at once rather than queueing a
     /// non-blocking connect); `InvalidInput` if `path` is empty, holds a
-    /// NUL or is longer than 107 bytes.
+    /// NUL or is longer than 107 bytes (a leading NUL, Linux's abstract
+    /// namespace, goes through [`connect_addr`](Self::connect_addr)).
     ///
     /// # Panics
     ///
@@ -87,7 +88,57 @@ impl UnixStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let (fd, state) = connect_stream(&RawAddr::from_path(path.as_ref())?)?;
+        UnixStream::connect_raw(&RawAddr::from_path(path.as_ref())?).await
+    }
+
+    /// Connects to the socket at `addr`: a path, or on Linux an abstract
+    /// name (`SocketAddrExt::from_abstract_name`), which lives in no file
+    /// system and disappears with its last socket. Otherwise as
+    /// [`connect`](Self::connect).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect); `InvalidInput` if `addr` is unnamed.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use chronia::net::{UnixListener, UnixStream};
+    /// chronia::block_on(async {
+    ///     let name = format!("chronia-doc-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let listener = UnixListener::bind_addr(&addr)?;
+    ///     let client = UnixStream::connect_addr(&addr).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"x").await?;
+    ///     assert_eq!(server.read(&mut [0; 1]).await?, 1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        use std::os::linux::net::SocketAddrExt;
+        let raw = if let Some(name) = addr.as_abstract_name() {
+            RawAddr::from_abstract(name)?
+        } else if let Some(path) = addr.as_pathname() {
+            RawAddr::from_path(path)?
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "an unnamed Unix socket address cannot be connected to",
+            ));
+        };
+        UnixStream::connect_raw(&raw).await
+    }
+
+    async fn connect_raw(addr: &RawAddr) -> io::Result<UnixStream> {
+        let (fd, state) = connect_stream(addr)?;
         let stream = UnixStream::from_std(std::os::unix::net::UnixStream::from(fd))?;
         if state == Connect::InProgress {
             // Linux completes Unix connects at once; should a kernel not,
@@ -114,7 +165,7 @@ impl UnixStream {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `socketpair(2)`, `fcntl(2)` or `epoll_ctl(2)`.
+    /// The kernel's error from `socketpair(2)`, `ioctl(FIONBIO)` or `epoll_ctl(2)`.
     ///
     /// # Panics
     ///
@@ -203,7 +254,8 @@ impl UnixStream {
         stream::write_all(&self.io, buf).await
     }
 
-    /// Shuts down the read side, the write side, or both.
+    /// Shuts down the read side, the write side, or both. As for TCP,
+    /// `NotConnected` from shutting down the write side counts as success.
     ///
     /// # Errors
     ///
@@ -222,7 +274,7 @@ impl UnixStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        stream::shutdown(&self.io, how)
     }
 
     /// The address of the peer (unnamed for a [`pair`](Self::pair) or a
@@ -271,7 +323,7 @@ impl UnixStream {
     ///
     /// # Errors
     ///
-    /// The kernel's error from `fcntl(2)` or `epoll_ctl(2)`;
+    /// The kernel's error from `ioctl(FIONBIO)` or `epoll_ctl(2)`;
     /// `AlreadyExists` if the fd is registered with this runtime already.
     ///
     /// # Panics
@@ -313,6 +365,40 @@ impl UnixStream {
         self.io.into_inner()
     }
 }
+
+impl UnixStream {
+    /// The credentials of the peer process, recorded by the kernel when the
+    /// stream was connected (`SO_PEERCRED`).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `getsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let (a, _b) = chronia::net::UnixStream::pair()?;
+    ///     let cred = a.peer_cred()?;
+    ///     assert_eq!(cred.pid(), Some(std::process::id() as i32));
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        let (pid, uid, gid) = crate::sys::net::peer_cred(self.as_fd())?;
+        Ok(super::UCred {
+            pid: (pid > 0).then_some(pid),
+            uid,
+            gid,
+        })
+    }
+}
+
+stream::byte_stream_methods!(
+    UnixStream,
+    "let (a, b) = chronia::net::UnixStream::pair()?;"
+);
 
 impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
     type Error = io::Error;
@@ -371,7 +457,7 @@ impl futures_io::AsyncWrite for UnixStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+        Poll::Ready(stream::shutdown(&self.io, Shutdown::Write))
     }
 }
 
@@ -389,6 +475,6 @@ impl futures_io::AsyncWrite for &UnixStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
+        Poll::Ready(stream::shutdown(&self.io, Shutdown::Write))
     }
 }
