@@ -133,6 +133,8 @@ pub(crate) struct Inner {
 pub(crate) struct Driver {
     pub(crate) inner: RefCell<Inner>,
     unpark: SelectEvent,
+    /// The state of this runtime's [`Handle`](super::Handle)s, made at the first ask.
+    pub(crate) handle: std::cell::OnceCell<Arc<super::handle::Shared>>,
 }
 
 /// Deadlines closer than this are not armed on the timerfd (see `turn`).
@@ -168,6 +170,7 @@ impl Driver {
                 keys: vec![ReadyKey::default(); KEYS_PER_PARK],
             }),
             unpark,
+            handle: std::cell::OnceCell::new(),
         })
     }
 

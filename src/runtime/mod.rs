@@ -29,6 +29,9 @@
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod driver;
+mod handle;
+
+pub use handle::{Handle, RemoteJoinHandle, SpawnError, TryCurrentError};
 
 use std::fmt;
 use std::future::Future;
@@ -142,6 +145,26 @@ impl Runtime {
         F::Output: 'static,
     {
         self.executor().spawn(future)
+    }
+
+    /// A handle to this runtime, which other threads can use to spawn
+    /// `Send` futures on it (see [`Handle`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async { "hi" }))
+    ///     .join()
+    ///     .expect("no panic");
+    /// assert_eq!(rt.block_on(task).expect("no panic"), "hi");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn handle(&self) -> Handle {
+        handle::handle_of(&self.driver.handle, |task| {
+            drop(self.executor().spawn(task))
+        })
     }
 }
 
