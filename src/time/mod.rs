@@ -31,10 +31,12 @@
 
 pub(crate) mod heap;
 mod interval;
+mod send_sleep;
 mod sleep;
 mod timeout;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use send_sleep::SendSleep;
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use std::time::{Duration, Instant};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
