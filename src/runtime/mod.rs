@@ -163,7 +163,7 @@ impl Runtime {
     /// ```
     pub fn handle(&self) -> Handle {
         handle::handle_of(&self.driver.handle, |task| {
-            drop(self.executor().spawn(task))
+            drop(self.executor().spawn(task));
         })
     }
 }

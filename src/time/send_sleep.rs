@@ -57,7 +57,7 @@ impl SendSleep {
     ///
     /// ```
     /// use chronia::time::{Duration, SendSleep};
-    /// chronia::block_on(SendSleep::new(Duration::from_micros(100)));
+    /// chronia::block_on(async { SendSleep::new(Duration::from_micros(100)).await });
     /// ```
     #[track_caller]
     pub fn new(duration: Duration) -> SendSleep {
@@ -74,7 +74,9 @@ impl SendSleep {
     ///
     /// ```
     /// use chronia::time::{Duration, Instant, SendSleep};
-    /// chronia::block_on(SendSleep::until(Instant::now() + Duration::from_micros(100)));
+    /// chronia::block_on(async {
+    ///     SendSleep::until(Instant::now() + Duration::from_micros(100)).await;
+    /// });
     /// ```
     #[track_caller]
     pub fn until(deadline: Instant) -> SendSleep {
