@@ -21,6 +21,7 @@
 //! ```
 
 mod blocking;
+pub mod compat;
 pub mod io;
 pub mod net;
 pub mod process;

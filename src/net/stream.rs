@@ -32,6 +32,7 @@ use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use crate::io::Async;
+use crate::sys::uninit::UninitBuf;
 
 /// A connected stream socket of std that the core drives.
 pub(crate) trait ByteSocket: AsFd {
@@ -154,6 +155,39 @@ pub(super) fn shutdown<T: ByteSocket>(io: &Async<T>, how: Shutdown) -> io::Resul
         Err(e) if how == Shutdown::Write && e.kind() == io::ErrorKind::NotConnected => Ok(()),
         res => res,
     }
+}
+
+/// A read into `buf`'s room by the short-read rule of [`poll_read`]:
+/// every byte is written by `read(2)`, none is zeroed first.
+#[track_caller]
+pub(crate) fn poll_read_uninit<T: ByteSocket>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    buf: &mut UninitBuf<'_>,
+) -> Poll<io::Result<usize>> {
+    let len = buf.remaining();
+    if len == 0 {
+        return Poll::Ready(Ok(0));
+    }
+    if T::SHORT_READ_DRAINS {
+        io.poll_read_stream(cx, len, |s| buf.read_from(s.as_fd()))
+    } else {
+        io.poll_read_with(cx, |s| buf.read_from(s.as_fd()))
+    }
+}
+
+/// A vectored write; a short one clears readiness as in [`poll_write`].
+#[track_caller]
+pub(crate) fn poll_write_vectored<T: ByteSocket>(
+    io: &Async<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    let len = bufs.iter().map(|b| b.len()).sum();
+    if len == 0 {
+        return Poll::Ready(Ok(0));
+    }
+    io.poll_write_stream(cx, len, |s| s.write_vectored_some(bufs))
 }
 
 pub(super) fn try_read<T: ByteSocket>(io: &Async<T>, buf: &mut [u8]) -> io::Result<usize> {
@@ -351,6 +385,82 @@ macro_rules! byte_stream_methods {
             )]
             pub fn try_write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
                 crate::net::stream::try_write_vectored(&self.io, bufs)
+            }
+
+            /// The read of [`poll_read_uninit`](Self::poll_read_uninit) into a
+            /// buffer that counts what the kernel wrote (for the compat glue).
+            #[allow(dead_code, reason = "used only by the optional compat features")]
+            #[track_caller]
+            pub(crate) fn poll_read_into(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut crate::sys::uninit::UninitBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                crate::net::stream::poll_read_uninit(&self.io, cx, buf)
+            }
+
+            #[doc = concat!(
+                "Polls a read into `buf`, whose bytes need not be initialised: the kernel writes \
+                 them, nothing zeroes them first. Returns the part read into (empty at end of \
+                 file), as initialised bytes. The readiness rule is that of the stream's \
+                 `AsyncRead` (a short TCP read clears readiness, so the next read waits for the \
+                 kernel's report instead of spending a syscall on `EAGAIN`). This is the read \
+                 that hyper's and tokio's uninitialised buffers need; a `Vec` can use \
+                 [`try_read_buf`](Self::try_read_buf).\n\n\
+                 # Errors\n\nThe kernel's error from `read(2)`.\n\n\
+                 # Panics\n\nWhen polled under a runtime other than its own.\n\n\
+                 # Examples\n\n```\nuse std::mem::MaybeUninit;\nchronia::block_on(async {\n", $setup, "\n\
+                 b.write_all(b\"abc\").await?;\n\
+                 let mut buf = [MaybeUninit::<u8>::uninit(); 16];\n\
+                 let got = std::future::poll_fn(|cx| a.poll_read_uninit(cx, &mut buf)).await?;\n\
+                 assert_eq!(got, b\"abc\");\n\
+                 Ok::<(), std::io::Error>(())\n})?;\n# Ok::<(), std::io::Error>(())\n```"
+            )]
+            #[track_caller]
+            pub fn poll_read_uninit<'b>(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &'b mut [std::mem::MaybeUninit<u8>],
+            ) -> std::task::Poll<std::io::Result<&'b mut [u8]>> {
+                let mut buf = crate::sys::uninit::UninitBuf::new(buf);
+                match crate::net::stream::poll_read_uninit(&self.io, cx, &mut buf) {
+                    std::task::Poll::Ready(Ok(_)) => std::task::Poll::Ready(Ok(buf.into_filled())),
+                    std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e)),
+                    std::task::Poll::Pending => std::task::Poll::Pending,
+                }
+            }
+
+            #[doc = concat!(
+                "Polls a write of several buffers in turn (one `writev(2)`); a short write clears \
+                 readiness as with `poll_write`.\n\n\
+                 # Errors\n\nThe kernel's error from `writev(2)`.\n\n\
+                 # Panics\n\nWhen polled under a runtime other than its own.\n\n\
+                 # Examples\n\n```\nuse std::io::IoSlice;\nchronia::block_on(async {\n", $setup, "\n\
+                 let bufs = [IoSlice::new(b\"ab\"), IoSlice::new(b\"cd\")];\n\
+                 let n = std::future::poll_fn(|cx| a.poll_write_vectored(cx, &bufs)).await?;\n\
+                 assert_eq!(n, 4);\n\
+                 Ok::<(), std::io::Error>(())\n})?;\n# Ok::<(), std::io::Error>(())\n```"
+            )]
+            #[track_caller]
+            pub fn poll_write_vectored(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                crate::net::stream::poll_write_vectored(&self.io, cx, bufs)
+            }
+
+            #[doc = concat!(
+                "Writes some of several buffers in turn (one `writev(2)` once writable); returns \
+                 how many bytes it wrote.\n\n\
+                 # Errors\n\nThe kernel's error from `writev(2)`.\n\n\
+                 # Examples\n\n```\nuse std::io::IoSlice;\nchronia::block_on(async {\n", $setup, "\n\
+                 let n = a.write_vectored(&[IoSlice::new(b\"ab\"), IoSlice::new(b\"cd\")]).await?;\n\
+                 assert_eq!(n, 4);\n\
+                 Ok::<(), std::io::Error>(())\n})?;\n# Ok::<(), std::io::Error>(())\n```"
+            )]
+            pub async fn write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                std::future::poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
             }
 
             #[doc = concat!(

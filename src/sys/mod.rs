@@ -37,6 +37,7 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 
 pub(crate) mod fd;
 pub(crate) mod thread_bound;
+pub(crate) mod uninit;
 /// Asks the kernel whether `fd` is ready now, without waiting: one
 /// `poll(2)` with a zero timeout, for reading (`POLLIN | POLLRDHUP`) or
 /// writing (`POLLOUT`). A hang-up or an error counts as ready, since the

@@ -1,0 +1,185 @@
+//! The hyper example (`examples/http.rs`), run as a user runs it: requests
+//! on one keep-alive connection, and graceful shutdown by signal (in-flight
+//! requests finish; the grace period is bounded).
+
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn start(grace_ms: Option<u64>) -> (Child, BufReader<ChildStdout>, SocketAddr) {
+    let mut cmd = Command::new(util::example("http"));
+    cmd.env("CHRONIA_HTTP_ADDR", "127.0.0.1:0")
+        .stdout(Stdio::piped());
+    if let Some(ms) = grace_ms {
+        cmd.env("CHRONIA_HTTP_GRACE_MS", ms.to_string());
+    }
+    let mut child = cmd
+        .spawn()
+        .expect("the http example is built by cargo test");
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let line = read_line(&mut out);
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("a 'listening on' line")
+        .parse()
+        .expect("an address");
+    (child, out, addr)
+}
+
+fn read_line(out: &mut BufReader<ChildStdout>) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line).expect("stdout readable");
+    line
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s
+}
+
+/// Reads one response with a `content-length` or chunked body; returns
+/// (status line, body).
+fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).expect("read head");
+        assert_eq!(
+            n,
+            1,
+            "closed in the head: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf)
+        .expect("ascii head")
+        .to_ascii_lowercase();
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    let mut body = Vec::new();
+    if let Some(len) = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map(|l| l.trim().parse::<usize>().expect("length"))
+    {
+        body.resize(len, 0);
+        stream.read_exact(&mut body).expect("body");
+    } else {
+        assert!(head.contains("transfer-encoding: chunked"), "{head}");
+        loop {
+            let mut line = Vec::new();
+            while !line.ends_with(b"\r\n") {
+                stream.read_exact(&mut byte).expect("chunk size");
+                line.push(byte[0]);
+            }
+            let size = usize::from_str_radix(std::str::from_utf8(&line).expect("ascii").trim(), 16)
+                .expect("hex size");
+            let mut chunk = vec![0; size + 2];
+            stream.read_exact(&mut chunk).expect("chunk");
+            if size == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..size]);
+        }
+    }
+    (status, body)
+}
+
+fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the http example did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn serves_keep_alive_and_echo_then_exits_zero_on_sigterm() {
+    let (mut child, mut out, addr) = start(None);
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("write");
+    let (status, body) = read_response(&mut stream);
+    assert!(status.starts_with("http/1.1 200"), "{status}");
+    assert_eq!(body, b"hello\n");
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    stream
+        .write_all(
+            format!(
+                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+                payload.len()
+            )
+            .as_bytes(),
+        )
+        .expect("write head");
+    stream.write_all(&payload).expect("write body");
+    let (status, body) = read_response(&mut stream);
+    assert!(status.starts_with("http/1.1 200"), "{status}");
+    assert!(body == payload, "echo differs: {} bytes", body.len());
+
+    util::send_signal(&child, libc::SIGTERM);
+    let line = read_line(&mut out);
+    assert!(
+        line.contains("stopped accepting") && line.contains("1 connection"),
+        "{line}"
+    );
+    // The idle keep-alive connection is closed by the graceful shutdown.
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(read_line(&mut out).contains("all connections closed"));
+}
+
+#[test]
+fn a_request_in_flight_at_sigint_is_answered_before_exit() {
+    let (mut child, mut out, addr) = start(None);
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"GET /slow?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("write");
+    assert!(read_line(&mut out).contains("slow request"));
+    util::send_signal(&child, libc::SIGINT);
+    assert!(read_line(&mut out).contains("stopped accepting"));
+    let (status, body) = read_response(&mut stream);
+    assert!(status.starts_with("http/1.1 200"), "{status}");
+    assert_eq!(body, b"slow\n");
+    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(read_line(&mut out).contains("all connections closed"));
+}
+
+#[test]
+fn the_grace_period_is_bounded() {
+    let grace = Duration::from_millis(300);
+    let (mut child, mut out, addr) = start(Some(300));
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"GET /slow?ms=60000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("write");
+    assert!(read_line(&mut out).contains("slow request"));
+    let start = Instant::now();
+    util::send_signal(&child, libc::SIGTERM);
+    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    assert!(
+        start.elapsed() >= grace,
+        "exited before the grace period: {:?}",
+        start.elapsed()
+    );
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(read_line(&mut out).contains("stopped accepting"));
+    assert!(read_line(&mut out).contains("grace period over"));
+}
