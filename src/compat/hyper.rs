@@ -13,8 +13,8 @@
 //! - [`Executor`] spawns local tasks (`!Send` futures are fine): HTTP/2's
 //!   executor.
 //!
-//! `Io` wraps chronia's [`TcpStream`](crate::net::TcpStream) and
-//! [`UnixStream`](crate::net::UnixStream). For other byte streams (a TLS
+//! `Io` wraps chronia's [`TcpStream`] and
+//! [`UnixStream`]. For other byte streams (a TLS
 //! stream over futures-io) use a futures-io adapter such as smol-hyper's
 //! `FuturesIo`, which zero-fills its buffer.
 //!

@@ -1,9 +1,8 @@
 //! Glue for other ecosystems, behind optional features (none is on by
 //! default):
 //!
-//! - `hyper`: [`hyper`](mod@hyper)'s `rt` traits ([`Io`](hyper::Io),
-//!   [`Timer`](hyper::Timer), [`Executor`](hyper::Executor)), so hyper 1.x
-//!   servers and clients run on chronia.
+//! - `hyper`: the module `compat::hyper` with hyper's `rt` traits (`Io`,
+//!   `Timer`, `Executor`), so hyper 1.x servers and clients run on chronia.
 //! - `tokio-io`: `tokio::io::AsyncRead`/`AsyncWrite` on
 //!   [`TcpStream`](crate::net::TcpStream), [`UnixStream`](crate::net::UnixStream)
 //!   and the child pipes, so tokio-IO libraries (tokio-rustls, h2,
