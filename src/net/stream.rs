@@ -412,7 +412,7 @@ macro_rules! byte_stream_methods {
                  # Examples\n\n```\nuse std::mem::MaybeUninit;\nchronia::block_on(async {\n", $setup, "\n\
                  b.write_all(b\"abc\").await?;\n\
                  let mut buf = [MaybeUninit::<u8>::uninit(); 16];\n\
-                 let got = std::future::poll_fn(|cx| a.poll_read_uninit(cx, &mut buf)).await?;\n\
+                 let got = std::future::poll_fn(|cx| a.poll_read_uninit(cx, &mut buf).map_ok(|got| got.to_vec())).await?;\n\
                  assert_eq!(got, b\"abc\");\n\
                  Ok::<(), std::io::Error>(())\n})?;\n# Ok::<(), std::io::Error>(())\n```"
             )]
