@@ -543,7 +543,10 @@ fn pin_self() -> io::Result<()> {
     Ok(())
 }
 
-#[expect(clippy::too_many_lines, reason = "one linear script: start, measure, print")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one linear script: start, measure, print"
+)]
 fn main() -> io::Result<()> {
     let o = options();
     match o.server.as_deref() {
@@ -638,7 +641,7 @@ fn main() -> io::Result<()> {
             None => format!("{:>17}", "skipped"),
         };
         println!(
-            "{name:<8} {rate:>13.0} {:>13.2} {per_cpu:>17.0} {:>13.2} {syscalls}",
+            "{name:<8} {rate:>13.0} {:>13.2} {per_cpu:>17.2} {:>13.2} {syscalls}",
             medians[0] / rate,
             efficiency[0] / per_cpu
         );
