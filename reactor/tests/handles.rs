@@ -288,8 +288,8 @@ fn half_close_reports_rdhup_to_a_read_registration() {
 
 #[test]
 fn tcp_half_close_and_reset_report_alike_and_so_error_tells_them_apart() {
-    let (half_closer, mut half_closed) = tcp_pair();
-    let (mut resetter, mut reset) = tcp_pair();
+    let (shut_peer, mut half_closed) = tcp_pair();
+    let (mut rst_peer, mut reset) = tcp_pair();
     let mut selector = Selector::new().expect("selector");
     for s in [&half_closed, &reset] {
         selector
@@ -298,7 +298,7 @@ fn tcp_half_close_and_reset_report_alike_and_so_error_tells_them_apart() {
     }
     assert!(reports(&mut selector, QUIET).is_empty());
 
-    half_closer.shutdown(Shutdown::Write).expect("shutdown");
+    shut_peer.shutdown(Shutdown::Write).expect("shutdown");
     hang_up_report(&mut selector, half_closed.as_raw_fd());
     assert!(half_closed.take_error().expect("SO_ERROR").is_none());
     assert_eq!(half_closed.read(&mut [0; 8]).expect("read"), 0);
@@ -310,14 +310,14 @@ fn tcp_half_close_and_reset_report_alike_and_so_error_tells_them_apart() {
     // Closing a TCP socket with unread data sends RST instead of FIN.
     reset.write_all(b"unread").expect("write");
     let mut byte = [0; 1];
-    resetter
+    rst_peer
         .read_exact(&mut byte)
         .expect("the first byte arrived");
-    drop(resetter);
+    drop(rst_peer);
     hang_up_report(&mut selector, reset.as_raw_fd());
     let so_error = reset.take_error().expect("SO_ERROR").expect("a reset");
     assert_eq!(so_error.raw_os_error(), Some(libc::ECONNRESET));
-    drop(half_closer);
+    drop(shut_peer);
 }
 
 #[test]
