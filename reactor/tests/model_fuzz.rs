@@ -30,7 +30,7 @@
 //! replays seed S alone, `CHRONIA_FUZZ_OPS=N` sets the ops per seed (default
 //! 100,000, in debug builds too: the default run takes about two seconds
 //! there). A failure names its seed and op index and lists the ops before
-//! it.
+//! it; `CHRONIA_FUZZ_TRACE=1` prints every op and report of a replay.
 
 mod util;
 

@@ -24,9 +24,10 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
+    /// A number in `0..n`.
     pub(crate) fn below(&mut self, n: usize) -> usize {
         let n = u64::try_from(n).expect("small");
-        usize::try_from(self.next() >> 32).expect("32 bits fit") % usize::try_from(n).expect("n")
+        usize::try_from((self.next() >> 32) % n).expect("below n")
     }
 
     pub(crate) fn one_in(&mut self, n: usize) -> bool {
