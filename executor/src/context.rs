@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::core::Core;
+use crate::id::Id;
 use crate::join::JoinHandle;
 use crate::remote::Remote;
 
@@ -114,7 +115,7 @@ impl Drop for Enter {
 /// Queues the task `key`/`id` of the executor owning `remote` if that
 /// executor is current on this thread. Returns `false` otherwise (the
 /// caller then goes through the remote queue).
-pub(crate) fn schedule_local(remote: &Arc<Remote>, key: usize, id: u64) -> bool {
+pub(crate) fn schedule_local(remote: &Arc<Remote>, key: usize, id: Id) -> bool {
     CURRENT
         .try_with(|c| match &*c.borrow() {
             Some(core) if Arc::ptr_eq(&core.remote, remote) => {

@@ -21,6 +21,7 @@ use std::task::Waker;
 
 use slab::Slab;
 
+use crate::id::Id;
 use crate::join::JoinHandle;
 use crate::remote::Remote;
 use crate::state::State;
@@ -41,8 +42,6 @@ pub(crate) struct Core {
     /// The local run queue; `None` stands for the main future of
     /// `block_on`, so that it takes its turn in order with the tasks.
     queue: RefCell<VecDeque<Option<Rc<dyn Runnable>>>>,
-    /// The next task id; ids are never reused within one executor.
-    next_id: Cell<u64>,
     /// The main future of `block_on` was woken and not polled since; a
     /// `None` for it is in `queue`.
     main_woken: Cell<bool>,
@@ -57,9 +56,8 @@ impl Core {
         Self {
             tasks: RefCell::new(Slab::new()),
             queue: RefCell::new(VecDeque::new()),
-            next_id: Cell::new(0),
             main_woken: Cell::new(false),
-            main_waker: TaskWaker::new_waker(MAIN_KEY, 0, &remote),
+            main_waker: TaskWaker::new_waker(MAIN_KEY, Id::next(), &remote),
             remote,
         }
     }
@@ -70,8 +68,7 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
+        let id = Id::next();
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let key = entry.key();
@@ -85,7 +82,7 @@ impl Core {
 
     /// Queues the task `key`/`id` if it is still in the table and not
     /// queued yet; wakes the main future for [`MAIN_KEY`].
-    pub(crate) fn schedule(&self, key: usize, id: u64) {
+    pub(crate) fn schedule(&self, key: usize, id: Id) {
         if key == MAIN_KEY {
             if !self.main_woken.replace(true) {
                 self.queue.borrow_mut().push_back(None);
@@ -157,7 +154,7 @@ impl Core {
         }
     }
 
-    fn remove(&self, key: usize, id: u64) -> Option<Rc<dyn Runnable>> {
+    fn remove(&self, key: usize, id: Id) -> Option<Rc<dyn Runnable>> {
         let mut tasks = self.tasks.borrow_mut();
         if tasks.get(key).is_some_and(|t| t.header().id == id) {
             Some(tasks.remove(key))

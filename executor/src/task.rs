@@ -27,6 +27,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::error::JoinError;
+use crate::id::{CurrentTask, Id};
 use crate::state::State;
 
 /// The part of a task that does not depend on its future's type.
@@ -34,9 +35,9 @@ pub(crate) struct Header {
     pub(crate) state: Cell<State>,
     /// Key in the executor's task table.
     pub(crate) key: usize,
-    /// Unique within the executor; tells this task from a later one that
+    /// Unique in the process; tells this task from a later one that
     /// reuses `key`.
-    pub(crate) id: u64,
+    pub(crate) id: Id,
     /// This task's own waker, lent to its future on every poll.
     pub(crate) waker: Waker,
     /// The waker of the task awaiting the `JoinHandle`, if any.
@@ -69,16 +70,20 @@ pub(crate) trait Runnable {
     fn shutdown(&self);
 }
 
-/// The `JoinHandle`'s view of a task.
-pub(crate) trait Joinable<T> {
+/// The `AbortHandle`'s view of a task.
+pub(crate) trait Abortable {
     fn header(&self) -> &Header;
-    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
     fn abort(&self);
+}
+
+/// The `JoinHandle`'s view of a task.
+pub(crate) trait Joinable<T>: Abortable {
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
     fn detach(&self);
 }
 
 impl<F: Future> Task<F> {
-    pub(crate) fn new(future: F, key: usize, id: u64, waker: Waker) -> Self {
+    pub(crate) fn new(future: F, key: usize, id: Id, waker: Waker) -> Self {
         Self {
             header: Header {
                 state: Cell::new(State::new_spawned()),
@@ -96,11 +101,13 @@ impl<F: Future> Task<F> {
     fn complete(&self, result: Result<F::Output, JoinError>) {
         let h = &self.header;
         h.state.set(h.state.get().with(State::RUNNING));
+        let current = CurrentTask::enter(h.id);
         // The future's Drop is user code: it may spawn, wake, or abort tasks
         // (this one included, which RUNNING turns into a no-op), and panic.
         let dropped = panic::catch_unwind(AssertUnwindSafe(|| {
             *self.stage.borrow_mut() = Stage::Consumed;
         }));
+        drop(current);
         let result = match dropped {
             Ok(()) => result,
             // The first panic is the one worth reporting.
@@ -110,7 +117,7 @@ impl<F: Future> Task<F> {
             }
             Err(payload) => {
                 drop_quietly(result);
-                Err(JoinError::panic(payload))
+                Err(JoinError::panic(h.id, payload))
             }
         };
         let state = h.state.get().without(State::RUNNING).with(State::COMPLETE);
@@ -152,6 +159,7 @@ impl<F: Future> Runnable for Task<F> {
         }
         h.state.set(state.with(State::RUNNING));
         let mut cx = Context::from_waker(&h.waker);
+        let current = CurrentTask::enter(h.id);
         let polled =
             panic::catch_unwind(AssertUnwindSafe(|| match &mut *self.stage.borrow_mut() {
                 Stage::Running(future) => future.as_mut().poll(&mut cx),
@@ -159,12 +167,13 @@ impl<F: Future> Runnable for Task<F> {
                     unreachable!("a task that is not complete still holds its future")
                 }
             }));
+        drop(current);
         match polled {
             Ok(Poll::Pending) => {
                 let state = h.state.get().without(State::RUNNING);
                 h.state.set(state);
                 if state.has(State::ABORT) {
-                    self.complete(Err(JoinError::cancelled()));
+                    self.complete(Err(JoinError::cancelled(h.id)));
                     return true;
                 }
                 false
@@ -174,7 +183,7 @@ impl<F: Future> Runnable for Task<F> {
                 true
             }
             Err(payload) => {
-                self.complete(Err(JoinError::panic(payload)));
+                self.complete(Err(JoinError::panic(h.id, payload)));
                 true
             }
         }
@@ -187,16 +196,33 @@ impl<F: Future> Runnable for Task<F> {
             "the executor drops while a task runs"
         );
         if !state.has(State::COMPLETE) {
-            self.complete(Err(JoinError::cancelled()));
+            self.complete(Err(JoinError::cancelled(self.header.id)));
         }
     }
 }
 
-impl<F: Future> Joinable<F::Output> for Task<F> {
+impl<F: Future> Abortable for Task<F> {
     fn header(&self) -> &Header {
         &self.header
     }
 
+    fn abort(&self) {
+        let h = &self.header;
+        let state = h.state.get();
+        if state.has(State::COMPLETE) {
+            return;
+        }
+        if state.has(State::RUNNING) {
+            h.state.set(state.with(State::ABORT));
+            return;
+        }
+        self.complete(Err(JoinError::cancelled(h.id)));
+        // Schedule it once more so the executor drops it from its table.
+        h.waker.wake_by_ref();
+    }
+}
+
+impl<F: Future> Joinable<F::Output> for Task<F> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         let h = &self.header;
         if !h.state.get().has(State::COMPLETE) {
@@ -214,21 +240,6 @@ impl<F: Future> Joinable<F::Output> for Task<F> {
                 panic!("JoinHandle polled again after it returned the task's output")
             }
         }
-    }
-
-    fn abort(&self) {
-        let h = &self.header;
-        let state = h.state.get();
-        if state.has(State::COMPLETE) {
-            return;
-        }
-        if state.has(State::RUNNING) {
-            h.state.set(state.with(State::ABORT));
-            return;
-        }
-        self.complete(Err(JoinError::cancelled()));
-        // Schedule it once more so the executor drops it from its table.
-        h.waker.wake_by_ref();
     }
 
     fn detach(&self) {

@@ -22,6 +22,7 @@ use std::sync::atomic::AtomicBool;
 use std::task::{Wake, Waker};
 
 use crate::context;
+use crate::id::Id;
 use crate::remote::Remote;
 
 /// The slab key that names the main future of `block_on` rather than a task.
@@ -32,9 +33,9 @@ pub(crate) struct TaskWaker {
     /// The task's key in the executor's task table ([`MAIN_KEY`] for the
     /// main future of `block_on`).
     pub(crate) key: usize,
-    /// The task's id, unique within its executor: tells this task from a
-    /// later one that reused the key.
-    pub(crate) id: u64,
+    /// The task's id, unique in the process: tells this task from a later
+    /// one that reused the key.
+    pub(crate) id: Id,
     /// Set while this waker sits in the remote queue, so it is pushed once.
     pub(crate) queued: AtomicBool,
     pub(crate) remote: Arc<Remote>,
@@ -42,7 +43,7 @@ pub(crate) struct TaskWaker {
 
 impl TaskWaker {
     /// A `Waker` for the task `key`/`id` of the executor that owns `remote`.
-    pub(crate) fn new_waker(key: usize, id: u64, remote: &Arc<Remote>) -> Waker {
+    pub(crate) fn new_waker(key: usize, id: Id, remote: &Arc<Remote>) -> Waker {
         Waker::from(Arc::new(Self {
             key,
             id,

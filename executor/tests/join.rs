@@ -107,13 +107,14 @@ fn tasks_left_pending_run_in_a_later_block_on() {
 fn join_handle_debug_shows_state() {
     let ex = LocalExecutor::new();
     let handle = ex.spawn(async {});
+    let id = handle.id();
     assert_eq!(
         format!("{handle:?}"),
-        "JoinHandle { id: 0, finished: false }"
+        format!("JoinHandle {{ id: {id:?}, finished: false }}")
     );
     ex.run_ready();
     assert_eq!(
         format!("{handle:?}"),
-        "JoinHandle { id: 0, finished: true }"
+        format!("JoinHandle {{ id: {id:?}, finished: true }}")
     );
 }
