@@ -13,6 +13,8 @@ use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::sync::thread_local_slot;
+
 /// The identity of a task, unique among all tasks of the process for its
 /// whole life (ids are never reused).
 ///
@@ -50,8 +52,8 @@ impl fmt::Display for Id {
     }
 }
 
-thread_local! {
-    static CURRENT: Cell<Option<Id>> = const { Cell::new(None) };
+thread_local_slot! {
+    static CURRENT: Cell<Option<Id>> = Cell::new(None);
 }
 
 /// Makes `id` the current task of this thread until dropped.

@@ -4,13 +4,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::error::JoinError;
 use crate::id::Id;
-use crate::state::State;
-use crate::task::{Abortable, Joinable};
+use crate::raw::{JoinRef, LocalRef};
 
 /// Owns the right to a spawned task's output: await it for
 /// `Result<T, JoinError>`.
@@ -41,12 +39,12 @@ use crate::task::{Abortable, Joinable};
 #[must_use = "dropping a JoinHandle detaches the task: it keeps running and its output is dropped \
               (call `.detach()` to say so, `.abort()` to cancel it)"]
 pub struct JoinHandle<T> {
-    task: Rc<dyn Joinable<T>>,
+    raw: JoinRef<T>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: Rc<dyn Joinable<T>>) -> Self {
-        Self { task }
+    pub(crate) fn new(raw: JoinRef<T>) -> Self {
+        Self { raw }
     }
 
     /// Cancels the task.
@@ -76,7 +74,7 @@ impl<T> JoinHandle<T> {
     /// assert!(ex.block_on(handle, &mut Spin).unwrap_err().is_cancelled());
     /// ```
     pub fn abort(&self) {
-        self.task.abort();
+        self.raw.task().abort();
     }
 
     /// The id of the task, the one [`id`](crate::id) returns inside it.
@@ -100,7 +98,7 @@ impl<T> JoinHandle<T> {
     /// assert_eq!(ex.block_on(handle, &mut Spin).expect("no panic"), id);
     /// ```
     pub fn id(&self) -> Id {
-        self.task.header().id
+        self.raw.task().id()
     }
 
     /// Detaches the task: it keeps running, and its output is dropped when
@@ -140,8 +138,9 @@ impl<T> JoinHandle<T> {
     /// assert!(abort.is_finished());
     /// ```
     pub fn abort_handle(&self) -> AbortHandle {
-        let task: Rc<dyn Joinable<T>> = Rc::clone(&self.task);
-        AbortHandle { task }
+        AbortHandle {
+            task: self.raw.task().clone(),
+        }
     }
 
     /// Whether the task is complete: it returned, panicked or was
@@ -159,7 +158,7 @@ impl<T> JoinHandle<T> {
     /// assert!(handle.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task.header().state.get().has(State::COMPLETE)
+        self.raw.task().is_complete()
     }
 }
 
@@ -170,21 +169,14 @@ impl<T> Future for JoinHandle<T> {
     ///
     /// Panics if polled again after it returned `Ready`.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.task.poll_join(cx)
-    }
-}
-
-impl<T> Drop for JoinHandle<T> {
-    fn drop(&mut self) {
-        self.task.detach();
+        self.raw.poll_join(cx)
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header = self.task.header();
         f.debug_struct("JoinHandle")
-            .field("id", &header.id)
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -218,7 +210,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// ```
 #[derive(Clone)]
 pub struct AbortHandle {
-    task: Rc<dyn Abortable>,
+    task: LocalRef,
 }
 
 impl AbortHandle {
@@ -249,7 +241,7 @@ impl AbortHandle {
     /// assert!(abort.is_finished());
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task.header().state.get().has(State::COMPLETE)
+        self.task.is_complete()
     }
 
     /// The id of the task.
@@ -262,7 +254,7 @@ impl AbortHandle {
     /// assert_eq!(handle.abort_handle().id(), handle.id());
     /// ```
     pub fn id(&self) -> Id {
-        self.task.header().id
+        self.task.id()
     }
 }
 

@@ -7,16 +7,15 @@
 //! [`POLL_BUDGET`] polls while tasks stay ready), and whose [`Unpark`] other
 //! threads' wakes call.
 //!
-//! - A task is one `Rc` allocation holding its state, its (boxed) future and
-//!   its output, plus one small `Arc` for its `Waker`.
+//! - A task is one allocation holding its state, its future and then its
+//!   output; its `Waker` points at that allocation (see `src/raw/`, the
+//!   crate's one unsafe module, for the protocol of its state words).
 //! - Wakers are `Send + Sync`. A wake on the executor's thread is a push to
 //!   a local queue (no lock, no atomic, no syscall); a wake from another
 //!   thread goes through a mutex-guarded queue and one unpark per park.
-//! - Memory: one task costs, beyond its future, a 112-byte `Rc` allocation
-//!   (56-byte header, the stage `RefCell`, counts), the future's `Box`, a
-//!   48-byte `Arc` for its waker, and a slab entry; the future is boxed
-//!   because pinning it inside the `Rc` would need `unsafe`, which the
-//!   measured speed did not call for (see `benches/wake.rs`).
+//! - Memory: one task costs, beyond its future (or its output, whichever
+//!   is larger), a 64-byte header and a slab entry (see
+//!   `benches/task_size.rs`).
 //! - A panic in a task is caught and reported through its [`JoinHandle`] as
 //!   a [`JoinError`]; the executor goes on.
 //!
@@ -50,9 +49,9 @@ mod executor;
 mod id;
 mod join;
 mod park;
+mod raw;
 mod remote;
-mod state;
-mod task;
+mod sync;
 mod waker;
 mod yield_now;
 

@@ -1,0 +1,27 @@
+//! The synchronisation primitives the executor uses across threads, from
+//! `std` normally and from `loom` when built with `--cfg loom`, so that the
+//! loom models (`tests/loom_*.rs`) explore every interleaving of the real
+//! code. `Arc` stays `std`'s: the models do not need its count checked,
+//! and `loom`'s cannot hold a `dyn Unpark`.
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+
+/// `thread_local!` of `std`, or of `loom` under `--cfg loom` (loom runs
+/// its threads on one OS thread, so `std`'s slots would be shared).
+macro_rules! thread_local_slot {
+    ($(static $name:ident: $t:ty = $init:expr;)*) => {
+        #[cfg(not(loom))]
+        std::thread_local! { $(static $name: $t = const { $init };)* }
+        #[cfg(loom)]
+        loom::thread_local! { $(static $name: $t = $init;)* }
+    };
+}
+pub(crate) use thread_local_slot;
