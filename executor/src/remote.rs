@@ -12,10 +12,11 @@
 //! - The executor's thread drains the queue (after checking `pending`
 //!   without locking) and schedules each task locally, clearing its
 //!   `QUEUED` bit first so a wake after the drain queues it again.
-//! - Before a blocking park the executor stores `notified = false` and
-//!   then drains once more. A wake that lands after that drain sees
-//!   `false` and unparks; a wake before it is drained. (The mutex orders the
-//!   push against the drain.) After the park the executor stores `true`, so
+//! - Before a blocking park the executor stores `notified = false`, makes
+//!   a `SeqCst` fence, and then drains once more. A wake (which sets
+//!   `pending`, fences, then swaps `notified`) that the drain misses sees
+//!   `false` and unparks; a wake the drain sees needs no unpark. (The mutex
+//!   orders the push against the drain.) After the park the executor stores `true`, so
 //!   wakes while it runs do not unpark needlessly.
 //! - When the executor drops, [`Remote::close`] empties the queue and
 //!   refuses later pushes: a waker that outlives its executor does nothing.
@@ -26,7 +27,7 @@ use std::sync::{Arc, PoisonError};
 
 use crate::park::Unpark;
 use crate::raw::Notified;
-use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering, fence};
 
 /// The part of an executor that other threads can reach.
 pub(crate) struct Remote {
@@ -93,11 +94,14 @@ impl Remote {
     }
 
     fn notify(&self, inner: MutexGuard<'_, Inner>) {
-        // SeqCst with the executor's `prepare_park` store and `take` load:
-        // either the executor's check after `prepare_park` sees `pending`,
-        // or this swap sees `notified == false` and unparks (a Dekker
-        // handshake, which acquire/release alone does not make).
+        // A Dekker handshake with `prepare_park` and the `take` after it:
+        // each side writes its flag, then a SeqCst fence, then reads the
+        // other's; the fences are totally ordered, so either the executor's
+        // `take` sees `pending` or this swap sees `notified == false` and
+        // unparks. (Fences, not SeqCst accesses alone: that is what the C11
+        // model, and loom, which checks this, guarantee.)
         self.pending.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         let unparker = if self.notified.swap(true, Ordering::SeqCst) {
             None
         } else {
@@ -126,6 +130,8 @@ impl Remote {
     /// unpark. The caller drains the queue after this and before parking.
     pub(crate) fn prepare_park(&self) {
         self.notified.store(false, Ordering::SeqCst);
+        // The executor's half of the handshake in `notify`.
+        fence(Ordering::SeqCst);
     }
 
     /// Says the executor is running again: remote wakes need not unpark.

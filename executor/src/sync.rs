@@ -1,18 +1,19 @@
 //! The synchronisation primitives the executor uses across threads, from
 //! `std` normally and from `loom` when built with `--cfg loom`, so that the
 //! loom models (`tests/loom_*.rs`) explore every interleaving of the real
-//! code. `Arc` stays `std`'s: the models do not need its count checked,
-//! and `loom`'s cannot hold a `dyn Unpark`.
+//! code. [`Arc`] is loom's for the `Remote` only (so a model reports a
+//! task block that leaks: each holds one); an `Arc<dyn Unpark>` stays
+//! `std`'s, as loom's cannot hold an unsized value.
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 #[cfg(not(loom))]
-pub(crate) use std::sync::{Mutex, MutexGuard};
+pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 #[cfg(loom)]
-pub(crate) use loom::sync::{Mutex, MutexGuard};
+pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 
 /// `thread_local!` of `std`, or of `loom` under `--cfg loom` (loom runs
 /// its threads on one OS thread, so `std`'s slots would be shared).

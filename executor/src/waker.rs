@@ -11,17 +11,18 @@ use std::task::{Wake, Waker};
 
 use crate::context;
 use crate::remote::Remote;
+use crate::sync;
 
 /// What the main future's `Waker` points to.
 pub(crate) struct MainWaker {
-    remote: Arc<Remote>,
+    remote: sync::Arc<Remote>,
 }
 
 impl MainWaker {
     /// The main future's `Waker` for the executor that owns `remote`.
-    pub(crate) fn new_waker(remote: &Arc<Remote>) -> Waker {
+    pub(crate) fn new_waker(remote: &sync::Arc<Remote>) -> Waker {
         Waker::from(Arc::new(Self {
-            remote: Arc::clone(remote),
+            remote: sync::Arc::clone(remote),
         }))
     }
 }
@@ -33,7 +34,7 @@ impl Wake for MainWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let local = context::with_current(|core| {
-            let ours = Arc::ptr_eq(core.owner().remote(), &self.remote);
+            let ours = sync::Arc::ptr_eq(core.owner().remote(), &self.remote);
             if ours {
                 core.schedule_main();
             }

@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::header::Header;
@@ -16,7 +15,7 @@ use super::waker;
 use crate::error::JoinError;
 use crate::id::Id;
 use crate::remote::Remote;
-use crate::sync::Ordering;
+use crate::sync::{Arc, Ordering};
 
 /// Marks a type as bound to the thread that made it (`!Send`, `!Sync`).
 type ThreadBound = PhantomData<*const ()>;

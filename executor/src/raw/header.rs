@@ -3,13 +3,12 @@
 
 use std::cell::Cell;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::Waker;
 
 use super::state::{self, MAX_REFS, REF, State};
 use crate::id::Id;
 use crate::remote::Remote;
-use crate::sync::{AtomicUsize, Ordering, fence};
+use crate::sync::{Arc, AtomicUsize, Ordering, fence};
 
 /// The first field of every task allocation (`#[repr(C)]` puts it at
 /// offset 0, so a pointer to the task is a pointer to its header).

@@ -8,7 +8,6 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::header::{Header, VTable};
@@ -17,6 +16,7 @@ use super::waker;
 use crate::error::JoinError;
 use crate::id::{CurrentTask, Id};
 use crate::remote::Remote;
+use crate::sync::Arc;
 
 /// Where a task's future is, then its output.
 enum Stage<F: Future> {
