@@ -4,7 +4,7 @@
 
 mod util;
 
-use std::cell::Cell;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::thread::{self, ThreadId};
@@ -12,8 +12,9 @@ use std::thread::{self, ThreadId};
 use chronia_executor::LocalExecutor;
 use util::{CondvarPark, Gate};
 
-/// Records the thread its drop ran on.
-struct DropsOn(Arc<Mutex<Option<ThreadId>>>, Rc<Cell<()>>);
+/// Records the thread its drop ran on; `!Send`, as a task's future and
+/// output may be.
+struct DropsOn(Arc<Mutex<Option<ThreadId>>>, PhantomData<Rc<()>>);
 
 impl Drop for DropsOn {
     fn drop(&mut self) {
@@ -29,9 +30,9 @@ fn last_waker_dropped_on_another_thread_frees_the_task_but_drops_nothing_there()
     let gate = Gate::new();
     let (g, f, o) = (gate.clone(), future_drop.clone(), output_drop.clone());
     let handle = ex.spawn(async move {
-        let _future_part = DropsOn(f, Rc::default());
+        let _future_part = DropsOn(f, PhantomData);
         g.wait().await;
-        DropsOn(o, Rc::default())
+        DropsOn(o, PhantomData)
     });
     ex.run_ready();
     let waker = gate.waker();
