@@ -40,7 +40,9 @@ enum Repr {
     Cancelled,
     // The Mutex only makes the error `Sync` (so it converts into
     // `Box<dyn Error + Send + Sync>`); it is never contended.
-    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+    // Boxed: a panic is rare, and this keeps `JoinError` (and the room a
+    // task keeps for its output) at two words.
+    Panic(Box<Mutex<Box<dyn Any + Send + 'static>>>),
 }
 
 impl JoinError {
@@ -54,7 +56,7 @@ impl JoinError {
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> Self {
         Self {
             id,
-            repr: Repr::Panic(Mutex::new(payload)),
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
         }
     }
 
@@ -185,7 +187,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload
+            Repr::Panic(payload) => Ok((*payload)
                 .into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)),
             Repr::Cancelled => Err(self),

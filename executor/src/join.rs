@@ -77,7 +77,7 @@ impl<T> JoinHandle<T> {
         self.raw.task().abort();
     }
 
-    /// The id of the task, the one [`id`](crate::id) returns inside it.
+    /// The id of the task, the one [`id`](crate::id()) returns inside it.
     ///
     /// # Examples
     ///

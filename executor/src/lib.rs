@@ -13,9 +13,9 @@
 //! - Wakers are `Send + Sync`. A wake on the executor's thread is a push to
 //!   a local queue (no lock, no atomic, no syscall); a wake from another
 //!   thread goes through a mutex-guarded queue and one unpark per park.
-//! - Memory: one task costs, beyond its future (or its output, whichever
-//!   is larger), a 64-byte header and a slab entry (see
-//!   `benches/task_size.rs`).
+//! - Memory: one task costs, beyond its future (or its output or a
+//!   `JoinError`, whichever is largest, plus a tag), a 64-byte header and a
+//!   16-byte slab entry (see `benches/task_size.rs`).
 //! - A panic in a task is caught and reported through its [`JoinHandle`] as
 //!   a [`JoinError`]; the executor goes on.
 //!

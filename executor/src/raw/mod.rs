@@ -1,6 +1,6 @@
 //! Tasks as single allocations: the executor's one unsafe module.
 //!
-//! A task is one heap block ([`task::RawTask`]): a [`Header`] (two state
+//! A task is one heap block ([`task::RawTask`]): a [`Header`](header::Header) (two state
 //! words, a vtable, id, table key, the executor's remote queue, the
 //! joiner's waker), then the future; the output takes the future's place
 //! once it is gone. Its `Waker` points at the block itself.

@@ -261,3 +261,22 @@ fn drop_quietly<T>(value: T) {
         std::mem::forget(payload);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RawTask;
+    use crate::raw::header::Header;
+    use std::mem::size_of;
+
+    /// What one task costs beyond its future: the header, and the stage's
+    /// room for a `Result<(), JoinError>` and its tag.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn task_overhead_stays_small() {
+        type Unit = std::future::Ready<()>;
+        let block = size_of::<RawTask<Unit>>();
+        println!("header {} B, task block {block} B", size_of::<Header>());
+        assert_eq!(size_of::<Header>(), 64);
+        assert!(block <= 88, "{block}");
+    }
+}
