@@ -31,7 +31,7 @@
 //!
 //! | part | set by | cleared by |
 //! |---|---|---|
-//! | bit 0 `QUEUED` | a wake off the executor's thread (or while it is not current) that finds it clear; that wake pushes a [`Notified`] to the remote queue | the executor, as it takes that `Notified` from the queue (`Owner::schedule_remote`), before scheduling the task |
+//! | bit 0 `QUEUED` | a wake off the executor's thread (or while it is not current) that finds it clear; that wake pushes a [`Notified`] to the remote queue | the executor, as it takes that `Notified` from the queue (`Owner::schedule_remote`), before scheduling the task; never, if the queue refused or dropped it because the executor is gone |
 //! | bits 1.. reference count | `+1` per `Waker` clone and per `Notified`; the local references together hold 1 | `-1` per drop of each; the one that takes it to 0 frees the block |
 //!
 //! A wake RMWs the word even when `QUEUED` is already set, and the
