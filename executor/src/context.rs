@@ -15,15 +15,14 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::core::Core;
 use crate::join::JoinHandle;
-use crate::remote::Remote;
+use crate::sync::thread_local_slot;
 
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
-    static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
+thread_local_slot! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = RefCell::new(None);
+    static IN_BLOCK_ON: Cell<bool> = Cell::new(false);
 }
 
 /// Makes an executor current on this thread until dropped.
@@ -42,12 +41,12 @@ impl Enter {
     #[track_caller]
     pub(crate) fn block_on(core: &Rc<Core>) -> Self {
         assert!(
-            !IN_BLOCK_ON.get(),
+            !IN_BLOCK_ON.with(Cell::get),
             "nested block_on is not allowed: this thread is already inside block_on \
              (spawn the future, or await it, instead)"
         );
         let mut enter = Self::tick(core);
-        IN_BLOCK_ON.set(true);
+        IN_BLOCK_ON.with(|b| b.set(true));
         enter.block_on = true;
         enter
     }
@@ -111,20 +110,13 @@ impl Drop for Enter {
     }
 }
 
-/// Queues the task `key`/`id` of the executor owning `remote` if that
-/// executor is current on this thread. Returns `false` otherwise (the
-/// caller then goes through the remote queue).
-pub(crate) fn schedule_local(remote: &Arc<Remote>, key: usize, id: u64) -> bool {
+/// Runs `f` with the executor current on this thread; `None` if there is
+/// none (or the thread is exiting and its slot is gone).
+pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     CURRENT
-        .try_with(|c| match &*c.borrow() {
-            Some(core) if Arc::ptr_eq(&core.remote, remote) => {
-                core.schedule(key, id);
-                true
-            }
-            _ => false,
-        })
-        // The thread is exiting and its slot is gone: not current.
-        .unwrap_or(false)
+        .try_with(|c| c.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// Spawns a task on the executor current on this thread.

@@ -237,12 +237,12 @@ impl LocalExecutor {
                     if core.drain_remote() {
                         continue;
                     }
-                    core.remote.prepare_park();
+                    core.owner().remote().prepare_park();
                     if !core.drain_remote() {
                         park.park(None);
                         core.drain_remote();
                     }
-                    core.remote.after_park();
+                    core.owner().remote().after_park();
                     polls = 0;
                     continue;
                 }
@@ -264,14 +264,14 @@ struct UnparkerGuard<'a> {
 
 impl<'a> UnparkerGuard<'a> {
     fn install(core: &'a Core, park: &dyn Park) -> Self {
-        core.remote.set_unparker(Some(park.unparker()));
+        core.owner().remote().set_unparker(Some(park.unparker()));
         Self { core }
     }
 }
 
 impl Drop for UnparkerGuard<'_> {
     fn drop(&mut self) {
-        self.core.remote.set_unparker(None);
+        self.core.owner().remote().set_unparker(None);
     }
 }
 
