@@ -336,9 +336,13 @@ impl Command {
                 inner.listens_to_children = true;
             }
             let blocked = inner.selector.blocked_signals();
-            // SIGCHLD blocked for our children alone, nobody else listening.
-            let only_children =
-                blocked == [libc::SIGCHLD] && crate::signal::listeners(&inner, libc::SIGCHLD) == 1;
+            // SIGCHLD blocked for our children alone, nobody else listening:
+            // not another listener of this runtime, nor another runtime of
+            // this thread (which the unblocked window would hide an exit
+            // from: the handler does not forward to its own thread).
+            let only_children = blocked == [libc::SIGCHLD]
+                && crate::signal::listeners(&inner, libc::SIGCHLD) == 1
+                && crate::signal::thread_subscriptions(libc::SIGCHLD) == 1;
             (blocked, only_children)
         };
         let spawned = if only_children {

@@ -1,20 +1,92 @@
 //! Signal syscalls of the facade, and the process-wide forwarding handler.
 //!
+//! # The handler
+//!
 //! Everything here that runs inside the handler is async-signal-safe: raw
 //! syscalls (`gettid`, `getpid`, `tgkill`), reads of `errno` through its
 //! location, and lock-free atomic loads in the callback (see
-//! `signal::registry`). Nothing allocates, locks or formats.
+//! `signal::registry`). Nothing allocates, locks, formats or panics: the
+//! code between the `handler path` markers below contains no `expect`,
+//! `unwrap`, `panic!` or slice index, which a unit test at the bottom of
+//! this file checks.
+//!
+//! The handler runs with every signal blocked (`sa_mask` is full), so its
+//! runs never nest: thirty different signals arriving at once on a thread
+//! whose alternate signal stack is a few KiB (Rust gives each thread one)
+//! run one after another, each frame popped before the next is pushed.
+//! Its own frame is small (no arrays, a loop over atomics).
+//!
+//! # Chaining
+//!
+//! The action a signal had before the forwarder replaced it is kept in
+//! [`PREVIOUS`] (handler address and flags, lock-free for the handler). If it
+//! was a function (plain or `SA_SIGINFO`), the forwarder calls it after
+//! forwarding, with the arguments the kernel gave, and a delivery a runtime
+//! reads from its signalfd calls it too (see [`call_previous_from_signalfd`]);
+//! `SIG_DFL` and `SIG_IGN` are never "called". So a handler the program or a
+//! C library installed keeps running while a runtime listens.
 #![allow(unsafe_code)]
 
 use std::io;
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+
+/// Signal numbers go up to `SIGRTMAX`, 64 on Linux.
+const SIGNALS: usize = 65;
+
+/// The action each signal had before the forwarder, as far as chaining
+/// needs it: the handler (`sa_sigaction`) and `sa_flags`. Written before
+/// the forwarder is installed and cleared after it is removed (under the
+/// registry's lock); read by the handler without a lock.
+struct Previous {
+    handler: AtomicUsize,
+    flags: AtomicI32,
+}
+
+#[expect(
+    clippy::declare_interior_mutable_const,
+    reason = "the initialiser of a static array"
+)]
+const NONE: Previous = Previous {
+    handler: AtomicUsize::new(libc::SIG_DFL),
+    flags: AtomicI32::new(0),
+};
+static PREVIOUS: [Previous; SIGNALS] = [NONE; SIGNALS];
+
+fn remember(signo: i32, action: &libc::sigaction) {
+    let Some(prev) = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i)) else {
+        return;
+    };
+    let forwarder: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) = on_signal;
+    // Our own forwarder is not a previous handler (it cannot be, as the
+    // registry installs it only over someone else's action; this is a guard).
+    let handler = if action.sa_sigaction == forwarder as libc::sighandler_t {
+        libc::SIG_DFL
+    } else {
+        action.sa_sigaction
+    };
+    prev.flags.store(action.sa_flags, Ordering::SeqCst);
+    prev.handler.store(handler, Ordering::SeqCst);
+}
+
+fn forget(signo: i32) {
+    if let Some(prev) = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i)) {
+        prev.handler.store(libc::SIG_DFL, Ordering::SeqCst);
+    }
+}
+
+// ---- handler path: nothing below up to the end marker may panic ----------
 
 /// The id of the calling thread.
 pub(crate) fn gettid() -> i32 {
     // SAFETY: gettid takes no arguments and cannot fail; it is a raw
     // syscall, so async-signal-safe.
     let tid = unsafe { libc::syscall(libc::SYS_gettid) };
-    i32::try_from(tid).expect("thread ids fit in pid_t")
+    // Thread ids are pids, below PID_MAX_LIMIT (2^22): the cast is exact.
+    // (A checked conversion would bring a panic onto the handler's path.)
+    #[expect(clippy::cast_possible_truncation, reason = "tids fit in pid_t")]
+    let tid = tid as libc::pid_t;
+    tid
 }
 
 /// The id of this process.
@@ -36,69 +108,55 @@ pub(crate) fn tgkill(tid: i32, signo: i32) -> io::Result<()> {
     }
 }
 
-fn one_signal(signo: i32) -> libc::sigset_t {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: `set` is a writable sigset_t; sigemptyset initialises it.
-    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
-    // SAFETY: `set` was initialised just above; the caller passes a valid
-    // signal number (sigaddset only fails with EINVAL otherwise).
-    unsafe { libc::sigaddset(set.as_mut_ptr(), signo) };
-    // SAFETY: initialised by the two calls above.
-    unsafe { set.assume_init() }
-}
-
-/// Blocks `signo` in the calling thread; says whether it was blocked before.
-pub(crate) fn block(signo: i32) -> io::Result<bool> {
-    let set = one_signal(signo);
-    let mut old = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: `set` is an initialised sigset_t and `old` a writable one,
-    // both live across the call.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, old.as_mut_ptr()) };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
-    // SAFETY: pthread_sigmask filled `old` (it succeeded).
-    let was = unsafe { libc::sigismember(old.as_ptr(), signo) };
-    Ok(was == 1)
-}
-
-/// Unblocks `signo` in the calling thread.
-pub(crate) fn unblock(signo: i32) -> io::Result<()> {
-    let set = one_signal(signo);
-    // SAFETY: `set` is an initialised sigset_t; the old set may be null.
-    let rc =
-        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(rc))
-    }
-}
-
-/// Takes one pending instance of `signo` (for this thread or the process)
-/// without waiting; `false` if none was pending.
-pub(crate) fn take_pending(signo: i32) -> io::Result<bool> {
-    let set = one_signal(signo);
-    let zero = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
+/// Calls the handler `signo` had before the forwarder, if it was a
+/// function, the way the kernel would have: `(signo, info, ctx)` for an
+/// `SA_SIGINFO` handler, `(signo)` otherwise. An `SA_RESETHAND` handler is
+/// called once, as the kernel would reset it after its first run.
+fn call_previous(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let Some(prev) = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i)) else {
+        return;
     };
-    loop {
-        // SAFETY: `set` and `zero` are valid and live across the call; the
-        // siginfo pointer may be null.
-        let rc =
-            unsafe { libc::sigtimedwait(&raw const set, std::ptr::null_mut(), &raw const zero) };
-        if rc != -1 {
-            return Ok(true);
-        }
-        let e = io::Error::last_os_error();
-        match e.kind() {
-            io::ErrorKind::Interrupted => {}
-            io::ErrorKind::WouldBlock => return Ok(false),
-            _ => return Err(e),
-        }
+    let flags = prev.flags.load(Ordering::SeqCst);
+    let handler = if flags & libc::SA_RESETHAND == 0 {
+        prev.handler.load(Ordering::SeqCst)
+    } else {
+        prev.handler.swap(libc::SIG_DFL, Ordering::SeqCst)
+    };
+    if handler == libc::SIG_DFL || handler == libc::SIG_IGN || handler == libc::SIG_ERR {
+        return;
+    }
+    if flags & libc::SA_SIGINFO == 0 {
+        // SAFETY: `handler` is the `sa_handler` of an action the kernel
+        // reported for `signo` without SA_SIGINFO, and not SIG_DFL, SIG_IGN
+        // or SIG_ERR: the address of a `void (*)(int)` the program gave to
+        // sigaction, which the kernel would have called just so.
+        let f = unsafe { std::mem::transmute::<usize, extern "C" fn(libc::c_int)>(handler) };
+        f(signo);
+    } else {
+        type Action3 = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
+        // SAFETY: as above, for an action with SA_SIGINFO: the address of a
+        // `void (*)(int, siginfo_t *, void *)`.
+        let f = unsafe { std::mem::transmute::<usize, Action3>(handler) };
+        f(signo, info, ctx);
     }
 }
+
+/// The handler: forwards the signal to the threads listening for it, then
+/// chains to the previous handler. Runs with every signal blocked.
+extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: __errno_location has no preconditions; it returns this
+    // thread's errno slot, valid for the thread's life.
+    let slot = unsafe { libc::__errno_location() };
+    // SAFETY: `slot` is valid and aligned (above). Saving and restoring errno
+    // keeps the interrupted code's errno intact, as a handler must.
+    let errno = unsafe { slot.read() };
+    crate::signal::registry::forward(signo);
+    call_previous(signo, info, ctx);
+    // SAFETY: as above.
+    unsafe { slot.write(errno) };
+}
+
+// ---- end of the handler path ----------------------------------------------
 
 /// A signal's disposition as `sigaction(2)` reports it, kept to be put back.
 #[derive(Clone, Copy)]
@@ -113,30 +171,62 @@ impl std::fmt::Debug for Action {
     }
 }
 
+/// The current action of `signo`.
+fn current_action(signo: i32) -> io::Result<libc::sigaction> {
+    let mut old = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into `old`, a
+    // writable sigaction that lives across the call.
+    let rc = unsafe { libc::sigaction(signo, std::ptr::null(), old.as_mut_ptr()) };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: zero-initialised (a valid sigaction) and filled by the kernel.
+    Ok(unsafe { old.assume_init() })
+}
+
 /// Installs the forwarding handler for `signo`; returns the action it
-/// replaced, to be given back with [`restore`].
+/// replaced, to be given back with [`restore`]. If that action is a
+/// function, the forwarder calls it after forwarding (module docs).
+///
+/// With a real handler installed, a thread that does not block `signo`
+/// and is in a syscall that `SA_RESTART` does not restart (`epoll_wait`,
+/// `nanosleep`, `sigtimedwait`, `poll` with a timeout, ... see
+/// `signal(7)`) when the signal lands on it sees `EINTR`, as it would
+/// under any handler; under `SIG_DFL` it would not have (the signal was
+/// ignored) or the process would have ended.
 pub(crate) fn install_forwarder(signo: i32) -> io::Result<Action> {
+    // Known to the handler before it can run.
+    remember(signo, &current_action(signo)?);
     let mut new = MaybeUninit::<libc::sigaction>::zeroed();
     let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) = on_signal;
     {
         // SAFETY: `new` is zero-initialised, a valid (empty) sigaction.
         let new = unsafe { new.assume_init_mut() };
         new.sa_sigaction = handler as libc::sighandler_t;
-        // SA_RESTART: the handler runs on threads that are not ours; their
-        // syscalls must not fail with EINTR because of it. SA_ONSTACK: use
-        // the thread's alternate stack if it has one (Rust threads do).
+        // SA_RESTART: restartable syscalls of the threads the handler
+        // interrupts are restarted rather than failing with EINTR (the
+        // others fail with EINTR: see above). SA_ONSTACK: use the thread's
+        // alternate stack if it has one (Rust threads do).
         new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
+        // Every signal blocked while the handler runs, so that runs never
+        // nest on a small alternate stack (module docs).
+        // SAFETY: `sa_mask` is a writable sigset_t inside `new`;
+        // sigfillset cannot fail for a valid pointer.
+        unsafe { libc::sigfillset(&raw mut new.sa_mask) };
     }
     let mut old = MaybeUninit::<libc::sigaction>::zeroed();
     // SAFETY: both pointers are valid sigactions that live across the call;
-    // `new` was initialised above (an empty mask from zeroing: no signal is
-    // blocked during the handler beyond `signo` itself).
+    // `new` was initialised above.
     let rc = unsafe { libc::sigaction(signo, new.as_ptr(), old.as_mut_ptr()) };
     if rc == -1 {
+        forget(signo);
         return Err(io::Error::last_os_error());
     }
     // SAFETY: zero-initialised and filled by the kernel.
-    Ok(Action(unsafe { old.assume_init() }))
+    let old = unsafe { old.assume_init() };
+    // The same as read above, unless another thread changed it in between.
+    remember(signo, &old);
+    Ok(Action(old))
 }
 
 /// Puts back an action saved by [`install_forwarder`], flags and mask included.
@@ -145,21 +235,86 @@ pub(crate) fn restore(signo: i32, action: &Action) -> io::Result<()> {
     // pointer may be null.
     let rc = unsafe { libc::sigaction(signo, &raw const action.0, std::ptr::null_mut()) };
     if rc == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
+        return Err(io::Error::last_os_error());
+    }
+    // After the restore: a forwarder still running elsewhere chains to the
+    // program's handler, which is now installed anyway.
+    forget(signo);
+    Ok(())
+}
+
+/// Calls the previous handler of `info.signo` (if it was a function) for a
+/// delivery a runtime read from its signalfd, which no handler saw: with a
+/// `siginfo_t` carrying the signal, code, sender pid and uid, a null
+/// context, and every signal blocked in this thread for the call, as in the
+/// handler.
+pub(crate) fn call_previous_from_signalfd(signo: i32, code: i32, pid: i32, uid: u32) {
+    let Some(prev) = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i)) else {
+        return;
+    };
+    let handler = prev.handler.load(Ordering::SeqCst);
+    if handler == libc::SIG_DFL || handler == libc::SIG_IGN || handler == libc::SIG_ERR {
+        return;
+    }
+    // SAFETY: an all-zero siginfo_t is a valid value (plain integers and a
+    // union of integers and pointers).
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    info.si_signo = signo;
+    info.si_code = code;
+    // The sender fields (`si_pid`, `si_uid`) open the union that follows
+    // the three ints, aligned as a pointer.
+    let at = (3 * size_of::<libc::c_int>()).next_multiple_of(align_of::<usize>());
+    let fields = (&raw mut info).cast::<u8>().wrapping_add(at);
+    // SAFETY: `fields` points inside `info` (the union starts `at` bytes in,
+    // well within its 128 bytes), aligned for a pid_t; `si_pid` is there.
+    unsafe { fields.cast::<libc::pid_t>().write(pid) };
+    let uid_at = fields.wrapping_add(size_of::<libc::pid_t>());
+    // SAFETY: as above; `si_uid` follows `si_pid` in the kill fields.
+    unsafe { uid_at.cast::<libc::uid_t>().write(uid) };
+    let mut all = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: `all` is a writable sigset_t; sigfillset initialises it.
+    unsafe { libc::sigfillset(all.as_mut_ptr()) };
+    let mut old = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: `all` is initialised, `old` writable; both live across it.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, all.as_ptr(), old.as_mut_ptr()) };
+    call_previous(signo, &raw mut info, std::ptr::null_mut());
+    if rc == 0 {
+        // SAFETY: `old` was filled by the successful call above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old.as_ptr(), std::ptr::null_mut()) };
     }
 }
 
-/// The handler: forwards the signal to the threads listening for it.
-extern "C" fn on_signal(signo: libc::c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
-    // SAFETY: __errno_location has no preconditions; it returns this
-    // thread's errno slot, valid for the thread's life.
-    let slot = unsafe { libc::__errno_location() };
-    // SAFETY: `slot` is valid and aligned (above). Saving and restoring errno
-    // keeps the interrupted code's errno intact, as a handler must.
-    let errno = unsafe { slot.read() };
-    crate::signal::registry::forward(signo);
-    // SAFETY: as above.
-    unsafe { slot.write(errno) };
+#[cfg(test)]
+mod tests {
+    /// The code a signal handler runs, between the markers of this file.
+    fn handler_path() -> &'static str {
+        let src = include_str!("signal.rs");
+        let start = src.find("// ---- handler path").expect("start marker");
+        let end = src
+            .find("// ---- end of the handler path")
+            .expect("end marker");
+        &src[start..end]
+    }
+
+    #[test]
+    fn nothing_on_the_handler_path_can_panic() {
+        let path = handler_path();
+        for word in [
+            ".expect(",
+            ".unwrap(",
+            "panic!(",
+            "unreachable!(",
+            "assert!(",
+        ] {
+            assert!(!path.contains(word), "{word} on the handler path");
+        }
+        // No indexing either (`[i]` panics out of bounds); `.get(i)` instead.
+        for line in path.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(
+                !code.contains("[i]") && !code.contains("[signo") && !code.contains("[slot"),
+                "an index on the handler path: {line}"
+            );
+        }
+    }
 }
