@@ -18,7 +18,7 @@
 //! it through its selector's signalfd. So that it works whichever thread the
 //! kernel hands a process-directed signal to, a process-wide handler is
 //! installed while any listener exists: on a thread that does not block the
-//! signal it forwards the delivery, with `tgkill`, to every listening
+//! signal it forwards the delivery (`rt_tgsigqueueinfo`) to every listening
 //! thread. A delivery that a runtime reads straight from the kernel (every
 //! thread blocked it) is forwarded likewise to the other listening threads.
 //! So several [`Signal`]s for one signal number, in one runtime or in

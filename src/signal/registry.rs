@@ -9,7 +9,7 @@
 //! test harness; a thread a library started) the kernel may pick one of
 //! those, and the signal's default action would run there (SIGINT kills the
 //! process). So while a thread listens, a handler is installed for the
-//! signal: wherever it runs, it forwards the signal with `tgkill` to every
+//! signal: wherever it runs, it forwards the signal (`rt_tgsigqueueinfo`, marked as a forward) to every
 //! listening thread, where it is blocked and so read by that thread's
 //! signalfd, and then calls the handler the program had before, if any
 //! (see `sys::signal`). When the last listener in the process goes, the
@@ -27,7 +27,7 @@
 //! - `STATE[signo].saved` is `Some` exactly while `STATE[signo].count > 0`:
 //!   the handler is installed while anyone listens, and only then.
 //! - `IN_FLIGHT[signo]` counts handlers between reading `LISTENERS` and
-//!   their last `tgkill`.
+//!   their last forward.
 //! - A subscribed thread holds the signal blocked (its selector's hold,
 //!   `chronia_reactor`'s `mask`), from just after it subscribes until its
 //!   last subscription is gone. So a forward aimed at it waits, pending,
@@ -90,7 +90,7 @@ impl Chunk {
 static LISTENERS: [Chunk; SIGNALS] = [const { Chunk::new() }; SIGNALS];
 
 /// Per signal, how many handlers are between reading `LISTENERS` and
-/// finishing their `tgkill`s.
+/// finishing their forwards.
 static IN_FLIGHT: [AtomicUsize; SIGNALS] = [const { AtomicUsize::new(0) }; SIGNALS];
 
 /// One thread's subscriptions to one signal.
@@ -278,7 +278,7 @@ pub(crate) fn forward(signo: i32) {
             if tid != 0 && tid != me {
                 // ESRCH: the thread is gone and its subscription about to be;
                 // nothing to deliver to.
-                let _ = sys::tgkill(tid, signo);
+                let _ = sys::forward_to(tid, signo);
             }
         }
     }
@@ -287,9 +287,10 @@ pub(crate) fn forward(signo: i32) {
 
 // ---- end of the handler path ----------------------------------------------
 
-/// Whether a delivery read from a signalfd came from [`forward`] (a
-/// `tgkill` from this process), rather than from the kernel or another
-/// process; those must not be forwarded again.
+/// Whether a delivery read from a signalfd came from [`forward`] (code
+/// `FORWARDED`, from this process), rather than from the kernel, another
+/// process, or the program's own `raise`; those must not be forwarded
+/// again.
 pub(crate) fn is_forwarded(info: chronia_reactor::SignalInfo, pid: i32) -> bool {
-    info.code == libc::SI_TKILL && info.pid == pid
+    info.code == sys::FORWARDED && info.pid == pid
 }

@@ -3,7 +3,7 @@
 //! # The handler
 //!
 //! Everything here that runs inside the handler is async-signal-safe: raw
-//! syscalls (`gettid`, `getpid`, `tgkill`), reads of `errno` through its
+//! syscalls (`gettid`, `getpid`, `rt_tgsigqueueinfo`, `getuid`), reads of `errno` through its
 //! location, and lock-free atomic loads in the callback (see
 //! `signal::registry`). Nothing allocates, locks, formats or panics: the
 //! code between the `handler path` markers below contains no `expect`,
@@ -95,12 +95,49 @@ pub(crate) fn getpid() -> i32 {
     unsafe { libc::getpid() }
 }
 
-/// Sends `signo` to thread `tid` of this process. Async-signal-safe.
-pub(crate) fn tgkill(tid: i32, signo: i32) -> io::Result<()> {
+/// The `si_code` a forward carries: negative (from user space), which only
+/// a process's own threads may send to it with `rt_tgsigqueueinfo`, and
+/// none that the C library or the kernel uses (`SI_QUEUE` is -1,
+/// `SI_TKILL` -6, the lowest, `SI_ASYNCNL`, -60). It tells a forward from
+/// a delivery, including a program's own `raise` or `tgkill` (`SI_TKILL`).
+pub(crate) const FORWARDED: i32 = -0x6368;
+
+/// Writes the sender fields (`si_pid`, `si_uid`) of `info`: they open the
+/// union that follows its three ints, aligned as a pointer.
+fn set_sender(info: &mut libc::siginfo_t, pid: i32, uid: u32) {
+    let at = (3 * size_of::<libc::c_int>()).next_multiple_of(align_of::<usize>());
+    let fields = (&raw mut *info).cast::<u8>().wrapping_add(at);
+    // SAFETY: `fields` points inside `info` (the union starts `at` bytes
+    // in, well within its 128 bytes), aligned for a pid_t; `si_pid` is there.
+    unsafe { fields.cast::<libc::pid_t>().write(pid) };
+    let uid_at = fields.wrapping_add(size_of::<libc::pid_t>());
+    // SAFETY: as above; `si_uid` follows `si_pid` in the kill fields.
+    unsafe { uid_at.cast::<libc::uid_t>().write(uid) };
+}
+
+/// A `siginfo_t` with the signal, code and sender set, the rest zero.
+fn siginfo(signo: i32, code: i32, pid: i32, uid: u32) -> libc::siginfo_t {
+    // SAFETY: an all-zero siginfo_t is a valid value (plain integers and a
+    // union of integers and pointers).
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    info.si_signo = signo;
+    info.si_code = code;
+    set_sender(&mut info, pid, uid);
+    info
+}
+
+/// Sends `signo` to thread `tid` of this process as a forward (`si_code`
+/// [`FORWARDED`]). Async-signal-safe.
+pub(crate) fn forward_to(tid: i32, signo: i32) -> io::Result<()> {
     let pid = getpid();
-    // SAFETY: tgkill takes three integers; the kernel checks them all. It is
-    // a raw syscall, so async-signal-safe.
-    let rc = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, signo) };
+    // SAFETY: getuid takes no arguments and cannot fail; async-signal-safe.
+    let uid = unsafe { libc::getuid() };
+    let mut info = siginfo(signo, FORWARDED, pid, uid);
+    // SAFETY: rt_tgsigqueueinfo takes three integers and a pointer to a
+    // siginfo_t, which `info` is, live across the call; a raw syscall,
+    // so async-signal-safe. Sending a negative code to our own process is
+    // allowed.
+    let rc = unsafe { libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, signo, &raw mut info) };
     if rc == -1 {
         Err(io::Error::last_os_error())
     } else {
@@ -150,8 +187,17 @@ extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mu
     // SAFETY: `slot` is valid and aligned (above). Saving and restoring errno
     // keeps the interrupted code's errno intact, as a handler must.
     let errno = unsafe { slot.read() };
-    crate::signal::registry::forward(signo);
-    call_previous(signo, info, ctx);
+    // A forward that meets the handler (on a thread that is leaving, or
+    // has just subscribed and not blocked the signal yet) is dropped: every
+    // thread that listened when it was sent got its own, and the program's
+    // handler ran where the delivery first landed.
+    // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t for the
+    // handler's run; it is only read, and only if not null.
+    let forwarded = !info.is_null() && unsafe { (*info).si_code } == FORWARDED;
+    if !forwarded {
+        crate::signal::registry::forward(signo);
+        call_previous(signo, info, ctx);
+    }
     // SAFETY: as above.
     unsafe { slot.write(errno) };
 }
@@ -256,21 +302,7 @@ pub(crate) fn call_previous_from_signalfd(signo: i32, code: i32, pid: i32, uid: 
     if handler == libc::SIG_DFL || handler == libc::SIG_IGN || handler == libc::SIG_ERR {
         return;
     }
-    // SAFETY: an all-zero siginfo_t is a valid value (plain integers and a
-    // union of integers and pointers).
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    info.si_signo = signo;
-    info.si_code = code;
-    // The sender fields (`si_pid`, `si_uid`) open the union that follows
-    // the three ints, aligned as a pointer.
-    let at = (3 * size_of::<libc::c_int>()).next_multiple_of(align_of::<usize>());
-    let fields = (&raw mut info).cast::<u8>().wrapping_add(at);
-    // SAFETY: `fields` points inside `info` (the union starts `at` bytes in,
-    // well within its 128 bytes), aligned for a pid_t; `si_pid` is there.
-    unsafe { fields.cast::<libc::pid_t>().write(pid) };
-    let uid_at = fields.wrapping_add(size_of::<libc::pid_t>());
-    // SAFETY: as above; `si_uid` follows `si_pid` in the kill fields.
-    unsafe { uid_at.cast::<libc::uid_t>().write(uid) };
+    let mut info = siginfo(signo, code, pid, uid);
     let mut all = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: `all` is a writable sigset_t; sigfillset initialises it.
     unsafe { libc::sigfillset(all.as_mut_ptr()) };
