@@ -42,24 +42,29 @@
 //!    at it;
 //! 2. it waits until `IN_FLIGHT` is zero: every forward that read its id
 //!    has been sent, and, the signal being blocked here, is pending here;
-//! 3. if it was the last subscription in the process, the saved
-//!    disposition is put back;
-//! 4. its selector gives back its hold on the signal (the caller's
-//!    `release`). If other threads still listen, the signal is unblocked
-//!    with the forwarder installed: whatever was pending here (a forward
-//!    that came too late, or a process-directed instance nobody read) runs
-//!    the forwarder on this thread, synchronously, before the unblock
-//!    returns, and goes on to the threads that still listen. If none
-//!    does, the hold takes the pending instances first when the restored
-//!    disposition is not a handler (`SIG_DFL` would kill), or lets the
-//!    program's handler run them.
+//! 3. its selector gives back its hold on the signal (the caller's
+//!    `release`), which unblocks it with the forwarder still installed:
+//!    whatever was pending here runs the forwarder on this thread,
+//!    synchronously, before the unblock returns. A forward that came too
+//!    late is dropped (every thread that listened when it was sent got its
+//!    own, and the program's handler ran where the delivery landed); a
+//!    process-directed instance nobody read yet goes on to the threads that
+//!    still listen (and to the program's handler), where `sigtimedwait`
+//!    would have lost it;
+//! 4. if it was the last subscription in the process, the saved
+//!    disposition is put back.
 //!
-//! The lock makes step 4 of one thread and step 3 of the last one
+//! The lock makes step 3 of one thread and step 4 of the last one
 //! exclusive, which closes the teardown race: a forward can only reach a
 //! thread while it is subscribed (blocked, read by its signalfd) or while
-//! it holds the lock in step 4, when the forwarder is still installed
-//! because the last subscription cannot restore the disposition until the
-//! lock is free. It never meets a disposition put back under it.
+//! it holds the lock in step 3, when the forwarder is still installed
+//! because no one can restore the disposition until the lock is free. It
+//! never meets a disposition put back under it.
+//!
+//! One case stays open: a thread that had the signal blocked before it
+//! listened keeps it blocked after (its mask is its own), so a forward
+//! that reached it too late stays pending there, and meets the restored
+//! disposition if the thread unblocks the signal later.
 
 use std::io;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
@@ -237,6 +242,7 @@ impl Subscription {
         while IN_FLIGHT[self.signo].load(Ordering::SeqCst) != 0 {
             std::thread::yield_now();
         }
+        release();
         if s.count == 0
             && let Some(saved) = s.saved.take()
         {
@@ -244,7 +250,6 @@ impl Subscription {
             // ruled out.
             let _ = sys::restore(signo, &saved);
         }
-        release();
     }
 }
 
