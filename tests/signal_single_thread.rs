@@ -169,10 +169,14 @@ fn main() {
     ];
     let mut failed = 0;
     for (name, check) in checks {
-        match check() {
-            Ok(()) => println!("test {name} ... ok"),
-            Err(e) => {
+        match std::panic::catch_unwind(check) {
+            Ok(Ok(())) => println!("test {name} ... ok"),
+            Ok(Err(e)) => {
                 println!("test {name} ... FAILED: {e}");
+                failed += 1;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED: panicked");
                 failed += 1;
             }
         }

@@ -10,7 +10,8 @@
 //! forward (any other code) reaching it directly is the race, which under
 //! `SIG_DFL` would have ended the process. `harness = false`: the process
 //! is the test, and dies if the race ever kills it. Bounded in time
-//! (`CHRONIA_TEARDOWN_MS`, 1500 by default).
+//! (`CHRONIA_TEARDOWN_MS`, 1500 by default; `CHRONIA_TEARDOWN_THREADS`
+//! runtime threads, 2 by default).
 #![allow(
     unsafe_code,
     reason = "libc calls that set up the conditions under test"
@@ -84,7 +85,11 @@ fn forwards_never_meet_a_restored_disposition() -> io::Result<(usize, usize)> {
     );
     let stop = Arc::new(AtomicBool::new(false));
     let rounds = Arc::new(AtomicUsize::new(0));
-    let threads: Vec<_> = (0..2)
+    let runtimes = std::env::var("CHRONIA_TEARDOWN_THREADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    let threads: Vec<_> = (0..runtimes)
         .map(|_| {
             let (stop, rounds) = (stop.clone(), rounds.clone());
             std::thread::spawn(move || churn(&stop, &rounds))
