@@ -132,11 +132,15 @@ pub fn child_that_exits_before_wait_is_reported() {
     run(30, async {
         // Exited before the runtime took a turn.
         let mut child = Command::new("true").spawn()?;
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        wait_until_zombie(pid_of(&child));
         assert!(child.wait().await?.success());
-        // Exited, and the runtime saw it, before anyone waited.
+        // Exited, and the runtime took turns (to read its SIGCHLD) before
+        // anyone waited.
         let mut child = Command::new("false").spawn()?;
-        sleep(Duration::from_millis(100)).await;
+        wait_until_zombie(pid_of(&child));
+        for _ in 0..3 {
+            sleep(Duration::from_millis(1)).await;
+        }
         assert_eq!(child.wait().await?.code(), Some(1));
         // Waiting again gives the same status at once.
         assert_eq!(child.wait().await?.code(), Some(1));
@@ -150,7 +154,7 @@ pub fn a_failed_spawn_does_not_lose_an_earlier_exit() {
     run(30, async {
         let mut child = Command::new("true").spawn()?;
         // The child exits while this thread is busy: its SIGCHLD is pending.
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        wait_until_zombie(pid_of(&child));
         let err = Command::new("/no/such/program")
             .spawn()
             .expect_err("missing program");
@@ -331,14 +335,10 @@ pub fn dropped_children_leave_no_zombie() {
     });
 }
 
-/// A runtime dropped while it holds orphans (an exited child it never
-/// looked at, a child killed on drop, a child still running) leaves no
-/// zombie: the first two are reaped by the drop, the last by the next
-/// runtime that spawns or reads a SIGCHLD.
 /// Blocks the thread (so that no runtime turn happens) until `pid` has
-/// exited and waits to be reaped.
+/// exited and waits to be reaped (up to 10 s).
 fn wait_until_zombie(pid: i32) {
-    for _ in 0..1000 {
+    for _ in 0..2000 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let state = stat
             .rfind(')')
@@ -348,9 +348,13 @@ fn wait_until_zombie(pid: i32) {
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    panic!("child {pid} did not exit within 5 s");
+    panic!("child {pid} did not exit within 10 s");
 }
 
+/// A runtime dropped while it holds orphans (an exited child it never
+/// looked at, a child killed on drop, a child still running) leaves no
+/// zombie: the first two are reaped by the drop, the last by the next
+/// runtime that spawns or reads a SIGCHLD.
 pub fn a_dropped_runtime_leaves_no_zombie() {
     let before = zombies();
     let rt = chronia::Runtime::new().expect("a runtime");
