@@ -584,3 +584,70 @@ pub fn ignored_sigchld_makes_wait_fail_at_once() {
     // SAFETY: `old` was the disposition before.
     unsafe { libc::signal(libc::SIGCHLD, old) };
 }
+
+/// Issue 9, item 17 (tokio's `process_change_of_runtime`): a child is a
+/// process-wide thing; awaited under another runtime than the one that
+/// spawned it, while that one lives or after it dropped, its exit is seen,
+/// whether it came before the wait or during it.
+pub fn a_child_spawned_under_one_runtime_is_awaited_under_another() {
+    let spawner = chronia::Runtime::new().expect("a runtime");
+    let (mut early, mut late, mut orphaned) = spawner
+        .block_on(async {
+            let early = Command::new("sh").args(["-c", "exit 4"]).spawn()?;
+            let late = Command::new("sh").args(["-c", "sleep 0.1; exit 5"]).spawn()?;
+            let orphaned = Command::new("sh").args(["-c", "sleep 0.1; exit 6"]).spawn()?;
+            Ok::<_, io::Error>((early, late, orphaned))
+        })
+        .expect("spawns");
+    // Exits while no runtime turns.
+    wait_until_zombie(pid_of(&early));
+    let waiter = chronia::Runtime::new().expect("a runtime");
+    waiter.block_on(async {
+        let early = timeout(Duration::from_secs(10), early.wait()).await;
+        assert_eq!(early.expect("no hang").expect("reaped").code(), Some(4));
+        let late = timeout(Duration::from_secs(10), late.wait()).await;
+        assert_eq!(late.expect("no hang").expect("reaped").code(), Some(5));
+    });
+    drop(spawner);
+    waiter.block_on(async {
+        let status = timeout(Duration::from_secs(10), orphaned.wait()).await;
+        assert_eq!(status.expect("no hang").expect("reaped").code(), Some(6));
+    });
+}
+
+/// Waiting outside any runtime panics, naming the rule, rather than hang.
+pub fn waiting_outside_a_runtime_panics_with_a_message() {
+    let rt = chronia::Runtime::new().expect("a runtime");
+    let mut child = rt
+        .block_on(async { Command::new("true").spawn() })
+        .expect("spawns");
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures_lite::future::block_on(child.wait())
+    }))
+    .expect_err("panics rather than hangs");
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .expect("a message");
+    assert!(msg.contains("inside a chronia runtime"), "{msg}");
+    rt.block_on(async {
+        let status = timeout(Duration::from_secs(10), child.wait()).await;
+        assert!(status.expect("no hang").expect("reaped").success());
+    });
+}
+
+/// Issue 9, item 16: signal 0 is `kill(2)`'s "does it still exist" probe.
+pub fn signal_zero_probes_a_live_child_and_refuses_a_reaped_one() {
+    run(30, async {
+        let mut child = Command::new("sleep").arg("30").spawn()?;
+        child.signal(0)?;
+        child.kill()?;
+        child.wait().await?;
+        let err = child.signal(0).expect_err("reaped");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let err = child.signal(-1).expect_err("not a signal");
+        assert!(err.to_string().contains("-1"), "{err}");
+        Ok(())
+    });
+}
