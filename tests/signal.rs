@@ -432,3 +432,30 @@ fn a_signal_polled_under_another_runtime_panics_naming_the_rule() {
         .expect("a message");
     assert!(msg.contains("inside the runtime that created it"), "{msg}");
 }
+
+#[test]
+fn a_hundred_runtimes_on_a_hundred_threads_each_see_a_delivery() {
+    let _g = serial();
+    let signo = rt(10);
+    let runtimes = 100;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(runtimes + 1));
+    let threads: Vec<_> = (0..runtimes)
+        .map(|_| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                chronia::block_on(async {
+                    let listening = signal(signo);
+                    barrier.wait();
+                    within(listening?.recv()).await;
+                    Ok::<(), io::Error>(())
+                })
+            })
+        })
+        .collect();
+    barrier.wait();
+    kill_process(signo);
+    for t in threads {
+        t.join().expect("no panic").expect("every runtime listens");
+    }
+    assert_eq!(disposition(signo).0, libc::SIG_DFL);
+}
