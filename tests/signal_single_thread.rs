@@ -74,7 +74,10 @@ static SENDER: AtomicI32 = AtomicI32::new(0);
 extern "C" fn recording_handler(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     // SAFETY: the kernel, or the runtime chaining to this handler, passes a
     // valid siginfo_t.
-    let pid = unsafe { (*info).si_pid() };
+    let info = unsafe { &*info };
+    // SAFETY: a signal sent with kill (or chained with its siginfo) has the
+    // sender fields.
+    let pid = unsafe { info.si_pid() };
     SENDER.store(pid, Ordering::SeqCst);
     RUNS.fetch_add(1, Ordering::SeqCst);
 }
@@ -86,10 +89,8 @@ fn set_action(signo: i32, handler: usize, flags: i32) {
     a.sa_sigaction = handler;
     a.sa_flags = flags;
     // SAFETY: `act` is a valid sigaction.
-    assert_eq!(
-        unsafe { libc::sigaction(signo, act.as_ptr(), std::ptr::null_mut()) },
-        0
-    );
+    let rc = unsafe { libc::sigaction(signo, act.as_ptr(), std::ptr::null_mut()) };
+    assert_eq!(rc, 0);
 }
 
 /// Issue 9, item 9: in a one-thread process no handler runs for a

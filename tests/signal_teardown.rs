@@ -44,10 +44,8 @@ fn set_action(signo: i32, handler: usize, flags: i32) {
     a.sa_sigaction = handler;
     a.sa_flags = flags;
     // SAFETY: `act` is a valid sigaction.
-    assert_eq!(
-        unsafe { libc::sigaction(signo, act.as_ptr(), std::ptr::null_mut()) },
-        0
-    );
+    let rc = unsafe { libc::sigaction(signo, act.as_ptr(), std::ptr::null_mut()) };
+    assert_eq!(rc, 0);
 }
 
 fn duration() -> Duration {

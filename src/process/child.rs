@@ -409,7 +409,10 @@ impl Child {
         }
         let seen = matches!(
             self.driver.inner.borrow_mut().selector.data_mut(ident),
-            Some(Slot::Process(ProcessSlot { exited: Some(_), .. }))
+            Some(Slot::Process(ProcessSlot {
+                exited: Some(_),
+                ..
+            }))
         );
         if seen {
             // The spawning runtime saw the exit already: reaping needs no turn.

@@ -354,6 +354,10 @@ impl Signal {
     /// Waits for the next delivery; completes at once if one came since
     /// the last `recv` (several coalesce into one).
     ///
+    /// # Panics
+    ///
+    /// As [`poll_recv`](Signal::poll_recv).
+    ///
     /// # Examples
     ///
     /// ```
@@ -372,6 +376,12 @@ impl Signal {
     }
 
     /// Polls for the next delivery.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, or inside another runtime than the one that
+    /// created this `Signal` (only that runtime's signalfd reads its
+    /// deliveries, so another would wait forever).
     ///
     /// # Examples
     ///

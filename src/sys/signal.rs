@@ -105,14 +105,19 @@ pub(crate) const FORWARDED: i32 = -0x6368;
 /// Writes the sender fields (`si_pid`, `si_uid`) of `info`: they open the
 /// union that follows its three ints, aligned as a pointer.
 fn set_sender(info: &mut libc::siginfo_t, pid: i32, uid: u32) {
-    let at = (3 * size_of::<libc::c_int>()).next_multiple_of(align_of::<usize>());
-    let fields = (&raw mut *info).cast::<u8>().wrapping_add(at);
-    // SAFETY: `fields` points inside `info` (the union starts `at` bytes
-    // in, well within its 128 bytes), aligned for a pid_t; `si_pid` is there.
-    unsafe { fields.cast::<libc::pid_t>().write(pid) };
-    let uid_at = fields.wrapping_add(size_of::<libc::pid_t>());
-    // SAFETY: as above; `si_uid` follows `si_pid` in the kill fields.
-    unsafe { uid_at.cast::<libc::uid_t>().write(uid) };
+    // In ints: 3 on 32-bit targets, 4 (padded to a pointer) on 64-bit.
+    let at = (3 * size_of::<libc::c_int>()).next_multiple_of(align_of::<usize>())
+        / size_of::<libc::c_int>();
+    let ints = (&raw mut *info).cast::<libc::c_int>();
+    let pid_at = ints.wrapping_add(at);
+    // SAFETY: `pid_at` points inside `info` (the union starts `at` ints
+    // in, well within its 128 bytes), aligned for an int (a siginfo_t is
+    // aligned for a pointer); `si_pid` (a pid_t, an int) is there.
+    unsafe { pid_at.write(pid) };
+    let uid_at = ints.wrapping_add(at + 1).cast::<libc::uid_t>();
+    // SAFETY: as above; `si_uid` (an unsigned int) follows `si_pid` in the
+    // kill fields.
+    unsafe { uid_at.write(uid) };
 }
 
 /// A `siginfo_t` with the signal, code and sender set, the rest zero.
@@ -318,14 +323,22 @@ pub(crate) fn call_previous_from_signalfd(signo: i32, code: i32, pid: i32, uid: 
 
 #[cfg(test)]
 mod tests {
-    /// The code a signal handler runs, between the markers of this file.
-    fn handler_path() -> &'static str {
-        let src = include_str!("signal.rs");
-        let start = src.find("// ---- handler path").expect("start marker");
-        let end = src
-            .find("// ---- end of the handler path")
-            .expect("end marker");
-        &src[start..end]
+    /// The code a signal handler runs: between the markers of this file and
+    /// of the registry's (`forward`).
+    fn handler_path() -> String {
+        [
+            include_str!("signal.rs"),
+            include_str!("../signal/registry.rs"),
+        ]
+        .iter()
+        .map(|src| {
+            let start = src.find("// ---- handler path").expect("start marker");
+            let end = src
+                .find("// ---- end of the handler path")
+                .expect("end marker");
+            &src[start..end]
+        })
+        .collect()
     }
 
     #[test]

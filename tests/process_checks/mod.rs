@@ -594,8 +594,12 @@ pub fn a_child_spawned_under_one_runtime_is_awaited_under_another() {
     let (mut early, mut late, mut orphaned) = spawner
         .block_on(async {
             let early = Command::new("sh").args(["-c", "exit 4"]).spawn()?;
-            let late = Command::new("sh").args(["-c", "sleep 0.1; exit 5"]).spawn()?;
-            let orphaned = Command::new("sh").args(["-c", "sleep 0.1; exit 6"]).spawn()?;
+            let late = Command::new("sh")
+                .args(["-c", "sleep 0.1; exit 5"])
+                .spawn()?;
+            let orphaned = Command::new("sh")
+                .args(["-c", "sleep 0.1; exit 6"])
+                .spawn()?;
             Ok::<_, io::Error>((early, late, orphaned))
         })
         .expect("spawns");
