@@ -21,21 +21,42 @@
 //! signal it forwards the delivery (`rt_tgsigqueueinfo`) to every listening
 //! thread. A delivery that a runtime reads straight from the kernel (every
 //! thread blocked it) is forwarded likewise to the other listening threads.
-//! So several [`Signal`]s for one signal number, in one runtime or in
-//! runtimes on different threads, each see every delivery.
+//! So several [`Signal`]s for one signal number, in one runtime, in
+//! several runtimes of one thread, or in runtimes on different threads,
+//! each see every delivery. A [`Signal`] belongs to the runtime that created
+//! it: polling it under another panics (only its own runtime reads it).
 //!
 //! Deliveries that arrive while nobody is inside [`Signal::recv`] are not
 //! lost: the next `recv` completes at once. Deliveries that pile up
 //! coalesce into one, as the kernel coalesces standard signals.
 //!
+//! # A handler the program had before
+//!
+//! If the signal had a handler function before the first listener (the
+//! program's, a C library's), it keeps running: the forwarding handler
+//! calls it after forwarding, and a delivery a runtime reads from its
+//! signalfd (no handler ran for it) calls it too, from the runtime's
+//! thread with every signal blocked, with a `siginfo_t` that carries the
+//! signal, code, sender pid and uid, and a null context. Each delivery
+//! calls it once; forwards between runtimes do not. With a real handler
+//! installed, a thread that does not block the signal can see `EINTR` from
+//! a syscall that `SA_RESTART` does not restart (`epoll_wait`,
+//! `nanosleep`, `poll` with a timeout, ... see `signal(7)`), as under any
+//! handler.
+//!
 //! # Restoring the process
 //!
-//! When the last listener of a signal in a runtime drops, the signal's
-//! pending instances are taken and the thread's mask bit is given back as it
-//! was; when the last listener in the process drops, the disposition that was
-//! there before the first (`SIG_DFL`, `SIG_IGN` or a handler, with its flags)
-//! is put back. So a second Ctrl-C after the listener is gone does what it
-//! did before: by default, end the process.
+//! When the last listener of a signal in a thread drops, the thread's mask
+//! bit is given back as it was, with the forwarding handler still
+//! installed: an instance still pending for the process (every thread
+//! blocking it, nobody having read it) is handed on to the threads that
+//! still listen, not discarded. When the last listener in the process
+//! drops, the disposition that was there before the first (`SIG_DFL`,
+//! `SIG_IGN` or a handler, with its flags) is put back. So a second Ctrl-C
+//! after the listener is gone does what it did before: by default, end the
+//! process. [`ctrl_c`] is the exception: it listens until the runtime
+//! drops. The order of these steps, and why no forward can meet the
+//! restored disposition, is in the docs of the `registry` module.
 //!
 //! # Graceful shutdown
 //!
