@@ -56,6 +56,7 @@ fn ours() -> u64 {
 }
 
 fn thirty_signals_at_once_do_not_overflow_the_bystanders_signal_stack() -> io::Result<()> {
+    let fds = open_fds();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let rounds = rounds();
     // The listener sends the bursts itself: it blocks the signals, so the
@@ -86,7 +87,19 @@ fn thirty_signals_at_once_do_not_overflow_the_bystanders_signal_stack() -> io::R
         0,
         "the bystander blocks nothing"
     );
+    assert_eq!(open_fds(), fds, "every fd the runtime opened is closed");
     Ok(())
+}
+
+/// The fds open in this process, from `/proc/self/fd`.
+fn open_fds() -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .expect("procfs")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    fds.sort();
+    fds
 }
 
 fn main() {

@@ -36,6 +36,7 @@ fn sigint_in(field: &str) -> bool {
 
 fn ctrl_c_in_a_loop_leaves_no_window_for_the_default_action() -> io::Result<()> {
     assert!(!sigint_in("SigCgt") && !sigint_in("SigBlk"));
+    let fds = open_fds();
     chronia::block_on(async {
         // The first call starts listening when first polled.
         let mut first = pin!(ctrl_c());
@@ -57,7 +58,19 @@ fn ctrl_c_in_a_loop_leaves_no_window_for_the_default_action() -> io::Result<()> 
     assert!(!sigint_in("SigBlk"), "SIGINT unblocked again");
     assert!(!sigint_in("SigIgn"));
     assert!(!sigint_in("SigPnd") && !sigint_in("ShdPnd"));
+    assert_eq!(open_fds(), fds, "every fd the runtime opened is closed");
     Ok(())
+}
+
+/// The fds open in this process, from `/proc/self/fd`.
+fn open_fds() -> Vec<String> {
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .expect("procfs")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    fds.sort();
+    fds
 }
 
 fn main() {
