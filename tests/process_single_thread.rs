@@ -14,8 +14,12 @@ use process_checks as checks;
 
 #[expect(clippy::too_many_lines, reason = "one table row per check")]
 fn main() {
-    let all: [(&str, fn()); 24] = [
+    let all: [(&str, fn()); 25] = [
         ("exit_codes_are_reported", checks::exit_codes_are_reported),
+        (
+            "two_runtimes_on_one_thread_each_see_their_childrens_exits",
+            checks::two_runtimes_on_one_thread_each_see_their_childrens_exits,
+        ),
         (
             "a_child_spawned_under_one_runtime_is_awaited_under_another",
             checks::a_child_spawned_under_one_runtime_is_awaited_under_another,

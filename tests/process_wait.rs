@@ -68,3 +68,8 @@ fn waiting_outside_a_runtime_panics_with_a_message() {
 fn signal_zero_probes_a_live_child_and_refuses_a_reaped_one() {
     checks::signal_zero_probes_a_live_child_and_refuses_a_reaped_one();
 }
+
+#[test]
+fn two_runtimes_on_one_thread_each_see_their_childrens_exits() {
+    checks::two_runtimes_on_one_thread_each_see_their_childrens_exits();
+}

@@ -672,3 +672,50 @@ pub fn signal_zero_probes_a_live_child_and_refuses_a_reaped_one() {
         Ok(())
     });
 }
+
+fn is_zombie(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+        == Some("Z")
+}
+
+/// Issue 9, item 12: runtime A spawns children while runtime B, on the
+/// same thread, waits for its own. A spawn must not open a window in which
+/// B's child's `SIGCHLD` meets the handler on this thread (which does not
+/// forward to its own thread) and is lost to B.
+pub fn two_runtimes_on_one_thread_each_see_their_childrens_exits() {
+    let a = chronia::Runtime::new().expect("a runtime");
+    let b = chronia::Runtime::new().expect("a runtime");
+    for _ in 0..5 {
+        let mut child = b
+            .block_on(async { Command::new("sh").args(["-c", "sleep 0.02"]).spawn() })
+            .expect("spawns");
+        let pid = pid_of(&child);
+        // A spawns until B's child has exited, so that its SIGCHLD comes
+        // while A spawns. A's children do not exit meanwhile: no later
+        // SIGCHLD could make up for a lost one.
+        let sleepers = a.block_on(async {
+            let mut sleepers = Vec::new();
+            while !is_zombie(pid) && sleepers.len() < 500 {
+                sleepers.push(Command::new("sleep").arg("30").kill_on_drop(true).spawn()?);
+            }
+            Ok::<_, io::Error>(sleepers)
+        });
+        let status = b.block_on(async { timeout(Duration::from_secs(5), child.wait()).await });
+        assert!(
+            status
+                .expect("B saw its child exit")
+                .expect("reaped")
+                .success()
+        );
+        a.block_on(async {
+            for mut s in sleepers.expect("A spawned") {
+                s.kill()?;
+                s.wait().await?;
+            }
+            Ok::<(), io::Error>(())
+        })
+        .expect("A's children reaped");
+    }
+}
