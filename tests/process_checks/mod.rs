@@ -692,6 +692,10 @@ pub fn two_runtimes_on_one_thread_each_see_their_childrens_exits() {
             .block_on(async { Command::new("sh").args(["-c", "sleep 0.02"]).spawn() })
             .expect("spawns");
         let pid = pid_of(&child);
+        // A turn of B, so that B has seen every SIGCHLD its thread read so
+        // far (A's of the last round): only a new one can tell it of this
+        // exit.
+        b.block_on(async { sleep(Duration::from_millis(1)).await });
         // A spawns until B's child has exited, so that its SIGCHLD comes
         // while A spawns. A's children do not exit meanwhile: no later
         // SIGCHLD could make up for a lost one.
