@@ -148,9 +148,58 @@ fn a_thread_leaving_hands_on_a_delivery_meant_for_another() -> io::Result<()> {
     Ok(())
 }
 
+fn pending_here(signo: i32) -> bool {
+    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: sigpending fills `set`.
+    assert_eq!(unsafe { libc::sigpending(set.as_mut_ptr()) }, 0);
+    // SAFETY: `set` was filled just above.
+    unsafe { libc::sigismember(set.as_ptr(), signo) == 1 }
+}
+
+/// Every thread blocks the signal from the start. A worker's runtime reads
+/// a `kill` and forwards it to this thread's runtime, which drops without
+/// reading it. The late forward must not stay pending here (to be read as a
+/// delivery by this thread's next runtime, or to meet the default action if
+/// the thread unblocks the signal).
+fn a_late_forward_does_not_outlive_a_thread_that_blocked_the_signal_before() -> io::Result<()> {
+    let signo = libc::SIGRTMIN() + 5;
+    block_in_this_thread(signo);
+    let rt = chronia::Runtime::new()?;
+    let mine = rt.block_on(async { signal(signo) })?;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        chronia::block_on(async {
+            let mut s = signal(signo)?;
+            kill_process(signo);
+            // Read here (this thread turns, the main one does not) and
+            // forwarded to the main thread.
+            timeout(Duration::from_secs(5), s.recv()).await?;
+            Ok::<(), io::Error>(())
+        })?;
+        ready_tx.send(()).expect("main waits");
+        Ok::<(), io::Error>(())
+    });
+    ready_rx.recv().expect("the worker read it");
+    worker.join().expect("no panic")?;
+    assert!(pending_here(signo), "the forward waits here");
+    drop(mine);
+    drop(rt);
+    assert!(!pending_here(signo), "the late forward was dropped");
+    let later = chronia::block_on(async {
+        let mut s = signal(signo)?;
+        Ok::<bool, io::Error>(timeout(Duration::from_millis(100), s.recv()).await.is_ok())
+    })?;
+    assert!(!later, "a later runtime saw a delivery nobody sent");
+    Ok(())
+}
+
 fn main() {
     type Check = fn() -> io::Result<()>;
-    let checks: [(&str, Check); 4] = [
+    let checks: [(&str, Check); 5] = [
+        (
+            "a_late_forward_does_not_outlive_a_thread_that_blocked_the_signal_before",
+            a_late_forward_does_not_outlive_a_thread_that_blocked_the_signal_before,
+        ),
         (
             "the_previous_handler_runs_for_a_delivery_read_from_the_signalfd",
             the_previous_handler_runs_for_a_delivery_read_from_the_signalfd,

@@ -61,10 +61,14 @@
 //! because no one can restore the disposition until the lock is free. It
 //! never meets a disposition put back under it.
 //!
-//! One case stays open: a thread that had the signal blocked before it
-//! listened keeps it blocked after (its mask is its own), so a forward
-//! that reached it too late stays pending there, and meets the restored
-//! disposition if the thread unblocks the signal later.
+//! A thread that had the signal blocked before it listened keeps it
+//! blocked after (its mask is its own), so step 3 unblocks nothing there.
+//! Instead, still under the lock, its pending instances are taken: late
+//! forwards are dropped (else they would meet the restored disposition
+//! when the thread unblocks the signal, or be read as a delivery by its
+//! next runtime), any other instance goes on to the threads that still
+//! listen, or, if none does, is made pending on this thread again after
+//! step 4.
 
 use std::io;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
@@ -243,6 +247,13 @@ impl Subscription {
             std::thread::yield_now();
         }
         release();
+        // A thread that blocked the signal before it listened keeps it
+        // blocked: what is pending was not handed on by an unblock.
+        let keep = if sys::is_blocked(signo).unwrap_or(false) {
+            hand_on_pending(signo, s.count > 0)
+        } else {
+            Vec::new()
+        };
         if s.count == 0
             && let Some(saved) = s.saved.take()
         {
@@ -250,7 +261,33 @@ impl Subscription {
             // ruled out.
             let _ = sys::restore(signo, &saved);
         }
+        for taken in &keep {
+            // Fails only for a bad signal number or pid, both ours.
+            let _ = sys::requeue(signo, taken);
+        }
     }
+}
+
+/// For a leaving thread that keeps `signo` blocked: does what the
+/// forwarder would have done on an unblock. Late forwards are dropped; any
+/// other instance (one the process was sent and nobody read) goes on to the
+/// threads that still listen, if `others`, else it is returned, to be made
+/// pending here again once the disposition is back (the thread's pending
+/// set is then as if no runtime had listened).
+fn hand_on_pending(signo: i32, others: bool) -> Vec<sys::Taken> {
+    let mut keep = Vec::new();
+    for taken in sys::take_all_pending(signo) {
+        if taken.is_forward() {
+            continue;
+        }
+        if others {
+            forward(signo);
+            sys::call_previous_taken(signo, &taken);
+        } else {
+            keep.push(taken);
+        }
+    }
+    keep
 }
 
 impl Drop for Subscription {

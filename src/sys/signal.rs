@@ -280,6 +280,85 @@ pub(crate) fn install_forwarder(signo: i32) -> io::Result<Action> {
     Ok(Action(old))
 }
 
+/// Whether `signo` is blocked in the calling thread.
+pub(crate) fn is_blocked(signo: i32) -> io::Result<bool> {
+    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: a null new set only reads this thread's mask into `set`, a
+    // writable sigset_t that lives across the call.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), set.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    // SAFETY: filled by the successful call above.
+    Ok(unsafe { libc::sigismember(set.as_ptr(), signo) } == 1)
+}
+
+/// One delivery taken from this thread's pending set.
+#[derive(Clone, Copy)]
+pub(crate) struct Taken(libc::siginfo_t);
+
+impl Taken {
+    /// Whether it is a forward of this process (see [`FORWARDED`]).
+    pub(crate) fn is_forward(&self) -> bool {
+        self.0.si_code == FORWARDED
+    }
+}
+
+/// Takes every pending instance of `signo` (this thread's and the
+/// process's) without waiting, with what the kernel says of each. For a
+/// thread that blocks `signo`.
+pub(crate) fn take_all_pending(signo: i32) -> Vec<Taken> {
+    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: `set` is a writable sigset_t; sigemptyset initialises it.
+    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
+    // SAFETY: `set` was initialised just above; the caller passes a valid
+    // signal number (sigaddset only fails with EINVAL otherwise).
+    unsafe { libc::sigaddset(set.as_mut_ptr(), signo) };
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let mut taken = Vec::new();
+    loop {
+        // SAFETY: an all-zero siginfo_t is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is initialised, `info` writable and `zero` valid;
+        // all live across the call.
+        let rc = unsafe { libc::sigtimedwait(set.as_ptr(), &raw mut info, &raw const zero) };
+        if rc != -1 {
+            taken.push(Taken(info));
+            continue;
+        }
+        // EAGAIN: nothing left. EINTR: a handler for another signal ran;
+        // ask again. Anything else cannot happen for a valid set.
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return taken;
+        }
+    }
+}
+
+/// Makes `taken` pending again for this thread, with the same siginfo
+/// (`rt_tgsigqueueinfo` may carry any code within one's own process).
+pub(crate) fn requeue(signo: i32, taken: &Taken) -> io::Result<()> {
+    let mut info = taken.0;
+    // SAFETY: rt_tgsigqueueinfo takes three integers and a pointer to a
+    // siginfo_t, which `info` is, live across the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_rt_tgsigqueueinfo,
+            getpid(),
+            gettid(),
+            signo,
+            &raw mut info,
+        )
+    };
+    if rc == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// Puts back an action saved by [`install_forwarder`], flags and mask included.
 pub(crate) fn restore(signo: i32, action: &Action) -> io::Result<()> {
     // SAFETY: `action.0` is a sigaction the kernel gave us; the old-action
@@ -300,6 +379,16 @@ pub(crate) fn restore(signo: i32, action: &Action) -> io::Result<()> {
 /// context, and every signal blocked in this thread for the call, as in the
 /// handler.
 pub(crate) fn call_previous_from_signalfd(signo: i32, code: i32, pid: i32, uid: u32) {
+    call_previous_blocked(signo, &mut siginfo(signo, code, pid, uid));
+}
+
+/// Calls the previous handler of `signo` for a delivery taken from the
+/// pending set (see [`call_previous_from_signalfd`]).
+pub(crate) fn call_previous_taken(signo: i32, taken: &Taken) {
+    call_previous_blocked(signo, &mut taken.0.clone());
+}
+
+fn call_previous_blocked(signo: i32, info: &mut libc::siginfo_t) {
     let Some(prev) = usize::try_from(signo).ok().and_then(|i| PREVIOUS.get(i)) else {
         return;
     };
@@ -307,14 +396,13 @@ pub(crate) fn call_previous_from_signalfd(signo: i32, code: i32, pid: i32, uid: 
     if handler == libc::SIG_DFL || handler == libc::SIG_IGN || handler == libc::SIG_ERR {
         return;
     }
-    let mut info = siginfo(signo, code, pid, uid);
     let mut all = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: `all` is a writable sigset_t; sigfillset initialises it.
     unsafe { libc::sigfillset(all.as_mut_ptr()) };
     let mut old = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: `all` is initialised, `old` writable; both live across it.
     let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, all.as_ptr(), old.as_mut_ptr()) };
-    call_previous(signo, &raw mut info, std::ptr::null_mut());
+    call_previous(signo, info, std::ptr::null_mut());
     if rc == 0 {
         // SAFETY: `old` was filled by the successful call above.
         unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old.as_ptr(), std::ptr::null_mut()) };
