@@ -80,10 +80,8 @@ fn small_alternate_stack() {
     };
     // SAFETY: `ss` describes `size` writable bytes that live for the rest
     // of the process; the old-stack pointer may be null.
-    assert_eq!(
-        unsafe { libc::sigaltstack(&raw const ss, std::ptr::null_mut()) },
-        0
-    );
+    let rc = unsafe { libc::sigaltstack(&raw const ss, std::ptr::null_mut()) };
+    assert_eq!(rc, 0);
 }
 
 fn thirty_signals_at_once_do_not_overflow_the_bystanders_signal_stack() -> io::Result<()> {
