@@ -288,6 +288,18 @@ pub(crate) fn take_pending(signo: i32) -> io::Result<bool> {
     }
 }
 
+/// Whether `signo`'s disposition is a handler function (neither `SIG_DFL`
+/// nor `SIG_IGN`).
+pub(crate) fn has_handler(signo: i32) -> io::Result<bool> {
+    let mut action = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into `action`,
+    // a writable sigaction that lives across the call.
+    cvt(unsafe { libc::sigaction(signo, std::ptr::null(), action.as_mut_ptr()) })?;
+    // SAFETY: zero-initialised (a valid sigaction) and filled by the kernel.
+    let handler = unsafe { action.assume_init() }.sa_sigaction;
+    Ok(handler != libc::SIG_DFL && handler != libc::SIG_IGN)
+}
+
 /// Creates a close-on-exec, non-blocking signalfd for `mask`, or changes the
 /// mask of an existing one.
 pub(crate) fn signalfd(

@@ -11,7 +11,8 @@ use std::task::{Context, Poll};
 use chronia_reactor::Ident;
 
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
-use crate::runtime::driver::{Driver, Slot};
+use crate::runtime::context;
+use crate::runtime::driver::{Driver, ProcessSlot, Slot};
 
 mod output;
 
@@ -123,7 +124,10 @@ impl Child {
     ///
     /// Waiting costs nothing while the child runs: the runtime learns of
     /// the exit from `SIGCHLD` and wakes this task alone. A stopped child
-    /// (`SIGSTOP`) has not exited; `wait` stays pending.
+    /// (`SIGSTOP`) has not exited; `wait` stays pending. A child may be
+    /// awaited under another runtime than the one that spawned it (even
+    /// after that one dropped): the child moves to the runtime it is
+    /// awaited under.
     ///
     /// # Errors
     ///
@@ -131,6 +135,11 @@ impl Child {
     /// (`ECHILD`: a `waitpid(-1)` elsewhere in the process), or, at once,
     /// if `SIGCHLD` was `SIG_IGN` or had `SA_NOCLDWAIT` when the child was
     /// spawned (the kernel reaps such children and keeps no status).
+    ///
+    /// # Panics
+    ///
+    /// When polled outside a runtime (no runtime would turn to see the
+    /// exit).
     ///
     /// # Examples
     ///
@@ -230,11 +239,12 @@ impl Child {
     /// Sends signal `signo` to the child, for example `SIGINT` or `SIGTERM`
     /// to ask it to stop, or `SIGINT` forwarded from a Ctrl-C. Signalling a
     /// child that has exited but is not yet reaped does nothing and
-    /// succeeds.
+    /// succeeds. Signal 0 sends nothing: as with `kill(2)`, it asks whether
+    /// the child can still be signalled.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a number that is not a signal (0, negative, above
+    /// `InvalidInput` for a number that is not a signal (negative, above
     /// `SIGRTMAX`), or if the child has been reaped: its pid may belong to
     /// another process by now, so it is not signalled. The kernel's error
     /// from `kill(2)`.
@@ -247,15 +257,17 @@ impl Child {
     ///
     /// chronia::block_on(async {
     ///     let mut child = Command::new("sleep").arg("10").spawn()?;
+    ///     child.signal(0)?; // still there
     ///     child.signal(libc::SIGTERM)?;
     ///     assert_eq!(child.wait().await?.signal(), Some(libc::SIGTERM));
+    ///     assert!(child.signal(0).is_err()); // reaped
     ///     assert_eq!(child.signal(libc::SIGTERM).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn signal(&mut self, signo: i32) -> io::Result<()> {
-        if signo <= 0 || signo > libc::SIGRTMAX() {
+        if signo < 0 || signo > libc::SIGRTMAX() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{signo} is not a signal number"),
@@ -327,6 +339,11 @@ impl Child {
     /// The exit status if the runtime has seen the child exit (reaping it
     /// then), or `Pending` after storing `cx`'s waker.
     fn poll_exit(&mut self, cx: Option<&mut Context<'_>>) -> Poll<io::Result<ExitStatus>> {
+        if cx.is_some()
+            && let Err(e) = self.follow_current_runtime()
+        {
+            return Poll::Ready(Err(e));
+        }
         let ident = match self.state {
             State::Watched(ident) => ident,
             State::Reaped(status) => return Poll::Ready(Ok(status)),
@@ -376,6 +393,62 @@ impl Child {
             }
             Err(e) => Err(self.reap_error(&e)),
         })
+    }
+}
+
+impl Child {
+    /// Moves the child's registration to the runtime it is awaited under,
+    /// if that is not the one that spawned it: a child is a process-wide
+    /// thing, and only a runtime that turns can see it exit. The new
+    /// registration looks for an exit at once (`waitid(WNOHANG | WNOWAIT)`),
+    /// so one that came while the child was registered elsewhere is not lost.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, naming the rule (a wait needs a runtime to turn).
+    fn follow_current_runtime(&mut self) -> io::Result<()> {
+        let State::Watched(ident) = self.state else {
+            return Ok(());
+        };
+        let current = context::current("chronia::process::Child::wait");
+        if Rc::ptr_eq(&current, &self.driver) {
+            return Ok(());
+        }
+        let seen = matches!(
+            self.driver.inner.borrow_mut().selector.data_mut(ident),
+            Some(Slot::Process(ProcessSlot {
+                exited: Some(_),
+                ..
+            }))
+        );
+        if seen {
+            // The spawning runtime saw the exit already: reaping needs no turn.
+            return Ok(());
+        }
+        let pid = i32::try_from(self.pid).expect("pids fit in pid_t");
+        let registered = {
+            let mut inner = current.inner.borrow_mut();
+            if !inner.listens_to_children {
+                crate::signal::listen(&mut inner, libc::SIGCHLD)?;
+                inner.listens_to_children = true;
+            }
+            inner
+                .selector
+                .register_process(pid, Slot::Process(ProcessSlot::default()))
+        };
+        match registered {
+            Ok(new) => {
+                self.forget(ident);
+                self.driver = current;
+                self.state = State::Watched(new);
+                Ok(())
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ECHILD) => {
+                self.forget(ident);
+                Err(self.reap_error(&e))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -338,9 +338,13 @@ impl Command {
                 inner.listens_to_children = true;
             }
             let blocked = inner.selector.blocked_signals();
-            // SIGCHLD blocked for our children alone, nobody else listening.
-            let only_children =
-                blocked == [libc::SIGCHLD] && crate::signal::listeners(&inner, libc::SIGCHLD) == 1;
+            // SIGCHLD blocked for our children alone, nobody else listening:
+            // not another listener of this runtime, nor another runtime of
+            // this thread (which the unblocked window would hide an exit
+            // from: the handler does not forward to its own thread).
+            let only_children = blocked == [libc::SIGCHLD]
+                && crate::signal::listeners(&inner, libc::SIGCHLD) == 1
+                && crate::signal::thread_subscriptions(libc::SIGCHLD) == 1;
             (blocked, only_children)
         };
         let spawned = if only_children {
@@ -379,7 +383,7 @@ impl Command {
         let state = if let Some(why) = reaped_by_kernel {
             State::ReapedByKernel(why)
         } else {
-            let pid = i32::try_from(std.id()).expect("pids fit in pid_t");
+            let pid = std.id().cast_signed();
             let slot = Slot::Process(ProcessSlot::default());
             let mut inner = driver.inner.borrow_mut();
             let registered = inner.selector.register_process(pid, slot);

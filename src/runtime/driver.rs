@@ -306,6 +306,9 @@ impl Drop for Inner {
     /// Hands the orphans this runtime still holds to the process-wide list,
     /// so that they are reaped after it is gone (see `process::orphans`).
     fn drop(&mut self) {
+        // Before the selector goes: signals are given back in the order the
+        // signal registry needs.
+        crate::signal::shutdown(self);
         let orphans: Vec<_> = self
             .orphans
             .drain(..)
