@@ -137,7 +137,11 @@ async fn cycle(addr: SocketAddr, i: usize, counters: &Counters) -> io::Result<()
     let mut filled = 0;
     while filled < MESSAGE {
         match stream.read(&mut got[filled..]).await? {
-            0 => return Err(io::Error::other(format!("end of file after {filled} bytes"))),
+            0 => {
+                return Err(io::Error::other(format!(
+                    "end of file after {filled} bytes"
+                )));
+            }
             n => filled += n,
         }
     }
