@@ -36,13 +36,15 @@ fn main() {
     );
     let counters = Counters::new(&["reads", "timeouts", "written", "ticks"]);
     let dog = counters.clone();
-    let _watchdog = Watchdog::start("stress_cancel", run_for + Duration::from_secs(60), move || {
-        dog.describe()
-    });
+    let _watchdog = Watchdog::start(
+        "stress_cancel",
+        run_for + Duration::from_secs(60),
+        move || dog.describe(),
+    );
     let before = Snapshot::take();
     let start = Instant::now();
-    let (warm, end, max_gap) = chronia::block_on(storm(tasks, pairs, run_for, &counters))
-        .expect("the storm runs");
+    let (warm, end, max_gap) =
+        chronia::block_on(storm(tasks, pairs, run_for, &counters)).expect("the storm runs");
     let wall = start.elapsed();
     before.assert_same(&Snapshot::take(), "after the runtime dropped");
     println!(
@@ -132,7 +134,10 @@ async fn storm(
     let max_gap = ticker.await.expect("the ticker does not panic");
     let warm_rss = warm_rss.expect("measured after a quarter of the run");
     assert_eq!(read.get(), written.get(), "every byte written is read once");
-    assert!(counters.get("timeouts") > counters.get("reads"), "most reads are cancelled");
+    assert!(
+        counters.get("timeouts") > counters.get("reads"),
+        "most reads are cancelled"
+    );
     assert!(
         end_rss <= warm_rss + RSS_SLACK_KIB,
         "RSS grew from {warm_rss} KiB after warm-up to {end_rss} KiB"

@@ -50,7 +50,9 @@ fn main() {
             format!(
                 "{}; rounds seen per thread {seen:?}; errors {:?}",
                 counters.describe(),
-                errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+                errors
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
             )
         }
     };
@@ -65,8 +67,12 @@ fn main() {
     let ready = Arc::new(Barrier::new(threads + 1));
     let handles: Vec<_> = (0..threads)
         .map(|t| {
-            let (ready, counters, seen, errors) =
-                (ready.clone(), counters.clone(), seen.clone(), errors.clone());
+            let (ready, counters, seen, errors) = (
+                ready.clone(),
+                counters.clone(),
+                seen.clone(),
+                errors.clone(),
+            );
             std::thread::Builder::new()
                 .name(format!("runtime-{t}"))
                 .spawn(move || {
@@ -114,12 +120,19 @@ fn main() {
         errors.join("\n")
     );
     for (t, n) in seen.iter().enumerate() {
-        assert_eq!(n.load(Ordering::SeqCst), rounds, "thread {t}: each round once");
+        assert_eq!(
+            n.load(Ordering::SeqCst),
+            rounds,
+            "thread {t}: each round once"
+        );
     }
     assert_eq!(counters.get("stopped"), threads);
     let wall = start.elapsed();
     before.assert_same(&Snapshot::take(), "after every runtime thread ended");
-    println!("stress_many_runtimes: ok in {wall:.2?}; {}", counters.describe());
+    println!(
+        "stress_many_runtimes: ok in {wall:.2?}; {}",
+        counters.describe()
+    );
 }
 
 fn runtime_thread(

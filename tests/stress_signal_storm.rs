@@ -54,7 +54,11 @@ fn main() {
         move || dog.describe(),
     );
     let before = Snapshot::take();
-    assert_eq!(before.caught & s::bit(SIGUSR1), 0, "nobody handles SIGUSR1 yet");
+    assert_eq!(
+        before.caught & s::bit(SIGUSR1),
+        0,
+        "nobody handles SIGUSR1 yet"
+    );
     let start = Instant::now();
 
     let listening = Arc::new(Barrier::new(2));
@@ -165,7 +169,10 @@ fn main() {
     sender.join().expect("the sender does not panic");
     let wall = start.elapsed();
     before.assert_same(&Snapshot::take(), "after the runtime dropped");
-    println!("stress_signal_storm: ok in {wall:.2?}; {}", counters.describe());
+    println!(
+        "stress_signal_storm: ok in {wall:.2?}; {}",
+        counters.describe()
+    );
 }
 
 /// Exit codes 0 to 255, spread over the children.

@@ -321,14 +321,15 @@ pub struct ChildRun {
     pub wall: Duration,
 }
 
-/// Runs this test binary again as a child with [`CHILD`] set to `role`,
-/// and waits at most `limit` for it (then kills it and panics with what it
-/// printed so far).
-pub fn run_child(role: &str, limit: Duration) -> ChildRun {
+/// Runs this test binary again as a child with [`CHILD`] set to `role`
+/// and the variables `envs`, and waits at most `limit` for it (then kills
+/// it and panics with what it printed so far).
+pub fn run_child(role: &str, envs: &[(&str, String)], limit: Duration) -> ChildRun {
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let start = Instant::now();
     let mut child = Command::new(exe)
         .env(CHILD, role)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
