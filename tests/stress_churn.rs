@@ -147,7 +147,7 @@ async fn cycle(addr: SocketAddr, i: usize, counters: &Counters) -> io::Result<()
     }
     assert_eq!(&got[..], &message[..], "cycle {i} got another's bytes");
     counters.add("echoed");
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         stream.set_linger(Some(Duration::ZERO))?;
         drop(stream);
     } else {

@@ -100,7 +100,7 @@ async fn accept_loop(listener: &TcpListener, clients: usize, counters: &Arc<Coun
                     Some((since, cpu, retries)) if !reported && now - since >= STALL => {
                         report_stall(
                             now - since,
-                            s::cpu_time() - cpu,
+                            s::cpu_time().saturating_sub(cpu),
                             counters.get("emfile") - retries,
                         );
                         reported = true;
@@ -292,9 +292,11 @@ impl Server {
 
     /// Panics with the server's output if it has ended in failure.
     fn fail_if_it_failed_now(&self) {
-        if self.status().is_some_and(|s| !s.success()) {
-            panic!("the server failed; {}", self.output());
-        }
+        assert!(
+            self.status().is_none_or(|s| s.success()),
+            "the server failed; {}",
+            self.output()
+        );
     }
 
     /// As [`Self::fail_if_it_failed_now`], after giving a server that is

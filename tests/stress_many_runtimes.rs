@@ -30,10 +30,10 @@ use stress_util::{self as s, Counters, Snapshot, Watchdog};
 const THREADS: &str = "CHRONIA_STRESS_THREADS";
 
 fn main() {
-    let threads = std::env::var(THREADS)
-        .ok()
-        .map(|v| v.parse().expect("CHRONIA_STRESS_THREADS is a number"))
-        .unwrap_or_else(|| s::pick(16, 100));
+    let threads = std::env::var(THREADS).ok().map_or_else(
+        || s::pick(16, 100),
+        |v| v.parse().expect("CHRONIA_STRESS_THREADS is a number"),
+    );
     let rounds = s::scaled(50);
     let children = s::scaled(10);
     println!(
@@ -43,19 +43,7 @@ fn main() {
     let counters = Counters::new(&["listening", "children_reported", "children_done", "stopped"]);
     let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..threads).map(|_| AtomicUsize::new(0)).collect());
     let errors = Arc::new(Mutex::new(Vec::<String>::new()));
-    let describe = {
-        let (counters, seen, errors) = (counters.clone(), seen.clone(), errors.clone());
-        move || {
-            let seen: Vec<usize> = seen.iter().map(|n| n.load(Ordering::SeqCst)).collect();
-            format!(
-                "{}; rounds seen per thread {seen:?}; errors {:?}",
-                counters.describe(),
-                errors
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            )
-        }
-    };
+    let describe = describer(&counters, &seen, &errors);
     let _watchdog = Watchdog::start(
         "stress_many_runtimes",
         Duration::from_secs(60) * u32::try_from(s::scaled(1)).expect("small"),
@@ -133,6 +121,26 @@ fn main() {
         "stress_many_runtimes: ok in {wall:.2?}; {}",
         counters.describe()
     );
+}
+
+/// What the watchdog and the waits print: the counters, the rounds each
+/// thread saw, the errors.
+fn describer(
+    counters: &Arc<Counters>,
+    seen: &Arc<Vec<AtomicUsize>>,
+    errors: &Arc<Mutex<Vec<String>>>,
+) -> impl Fn() -> String + Clone + Send + 'static {
+    let (counters, seen, errors) = (counters.clone(), seen.clone(), errors.clone());
+    move || {
+        let seen: Vec<usize> = seen.iter().map(|n| n.load(Ordering::SeqCst)).collect();
+        format!(
+            "{}; rounds seen per thread {seen:?}; errors {:?}",
+            counters.describe(),
+            errors
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        )
+    }
 }
 
 fn runtime_thread(

@@ -64,22 +64,7 @@ fn main() {
     let listening = Arc::new(Barrier::new(2));
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
-    let sender = {
-        let (listening, counters) = (listening.clone(), counters.clone());
-        let (stop, done) = (stop.clone(), done.clone());
-        std::thread::spawn(move || {
-            listening.wait();
-            // The storm lasts at least `signals` sends and covers the
-            // whole of the children's and timers' run.
-            let mut sent = 0;
-            while sent < signals || !stop.load(Ordering::SeqCst) {
-                s::kill_process(SIGUSR1);
-                counters.add("sent");
-                sent += 1;
-            }
-            done.store(true, Ordering::SeqCst);
-        })
-    };
+    let sender = start_sender(signals, &listening, &stop, &done, &counters);
 
     chronia::block_on(async {
         let mut usr1 = signal(SIGUSR1).expect("listen for SIGUSR1");
@@ -95,39 +80,8 @@ fn main() {
                 }
             })
         };
-        let timer_tasks: Vec<_> = (0..timers)
-            .map(|i| {
-                let counters = counters.clone();
-                let mut rng = Rng::new(0x5157_0000 + i as u64);
-                let deadline = Instant::now() + Duration::from_millis(rng.below(TIMER_SPAN_MS));
-                chronia::spawn(async move {
-                    sleep_until(deadline).await;
-                    if Instant::now() < deadline {
-                        counters.add("timers_early");
-                    }
-                    counters.add("timers_fired");
-                })
-            })
-            .collect();
-        let next = Rc::new(Cell::new(0usize));
-        let spawners: Vec<_> = (0..CHILDREN_AT_ONCE.min(children))
-            .map(|_| {
-                let (next, counters) = (next.clone(), counters.clone());
-                chronia::spawn(async move {
-                    loop {
-                        let i = next.get();
-                        if i >= children {
-                            break;
-                        }
-                        next.set(i + 1);
-                        let code = exit_code(i);
-                        let status = run_child(code).await;
-                        assert_eq!(status.code(), Some(code), "child {i}: {status}");
-                        counters.add("children_reported");
-                    }
-                })
-            })
-            .collect();
+        let timer_tasks = start_timers(timers, &counters);
+        let spawners = start_children(children, &counters);
         for task in spawners {
             task.await.expect("a spawner does not panic");
         }
@@ -173,6 +127,76 @@ fn main() {
         "stress_signal_storm: ok in {wall:.2?}; {}",
         counters.describe()
     );
+}
+
+/// The thread that sends the storm: at least `signals` times, and on until
+/// `stop`; sets `done` when it ends.
+fn start_sender(
+    signals: usize,
+    listening: &Arc<Barrier>,
+    stop: &Arc<AtomicBool>,
+    done: &Arc<AtomicBool>,
+    counters: &Arc<Counters>,
+) -> std::thread::JoinHandle<()> {
+    let (listening, counters) = (listening.clone(), counters.clone());
+    let (stop, done) = (stop.clone(), done.clone());
+    std::thread::spawn(move || {
+        listening.wait();
+        // The storm lasts at least `signals` sends and covers the whole of
+        // the children's and timers' run.
+        let mut sent = 0;
+        while sent < signals || !stop.load(Ordering::SeqCst) {
+            s::kill_process(SIGUSR1);
+            counters.add("sent");
+            sent += 1;
+        }
+        done.store(true, Ordering::SeqCst);
+    })
+}
+
+type Tasks = Vec<chronia::task::JoinHandle<()>>;
+
+/// Timers due at random within [`TIMER_SPAN_MS`], each checking it did not
+/// fire early.
+fn start_timers(timers: usize, counters: &Arc<Counters>) -> Tasks {
+    (0..timers)
+        .map(|i| {
+            let counters = counters.clone();
+            let mut rng = Rng::new(0x5157_0000 + i as u64);
+            let deadline = Instant::now() + Duration::from_millis(rng.below(TIMER_SPAN_MS));
+            chronia::spawn(async move {
+                sleep_until(deadline).await;
+                if Instant::now() < deadline {
+                    counters.add("timers_early");
+                }
+                counters.add("timers_fired");
+            })
+        })
+        .collect()
+}
+
+/// [`CHILDREN_AT_ONCE`] tasks that spawn the children one after another,
+/// each checking its child's exit code.
+fn start_children(children: usize, counters: &Arc<Counters>) -> Tasks {
+    let next = Rc::new(Cell::new(0usize));
+    (0..CHILDREN_AT_ONCE.min(children))
+        .map(|_| {
+            let (next, counters) = (next.clone(), counters.clone());
+            chronia::spawn(async move {
+                loop {
+                    let i = next.get();
+                    if i >= children {
+                        break;
+                    }
+                    next.set(i + 1);
+                    let code = exit_code(i);
+                    let status = run_child(code).await;
+                    assert_eq!(status.code(), Some(code), "child {i}: {status}");
+                    counters.add("children_reported");
+                }
+            })
+        })
+        .collect()
 }
 
 /// Exit codes 0 to 255, spread over the children.
