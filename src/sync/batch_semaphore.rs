@@ -238,3 +238,17 @@ impl Drop for Acquire<'_> {
         }
     }
 }
+
+/// Gives permits back when dropped: the last field of a lock guard, so
+/// the guard's borrow of the value ends before the next waiter is granted.
+#[derive(Debug)]
+pub(crate) struct Release<'a> {
+    pub(crate) sem: &'a Sem,
+    pub(crate) permits: usize,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}

@@ -36,8 +36,16 @@
 
 mod batch_semaphore;
 pub mod mpsc;
+mod mutex;
 mod notify;
 pub mod oneshot;
+mod rwlock;
+mod semaphore;
 mod wait_list;
 
+pub use mutex::{Mutex, MutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
