@@ -34,7 +34,9 @@
 //! });
 //! ```
 
+mod barrier;
 mod batch_semaphore;
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
@@ -42,7 +44,9 @@ pub mod oneshot;
 mod rwlock;
 mod semaphore;
 mod wait_list;
+pub mod watch;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
