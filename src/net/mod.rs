@@ -60,11 +60,13 @@
 //! a DNS lookup (chronia starts no thread to hide it). Pass a
 //! [`SocketAddr`] or an IP literal to never block.
 
+mod incoming;
 mod stream;
 mod tcp;
 mod udp;
 mod unix;
 
+pub use incoming::{TcpIncoming, UnixIncoming};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -61,6 +61,8 @@
 
 pub(crate) mod registry;
 
+mod stream;
+
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
