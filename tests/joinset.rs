@@ -47,7 +47,10 @@ fn join_next_gives_outputs_in_completion_order() {
                 .expect("each sender is used once")
                 .send(())
                 .expect("the task waits");
-            assert_eq!(within("join", set.join_next()).await.map(Result::ok), Some(Some(n)));
+            assert_eq!(
+                within("join", set.join_next()).await.map(Result::ok),
+                Some(Some(n))
+            );
         }
         assert!(set.join_next().await.is_none());
     });
@@ -124,7 +127,10 @@ fn a_panic_surfaces_as_a_join_error_and_the_others_go_on() {
         assert!(error.is_panic());
         let payload = error.into_panic();
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"task boom"));
-        assert_eq!(within("join", set.join_next()).await.map(Result::ok), Some(Some(7)));
+        assert_eq!(
+            within("join", set.join_next()).await.map(Result::ok),
+            Some(Some(7))
+        );
     });
 }
 
@@ -187,7 +193,10 @@ fn a_cancelled_join_next_loses_no_output() {
             // Not ready yet (the task has not run); the future is dropped.
             assert!(matches!(join.poll(&mut cx), Poll::Pending));
         }
-        assert_eq!(within("join", set.join_next()).await.map(Result::ok), Some(Some(5)));
+        assert_eq!(
+            within("join", set.join_next()).await.map(Result::ok),
+            Some(Some(5))
+        );
     });
 }
 

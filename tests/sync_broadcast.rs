@@ -83,13 +83,21 @@ fn values_are_dropped_once_every_receiver_read_them() {
     let from_a = a.try_recv().expect("a value");
     assert_eq!(Rc::strong_count(&value), 3, "a got a clone");
     let from_b = b.try_recv().expect("a value");
-    assert_eq!(Rc::strong_count(&value), 3, "b, the last reader, took the channel's copy");
+    assert_eq!(
+        Rc::strong_count(&value),
+        3,
+        "b, the last reader, took the channel's copy"
+    );
     drop((from_a, from_b));
     assert_eq!(Rc::strong_count(&value), 1);
     let (tx, a) = broadcast::channel(4);
     tx.send(Rc::clone(&value)).expect("a receiver exists");
     drop(a);
-    assert_eq!(Rc::strong_count(&value), 1, "an unread value goes with its last receiver");
+    assert_eq!(
+        Rc::strong_count(&value),
+        1,
+        "an unread value goes with its last receiver"
+    );
 }
 
 #[test]

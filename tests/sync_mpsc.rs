@@ -55,7 +55,10 @@ fn a_full_channel_makes_send_wait_and_try_send_fail() {
         settle().await;
         assert!(!waiting.is_finished());
         assert_eq!(rx.recv().await, Some(1));
-        within("send", waiting).await.expect("no panic").expect("rx alive");
+        within("send", waiting)
+            .await
+            .expect("no panic")
+            .expect("rx alive");
         assert_eq!(rx.recv().await, Some(2));
     });
 }

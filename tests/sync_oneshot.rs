@@ -16,7 +16,10 @@ fn value_reaches_a_waiting_receiver() {
         let task = chronia::spawn(rx);
         yield_now().await;
         tx.send(String::from("hi")).expect("rx waits");
-        assert_eq!(within("recv", task).await.expect("no panic"), Ok("hi".into()));
+        assert_eq!(
+            within("recv", task).await.expect("no panic"),
+            Ok("hi".into())
+        );
     });
 }
 

@@ -37,7 +37,10 @@ fn a_large_waiter_holds_back_later_small_ones() {
     let mut big = Box::pin(semaphore.acquire_many(2));
     assert!(big.as_mut().poll(&mut cx).is_pending());
     // One permit is free, but the big waiter is first: no barging.
-    assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    assert_eq!(
+        semaphore.try_acquire().unwrap_err(),
+        TryAcquireError::NoPermits
+    );
     let mut small = Box::pin(semaphore.acquire());
     assert!(small.as_mut().poll(&mut cx).is_pending());
     semaphore.add_permits(1);
@@ -113,7 +116,10 @@ fn close_fails_every_waiter_and_later_acquires() {
         for task in tasks {
             assert!(within("acquire", task).await.expect("no panic").is_err());
         }
-        assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::Closed);
+        assert_eq!(
+            semaphore.try_acquire().unwrap_err(),
+            TryAcquireError::Closed
+        );
     });
 }
 
@@ -121,7 +127,10 @@ fn close_fails_every_waiter_and_later_acquires() {
 fn owned_permits_move_into_tasks() {
     chronia::block_on(async {
         let semaphore = Rc::new(Semaphore::new(2));
-        let permit = Rc::clone(&semaphore).acquire_many_owned(2).await.expect("open");
+        let permit = Rc::clone(&semaphore)
+            .acquire_many_owned(2)
+            .await
+            .expect("open");
         let task = chronia::spawn(async move {
             yield_now().await;
             drop(permit);
@@ -178,5 +187,8 @@ fn wakers_outlive_the_runtime() {
     }
     semaphore.add_permits(1);
     let mut cx = Context::from_waker(Waker::noop());
-    assert!(matches!(pin!(semaphore.acquire()).poll(&mut cx), Poll::Ready(Ok(_))));
+    assert!(matches!(
+        pin!(semaphore.acquire()).poll(&mut cx),
+        Poll::Ready(Ok(_))
+    ));
 }

@@ -102,7 +102,12 @@ fn send_if_modified_notifies_only_on_change() {
 fn wait_for_checks_the_current_value_first() {
     chronia::block_on(async {
         let (tx, mut rx) = watch::channel(3);
-        assert_eq!(*within("wait_for", rx.wait_for(|v| *v == 3)).await.expect("open"), 3);
+        assert_eq!(
+            *within("wait_for", rx.wait_for(|v| *v == 3))
+                .await
+                .expect("open"),
+            3
+        );
         drop(tx);
         assert!(rx.wait_for(|v| *v == 4).await.is_err());
     });

@@ -173,7 +173,10 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.try_recv(), Ok(3));
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
-        let inner = self.inner.take().expect("a sender sends once (send takes self)");
+        let inner = self
+            .inner
+            .take()
+            .expect("a sender sends once (send takes self)");
         if inner.rx_closed.get() {
             return Err(value);
         }
@@ -194,7 +197,9 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.inner.as_ref().is_none_or(|inner| inner.rx_closed.get())
+        self.inner
+            .as_ref()
+            .is_none_or(|inner| inner.rx_closed.get())
     }
 
     /// Ready once the receiver closed or dropped.

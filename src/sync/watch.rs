@@ -542,7 +542,10 @@ impl<T> Receiver<T> {
     ///     assert_eq!(*rx.wait_for(|v| *v == 3).await.expect("sent"), 3);
     /// });
     /// ```
-    pub async fn wait_for(&mut self, mut f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
         self.mark_changed();
         loop {
             let changed = self.changed().await;

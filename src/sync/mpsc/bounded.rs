@@ -55,7 +55,10 @@ pub struct Sender<T> {
 
 impl<T> Sender<T> {
     fn slots(&self) -> &Sem {
-        self.chan.slots.as_ref().expect("a bounded channel has slots")
+        self.chan
+            .slots
+            .as_ref()
+            .expect("a bounded channel has slots")
     }
 
     /// Waits for room, then queues `value`.
