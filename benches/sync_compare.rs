@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 5;
 const CAPACITY: usize = 128;
-const WAITERS: usize = 100_000;
+const WAITERS: u32 = 100_000;
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -36,11 +36,11 @@ fn measure(mut f: impl FnMut() -> f64) -> f64 {
     median((0..ROUNDS).map(|_| f()).collect())
 }
 
-fn per_op(elapsed: Duration, ops: usize) -> f64 {
-    elapsed.as_secs_f64() * 1e9 / ops as f64
+fn per_op(elapsed: Duration, ops: u32) -> f64 {
+    elapsed.as_secs_f64() * 1e9 / f64::from(ops)
 }
 
-fn chronia_mpsc(messages: usize) -> f64 {
+fn chronia_mpsc(messages: u32) -> f64 {
     chronia::block_on(async move {
         let (tx, mut rx) = chronia::sync::mpsc::channel(CAPACITY);
         let start = Instant::now();
@@ -49,7 +49,7 @@ fn chronia_mpsc(messages: usize) -> f64 {
                 tx.send(n).await.expect("rx is alive");
             }
         });
-        let mut sum = 0usize;
+        let mut sum = 0u32;
         while let Some(n) = rx.recv().await {
             sum = sum.wrapping_add(n);
         }
@@ -60,7 +60,7 @@ fn chronia_mpsc(messages: usize) -> f64 {
     })
 }
 
-fn tokio_mpsc_on_chronia(messages: usize) -> f64 {
+fn tokio_mpsc_on_chronia(messages: u32) -> f64 {
     chronia::block_on(async move {
         let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
         let start = Instant::now();
@@ -69,7 +69,7 @@ fn tokio_mpsc_on_chronia(messages: usize) -> f64 {
                 tx.send(n).await.expect("rx is alive");
             }
         });
-        let mut sum = 0usize;
+        let mut sum = 0u32;
         while let Some(n) = rx.recv().await {
             sum = sum.wrapping_add(n);
         }
@@ -80,7 +80,7 @@ fn tokio_mpsc_on_chronia(messages: usize) -> f64 {
     })
 }
 
-fn tokio_mpsc_on_tokio(messages: usize) -> f64 {
+fn tokio_mpsc_on_tokio(messages: u32) -> f64 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("tokio runtime");
@@ -93,7 +93,7 @@ fn tokio_mpsc_on_tokio(messages: usize) -> f64 {
                 tx.send(n).await.expect("rx is alive");
             }
         });
-        let mut sum = 0usize;
+        let mut sum = 0u32;
         while let Some(n) = rx.recv().await {
             sum = sum.wrapping_add(n);
         }
@@ -104,7 +104,7 @@ fn tokio_mpsc_on_tokio(messages: usize) -> f64 {
     })
 }
 
-fn async_channel_mpsc(messages: usize) -> f64 {
+fn async_channel_mpsc(messages: u32) -> f64 {
     chronia::block_on(async move {
         let (tx, rx) = async_channel::bounded(CAPACITY);
         let start = Instant::now();
@@ -113,7 +113,7 @@ fn async_channel_mpsc(messages: usize) -> f64 {
                 tx.send(n).await.expect("rx is alive");
             }
         });
-        let mut sum = 0usize;
+        let mut sum = 0u32;
         while let Ok(n) = rx.recv().await {
             sum = sum.wrapping_add(n);
         }
@@ -124,7 +124,7 @@ fn async_channel_mpsc(messages: usize) -> f64 {
     })
 }
 
-fn chronia_oneshot(ops: usize) -> f64 {
+fn chronia_oneshot(ops: u32) -> f64 {
     chronia::block_on(async move {
         let start = Instant::now();
         for n in 0..ops {
@@ -136,7 +136,7 @@ fn chronia_oneshot(ops: usize) -> f64 {
     })
 }
 
-fn tokio_oneshot(ops: usize) -> f64 {
+fn tokio_oneshot(ops: u32) -> f64 {
     chronia::block_on(async move {
         let start = Instant::now();
         for n in 0..ops {
@@ -148,7 +148,7 @@ fn tokio_oneshot(ops: usize) -> f64 {
     })
 }
 
-fn chronia_mutex(ops: usize) -> f64 {
+fn chronia_mutex(ops: u32) -> f64 {
     chronia::block_on(async move {
         let mutex = chronia::sync::Mutex::new(0u64);
         let start = Instant::now();
@@ -160,7 +160,7 @@ fn chronia_mutex(ops: usize) -> f64 {
     })
 }
 
-fn tokio_mutex(ops: usize) -> f64 {
+fn tokio_mutex(ops: u32) -> f64 {
     chronia::block_on(async move {
         let mutex = tokio::sync::Mutex::new(0u64);
         let start = Instant::now();
@@ -172,7 +172,7 @@ fn tokio_mutex(ops: usize) -> f64 {
     })
 }
 
-fn async_lock_mutex(ops: usize) -> f64 {
+fn async_lock_mutex(ops: u32) -> f64 {
     chronia::block_on(async move {
         let mutex = async_lock::Mutex::new(0u64);
         let start = Instant::now();
@@ -184,7 +184,7 @@ fn async_lock_mutex(ops: usize) -> f64 {
     })
 }
 
-fn chronia_semaphore(ops: usize) -> f64 {
+fn chronia_semaphore(ops: u32) -> f64 {
     chronia::block_on(async move {
         let semaphore = chronia::sync::Semaphore::new(1);
         let start = Instant::now();
@@ -195,7 +195,7 @@ fn chronia_semaphore(ops: usize) -> f64 {
     })
 }
 
-fn tokio_semaphore(ops: usize) -> f64 {
+fn tokio_semaphore(ops: u32) -> f64 {
     chronia::block_on(async move {
         let semaphore = tokio::sync::Semaphore::new(1);
         let start = Instant::now();
@@ -206,7 +206,7 @@ fn tokio_semaphore(ops: usize) -> f64 {
     })
 }
 
-fn async_lock_semaphore(ops: usize) -> f64 {
+fn async_lock_semaphore(ops: u32) -> f64 {
     chronia::block_on(async move {
         let semaphore = async_lock::Semaphore::new(1);
         let start = Instant::now();
@@ -217,15 +217,18 @@ fn async_lock_semaphore(ops: usize) -> f64 {
     })
 }
 
-/// (ns of the notify_waiters call, ns until every waiter ran), per waiter.
+/// A boxed wait on a notification.
+type Wait = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// (ns of the `notify_waiters` call, ns until every waiter ran), per waiter.
 fn notify_waiters<N: 'static>(
     make: fn() -> N,
-    notified: fn(Rc<N>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+    notified: fn(Rc<N>) -> Wait,
     notify_all: fn(&N),
 ) -> (f64, f64) {
     chronia::block_on(async move {
         let notify = Rc::new(make());
-        let woken = Rc::new(Cell::new(0usize));
+        let woken = Rc::new(Cell::new(0u32));
         for _ in 0..WAITERS {
             let wait = notified(Rc::clone(&notify));
             let woken = Rc::clone(&woken);
@@ -339,7 +342,7 @@ fn main() {
     row("  ... until all 100k ran", ours.1, "tokio Notify", theirs.1);
     println!(
         "(notify_waiters per waiter; total for 100k: chronia {:.2} ms, tokio {:.2} ms)",
-        ours.0 * WAITERS as f64 / 1e6,
-        theirs.0 * WAITERS as f64 / 1e6
+        ours.0 * f64::from(WAITERS) / 1e6,
+        theirs.0 * f64::from(WAITERS) / 1e6
     );
 }

@@ -124,7 +124,7 @@ fn receiver_drop_fails_send_and_wakes_closed() {
             drop(rx);
         });
         within("closed", tx.closed()).await;
-        assert_eq!(tx.send(1).unwrap_err().0, 1);
+        assert_eq!(tx.send(1).expect_err("it fails").0, 1);
         dropper.await.expect("no panic");
     });
 }

@@ -1,4 +1,4 @@
-//! `chronia::sync::Notify`: permits, FIFO notify_one, notify_waiters over
+//! `chronia::sync::Notify`: permits, FIFO `notify_one`, `notify_waiters` over
 //! many waiters, and notifications handed on by cancelled waiters.
 
 mod util;

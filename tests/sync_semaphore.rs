@@ -1,5 +1,5 @@
 //! `chronia::sync::Semaphore`: FIFO without barging, cancellation that
-//! hands permits on, close, owned permits, the MAX_PERMITS rule.
+//! hands permits on, close, owned permits, the `MAX_PERMITS` rule.
 
 mod util;
 
@@ -38,7 +38,7 @@ fn a_large_waiter_holds_back_later_small_ones() {
     assert!(big.as_mut().poll(&mut cx).is_pending());
     // One permit is free, but the big waiter is first: no barging.
     assert_eq!(
-        semaphore.try_acquire().unwrap_err(),
+        semaphore.try_acquire().expect_err("it fails"),
         TryAcquireError::NoPermits
     );
     let mut small = Box::pin(semaphore.acquire());
@@ -117,7 +117,7 @@ fn close_fails_every_waiter_and_later_acquires() {
             assert!(within("acquire", task).await.expect("no panic").is_err());
         }
         assert_eq!(
-            semaphore.try_acquire().unwrap_err(),
+            semaphore.try_acquire().expect_err("it fails"),
             TryAcquireError::Closed
         );
     });

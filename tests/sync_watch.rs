@@ -67,7 +67,7 @@ fn receiver_drop_closes_and_send_gives_the_value_back() {
             tx
         };
         assert!(closed.is_closed());
-        assert_eq!(closed.send(3).unwrap_err().0, 3);
+        assert_eq!(closed.send(3).expect_err("it fails").0, 3);
         assert_eq!(closed.send_replace(4), 0);
     });
 }

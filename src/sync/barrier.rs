@@ -90,7 +90,7 @@ impl fmt::Debug for Barrier {
         f.debug_struct("Barrier")
             .field("n", &self.n)
             .field("arrived", &self.arrived.get())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

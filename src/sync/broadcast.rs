@@ -132,7 +132,8 @@ struct Slot<T> {
 
 struct Shared<T> {
     slots: RefCell<Box<[Slot<T>]>>,
-    mask: u64,
+    /// The ring's length minus one (a power of two minus one).
+    mask: usize,
     /// The number of the next value to send.
     tail: Cell<u64>,
     tx_count: Cell<usize>,
@@ -142,6 +143,20 @@ struct Shared<T> {
 }
 
 impl<T> Shared<T> {
+    /// The slot of the value numbered `pos`.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "only the bits under the mask, which is a usize, are kept"
+    )]
+    fn index(&self, pos: u64) -> usize {
+        (pos as usize) & self.mask
+    }
+
+    /// The ring's length.
+    fn capacity(&self) -> u64 {
+        self.mask as u64 + 1
+    }
+
     fn wake_all(&self) {
         let wakers = self.waiters.borrow_mut().take_all();
         for waker in wakers {
@@ -184,7 +199,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         .collect();
     let shared = Rc::new(Shared {
         slots: RefCell::new(slots),
-        mask: capacity as u64 - 1,
+        mask: capacity - 1,
         tail: Cell::new(0),
         tx_count: Cell::new(1),
         rx_count: Cell::new(1),
@@ -239,7 +254,7 @@ impl<T> Sender<T> {
         let pos = shared.tail.get();
         let old = {
             let mut slots = shared.slots.borrow_mut();
-            let slot = &mut slots[(pos & shared.mask) as usize];
+            let slot = &mut slots[shared.index(pos)];
             slot.pos = pos;
             slot.rem = receivers;
             slot.value.replace(value)
@@ -377,6 +392,10 @@ impl<T: Clone> Receiver<T> {
     /// tx.send(1).expect("rx is alive");
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
+    #[expect(
+        clippy::missing_panics_doc,
+        reason = "a slot keeps its value until its last reader took it"
+    )]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let shared = &self.shared;
         let tail = shared.tail.get();
@@ -388,9 +407,9 @@ impl<T: Clone> Receiver<T> {
             });
         }
         let mut slots = shared.slots.borrow_mut();
-        let slot = &mut slots[(self.next & shared.mask) as usize];
+        let slot = &mut slots[shared.index(self.next)];
         if slot.pos != self.next {
-            let oldest = tail - (shared.mask + 1);
+            let oldest = tail - shared.capacity();
             let missed = oldest - self.next;
             self.next = oldest;
             return Err(TryRecvError::Lagged(missed));
@@ -476,6 +495,7 @@ impl<T> Receiver<T> {
     /// let mut fresh = rx.resubscribe();
     /// assert!(fresh.try_recv().is_err());
     /// ```
+    #[must_use]
     pub fn resubscribe(&self) -> Self {
         self.shared.rx_count.set(self.shared.rx_count.get() + 1);
         Self {
@@ -497,7 +517,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn len(&self) -> usize {
         let behind = self.shared.tail.get() - self.next;
-        usize::try_from(behind.min(self.shared.mask + 1)).unwrap_or(usize::MAX)
+        usize::try_from(behind.min(self.shared.capacity())).unwrap_or(usize::MAX)
     }
 
     /// Whether nothing is left to receive now.
@@ -550,7 +570,7 @@ impl<T> Drop for Receiver<T> {
         {
             let mut slots = shared.slots.borrow_mut();
             for pos in self.next..shared.tail.get() {
-                let slot = &mut slots[(pos & shared.mask) as usize];
+                let slot = &mut slots[shared.index(pos)];
                 if slot.pos == pos {
                     slot.rem -= 1;
                     if slot.rem == 0 {

@@ -99,6 +99,10 @@ impl<T: ?Sized> Mutex<T> {
     ///     assert_eq!(*mutex.lock().await, 2);
     /// });
     /// ```
+    #[expect(
+        clippy::missing_panics_doc,
+        reason = "the semaphore of a lock is never closed"
+    )]
     pub async fn lock(&self) -> MutexGuard<'_, T> {
         self.sem
             .acquire(1)

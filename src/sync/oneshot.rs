@@ -173,10 +173,11 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.try_recv(), Ok(3));
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
-        let inner = self
-            .inner
-            .take()
-            .expect("a sender sends once (send takes self)");
+        // `send` takes `self`, so `inner` is there; were it not, the
+        // value could not be delivered either.
+        let Some(inner) = self.inner.take() else {
+            return Err(value);
+        };
         if inner.rx_closed.get() {
             return Err(value);
         }

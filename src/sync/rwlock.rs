@@ -102,6 +102,10 @@ impl<T: ?Sized> RwLock<T> {
     ///     assert_eq!(*lock.read().await, 2);
     /// });
     /// ```
+    #[expect(
+        clippy::missing_panics_doc,
+        reason = "the semaphore of a lock is never closed"
+    )]
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         self.sem
             .acquire(1)
@@ -121,6 +125,10 @@ impl<T: ?Sized> RwLock<T> {
     ///     assert_eq!(*lock.read().await, 3);
     /// });
     /// ```
+    #[expect(
+        clippy::missing_panics_doc,
+        reason = "the semaphore of a lock is never closed"
+    )]
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
         self.sem
             .acquire(self.max_readers as usize)

@@ -506,6 +506,6 @@ impl fmt::Debug for OwnedSemaphorePermit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedSemaphorePermit")
             .field("permits", &self.permits)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -384,6 +384,6 @@ impl<T> fmt::Debug for JoinSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinSet")
             .field("len", &self.tasks.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -55,10 +55,7 @@ pub struct Sender<T> {
 
 impl<T> Sender<T> {
     fn slots(&self) -> &Sem {
-        self.chan
-            .slots
-            .as_ref()
-            .expect("a bounded channel has slots")
+        &self.chan.slots
     }
 
     /// Waits for room, then queues `value`.
@@ -299,11 +296,7 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan
-            .slots
-            .as_ref()
-            .expect("a bounded channel has slots")
-            .release(1);
+        self.chan.slots.release(1);
         if self.chan.is_closed() {
             // A closed receiver waits for the permits still out.
             self.chan.wake_rx();
@@ -468,11 +461,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.capacity(), 2);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.chan
-            .slots
-            .as_ref()
-            .expect("a bounded channel has slots")
-            .available()
+        self.chan.slots.available()
     }
 
     /// The capacity the channel was created with.

@@ -20,7 +20,9 @@ use crate::sync::batch_semaphore::Sem;
 
 pub(super) struct Chan<T> {
     queue: RefCell<VecDeque<T>>,
-    pub(super) slots: Option<Sem>,
+    /// Free places; used only when `bounded`.
+    pub(super) slots: Sem,
+    bounded: bool,
     pub(super) capacity: usize,
     tx_count: Cell<usize>,
     rx_closed: Cell<bool>,
@@ -35,7 +37,8 @@ impl<T> Chan<T> {
     pub(super) fn new(capacity: Option<usize>) -> Self {
         Self {
             queue: RefCell::new(VecDeque::new()),
-            slots: capacity.map(Sem::new),
+            slots: Sem::new(capacity.unwrap_or(0)),
+            bounded: capacity.is_some(),
             capacity: capacity.unwrap_or(usize::MAX),
             tx_count: Cell::new(1),
             rx_closed: Cell::new(false),
@@ -75,17 +78,13 @@ impl<T> Chan<T> {
     /// Whether no value can come any more (given that the queue is empty).
     fn is_done(&self) -> bool {
         self.tx_count.get() == 0
-            || (self.rx_closed.get()
-                && self
-                    .slots
-                    .as_ref()
-                    .is_none_or(|slots| slots.available() == self.capacity))
+            || (self.rx_closed.get() && (!self.bounded || self.slots.available() == self.capacity))
     }
 
     fn pop(&self) -> Option<T> {
         let value = self.queue.borrow_mut().pop_front()?;
-        if let Some(slots) = &self.slots {
-            slots.release(1);
+        if self.bounded {
+            self.slots.release(1);
         }
         Some(value)
     }
@@ -143,9 +142,7 @@ impl<T> Chan<T> {
         if self.rx_closed.replace(true) {
             return;
         }
-        if let Some(slots) = &self.slots {
-            slots.close();
-        }
+        self.slots.close();
         self.closed.notify_waiters();
     }
 
