@@ -120,6 +120,23 @@ impl Sem {
         }
     }
 
+    /// Waits for `n` permits of a semaphore that is never closed (a
+    /// lock's), then makes the guard. A `poll_fn` rather than an `async`
+    /// block: no state machine on the uncontended path.
+    pub(crate) fn lock<'a, G>(
+        &'a self,
+        n: usize,
+        guard: impl Fn() -> G + 'a,
+    ) -> impl Future<Output = G> + 'a {
+        let mut acquire = self.acquire(n);
+        std::future::poll_fn(move |cx| {
+            acquire.poll_acquire(cx).map(|acquired| {
+                debug_assert!(acquired.is_ok(), "a lock's semaphore is never closed");
+                guard()
+            })
+        })
+    }
+
     /// Gives `n` permits back (or adds them), granting waiters that fit.
     ///
     /// # Panics

@@ -2,6 +2,7 @@
 
 use std::cell::{RefCell, RefMut};
 use std::fmt;
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
 
 use super::batch_semaphore::{Release, Sem};
@@ -99,16 +100,8 @@ impl<T: ?Sized> Mutex<T> {
     ///     assert_eq!(*mutex.lock().await, 2);
     /// });
     /// ```
-    #[expect(
-        clippy::missing_panics_doc,
-        reason = "the semaphore of a lock is never closed"
-    )]
-    pub async fn lock(&self) -> MutexGuard<'_, T> {
-        self.sem
-            .acquire(1)
-            .await
-            .expect("a mutex's semaphore is never closed");
-        self.guard()
+    pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
+        self.sem.lock(1, || self.guard())
     }
 
     /// Takes the lock if it is free and nobody waits; never waits.

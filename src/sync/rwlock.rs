@@ -2,6 +2,7 @@
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
 
 use super::batch_semaphore::{Release, Sem};
@@ -102,16 +103,8 @@ impl<T: ?Sized> RwLock<T> {
     ///     assert_eq!(*lock.read().await, 2);
     /// });
     /// ```
-    #[expect(
-        clippy::missing_panics_doc,
-        reason = "the semaphore of a lock is never closed"
-    )]
-    pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.sem
-            .acquire(1)
-            .await
-            .expect("a RwLock's semaphore is never closed");
-        self.read_guard()
+    pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> {
+        self.sem.lock(1, || self.read_guard())
     }
 
     /// Waits for exclusive access. Cancel-safe, FIFO.
@@ -125,16 +118,9 @@ impl<T: ?Sized> RwLock<T> {
     ///     assert_eq!(*lock.read().await, 3);
     /// });
     /// ```
-    #[expect(
-        clippy::missing_panics_doc,
-        reason = "the semaphore of a lock is never closed"
-    )]
-    pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
+    pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> {
         self.sem
-            .acquire(self.max_readers as usize)
-            .await
-            .expect("a RwLock's semaphore is never closed");
-        self.write_guard()
+            .lock(self.max_readers as usize, || self.write_guard())
     }
 
     /// Takes shared access if nobody writes or waits; never waits.
