@@ -224,3 +224,25 @@ fn a_hundred_thousand_tasks_join() {
         assert_eq!(sum, (0..100_000u64).sum());
     });
 }
+
+#[test]
+fn a_set_that_outlives_its_runtime_drops_quietly() {
+    let alive = Rc::new(RefCell::new(0));
+    let rt = chronia::Runtime::new().expect("runtime");
+    let set = rt.block_on(async {
+        let mut set = JoinSet::new();
+        for _ in 0..3 {
+            let guard = Alive::new(&alive);
+            set.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+        }
+        yield_now().await;
+        set
+    });
+    drop(rt);
+    assert_eq!(*alive.borrow(), 0, "the runtime dropped the tasks");
+    assert_eq!(set.len(), 3);
+    drop(set);
+}

@@ -211,3 +211,71 @@ fn wakers_outlive_the_runtime() {
     let mut cx = Context::from_waker(Waker::noop());
     assert!(pin!(mutex.lock()).poll(&mut cx).is_ready());
 }
+
+/// A waker that counts its wakes.
+fn counting_waker() -> (Waker, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let waker = Waker::from(std::sync::Arc::new(Count(std::sync::Arc::clone(&count))));
+    (waker, count)
+}
+
+#[test]
+fn a_dropped_lock_future_that_was_handed_the_lock_wakes_the_next_waiter() {
+    let mutex = Mutex::new(());
+    let noop = Context::from_waker(Waker::noop());
+    let (waker, wakes) = counting_waker();
+    let guard = mutex.try_lock().expect("free");
+    let mut first = Box::pin(mutex.lock());
+    let mut second = Box::pin(mutex.lock());
+    assert!(first.as_mut().poll(&mut { noop }).is_pending());
+    assert!(
+        second
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    drop(guard);
+    assert_eq!(
+        wakes.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "the lock went to `first`"
+    );
+    drop(first);
+    assert_eq!(
+        wakes.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "`second` was woken"
+    );
+    assert!(
+        second
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+    );
+}
+
+#[test]
+fn a_dropped_write_future_wakes_the_readers_behind_it() {
+    let lock = RwLock::new(());
+    let (waker, wakes) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let reader = lock.try_read().expect("free");
+    let mut writer = Box::pin(lock.write());
+    let mut late_reader = Box::pin(lock.read());
+    assert!(writer.as_mut().poll(&mut cx).is_pending());
+    assert!(late_reader.as_mut().poll(&mut cx).is_pending());
+    drop(writer);
+    assert_eq!(
+        wakes.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the reader was woken"
+    );
+    assert!(late_reader.as_mut().poll(&mut cx).is_ready());
+    drop(reader);
+}

@@ -141,3 +141,34 @@ fn wakers_outlive_the_runtime() {
     let mut cx = Context::from_waker(Waker::noop());
     assert!(pin!(notify.notified()).poll(&mut cx).is_ready());
 }
+
+#[test]
+fn a_cancelled_notified_waiter_wakes_the_next_one() {
+    struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let wakes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let waker = Waker::from(std::sync::Arc::new(Count(std::sync::Arc::clone(&wakes))));
+    let notify = Notify::new();
+    let mut first = Box::pin(notify.notified());
+    let mut second = Box::pin(notify.notified());
+    assert!(
+        first
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending()
+    );
+    assert!(
+        second
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    notify.notify_one();
+    assert_eq!(wakes.load(std::sync::atomic::Ordering::Relaxed), 0);
+    drop(first);
+    assert_eq!(wakes.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
