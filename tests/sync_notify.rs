@@ -143,15 +143,15 @@ fn wakers_outlive_the_runtime() {
 }
 
 #[test]
-fn a_cancelled_notified_waiter_wakes_the_next_one() {
+fn a_cancelled_notified_waiter_count_the_next_one() {
     struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
     impl std::task::Wake for Count {
         fn wake(self: std::sync::Arc<Self>) {
             self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
-    let wakes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let waker = Waker::from(std::sync::Arc::new(Count(std::sync::Arc::clone(&wakes))));
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let waker = Waker::from(std::sync::Arc::new(Count(std::sync::Arc::clone(&count))));
     let notify = Notify::new();
     let mut first = Box::pin(notify.notified());
     let mut second = Box::pin(notify.notified());
@@ -168,7 +168,7 @@ fn a_cancelled_notified_waiter_wakes_the_next_one() {
             .is_pending()
     );
     notify.notify_one();
-    assert_eq!(wakes.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 0);
     drop(first);
-    assert_eq!(wakes.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
