@@ -229,7 +229,7 @@ fn counting_waker() -> (Waker, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
 fn a_dropped_lock_future_that_was_handed_the_lock_wakes_the_next_waiter() {
     let mutex = Mutex::new(());
     let noop = Context::from_waker(Waker::noop());
-    let (waker, wakes) = counting_waker();
+    let (waker, woken) = counting_waker();
     let guard = mutex.try_lock().expect("free");
     let mut first = Box::pin(mutex.lock());
     let mut second = Box::pin(mutex.lock());
@@ -242,13 +242,13 @@ fn a_dropped_lock_future_that_was_handed_the_lock_wakes_the_next_waiter() {
     );
     drop(guard);
     assert_eq!(
-        wakes.load(std::sync::atomic::Ordering::Relaxed),
+        woken.load(std::sync::atomic::Ordering::Relaxed),
         0,
         "the lock went to `first`"
     );
     drop(first);
     assert_eq!(
-        wakes.load(std::sync::atomic::Ordering::Relaxed),
+        woken.load(std::sync::atomic::Ordering::Relaxed),
         1,
         "`second` was woken"
     );
@@ -263,7 +263,7 @@ fn a_dropped_lock_future_that_was_handed_the_lock_wakes_the_next_waiter() {
 #[test]
 fn a_dropped_write_future_wakes_the_readers_behind_it() {
     let lock = RwLock::new(());
-    let (waker, wakes) = counting_waker();
+    let (waker, woken) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     let reader = lock.try_read().expect("free");
     let mut writer = Box::pin(lock.write());
@@ -272,7 +272,7 @@ fn a_dropped_write_future_wakes_the_readers_behind_it() {
     assert!(late_reader.as_mut().poll(&mut cx).is_pending());
     drop(writer);
     assert_eq!(
-        wakes.load(std::sync::atomic::Ordering::Relaxed),
+        woken.load(std::sync::atomic::Ordering::Relaxed),
         1,
         "the reader was woken"
     );
