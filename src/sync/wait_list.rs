@@ -189,6 +189,7 @@ mod tests {
         assert_eq!(*list.value(front), 1);
         assert!(!list.is_linked(front));
         list.link_back(front);
+        list.register(front, waker);
         assert_eq!(order(&list), [3, 1]);
         assert_eq!(list.take_all().len(), 2);
         assert!(list.is_empty());
