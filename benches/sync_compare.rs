@@ -4,8 +4,12 @@
 //! 1 means chronia is faster).
 //!
 //! Run: `cargo bench --bench sync_compare` (`-- --quick` for fewer
-//! iterations). Each figure is the median of 5 rounds. Nothing is asserted
-//! about time.
+//! iterations; `-- WORD` runs only the rows whose name contains WORD, as
+//! `-- oneshot`). chronia and its peer take turns, 5 rounds each after a
+//! warm-up; each figure is the best round (on a shared machine the fastest
+//! round is the one least disturbed by other processes), the median beside
+//! it, and the ratio is of the best rounds. Nothing is asserted about
+//! time.
 //!
 //! - mpsc: a producer task sends `MESSAGES` values through a bounded
 //!   channel of capacity 128 to a consumer task; ns per value (send + recv).
@@ -25,15 +29,32 @@ const ROUNDS: usize = 5;
 const CAPACITY: usize = 128;
 const WAITERS: u32 = 100_000;
 
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+/// A figure: the best and the median round, in ns per op.
+#[derive(Clone, Copy)]
+struct Figure {
+    best: f64,
+    median: f64,
 }
 
-/// Runs `f` `ROUNDS` times; the median of what it returns (ns per op).
-fn measure(mut f: impl FnMut() -> f64) -> f64 {
-    f(); // warm-up
-    median((0..ROUNDS).map(|_| f()).collect())
+fn figure(mut samples: Vec<f64>) -> Figure {
+    samples.sort_by(f64::total_cmp);
+    Figure {
+        best: samples[0],
+        median: samples[samples.len() / 2],
+    }
+}
+
+/// Runs `ours` and `peer` `ROUNDS` times each, taking turns (so a change in
+/// the machine's load hits both), after a warm-up round of each.
+fn pair(mut ours: impl FnMut() -> f64, mut peer: impl FnMut() -> f64) -> (Figure, Figure) {
+    ours();
+    peer();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        a.push(ours());
+        b.push(peer());
+    }
+    (figure(a), figure(b))
 }
 
 fn per_op(elapsed: Duration, ops: u32) -> f64 {
@@ -250,99 +271,92 @@ fn notify_waiters<N: 'static>(
     })
 }
 
-fn row(name: &str, chronia: f64, peer_name: &str, peer: f64) {
+fn row(name: &str, chronia: Figure, peer_name: &str, peer: Figure) {
     println!(
-        "{name:<34} {chronia:>10.1} {peer_name:<24} {peer:>10.1} {:>7.2}x",
-        chronia / peer
+        "{name:<34} {:>7.1} ({:>6.1}) {peer_name:<24} {:>7.1} ({:>6.1}) {:>6.2}x",
+        chronia.best,
+        chronia.median,
+        peer.best,
+        peer.median,
+        chronia.best / peer.best
     );
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let wanted = |name: &str| only.as_ref().is_none_or(|w| name.contains(w.as_str()));
     let scale = if quick { 10 } else { 1 };
     let messages = 1_000_000 / scale;
     let ops = 10_000_000 / scale;
 
     println!(
-        "{:<34} {:>10} {:<24} {:>10} {:>8}",
-        "operation (ns per op)", "chronia", "peer", "peer ns", "ratio"
+        "{:<34} {:>16} {:<24} {:>16} {:>7}",
+        "ns per op: best (median)", "chronia", "peer", "peer", "ratio"
     );
-    let mpsc = measure(|| chronia_mpsc(messages));
-    row(
-        "mpsc bounded send+recv",
-        mpsc,
-        "tokio mpsc (chronia rt)",
-        measure(|| tokio_mpsc_on_chronia(messages)),
-    );
-    row(
-        "",
-        mpsc,
-        "tokio mpsc (tokio rt)",
-        measure(|| tokio_mpsc_on_tokio(messages)),
-    );
-    row(
-        "",
-        mpsc,
-        "async-channel bounded",
-        measure(|| async_channel_mpsc(messages)),
-    );
-
-    let oneshot = measure(|| chronia_oneshot(ops / 2));
-    row(
-        "oneshot create+send+await",
-        oneshot,
-        "tokio oneshot",
-        measure(|| tokio_oneshot(ops / 2)),
-    );
-
-    let mutex = measure(|| chronia_mutex(ops));
-    row(
-        "Mutex lock+unlock (uncontended)",
-        mutex,
-        "tokio Mutex",
-        measure(|| tokio_mutex(ops)),
-    );
-    row(
-        "",
-        mutex,
-        "async-lock Mutex",
-        measure(|| async_lock_mutex(ops)),
-    );
-
-    let semaphore = measure(|| chronia_semaphore(ops));
-    row(
-        "Semaphore acquire+release",
-        semaphore,
-        "tokio Semaphore",
-        measure(|| tokio_semaphore(ops)),
-    );
-    row(
-        "",
-        semaphore,
-        "async-lock Semaphore",
-        measure(|| async_lock_semaphore(ops)),
-    );
-
-    let ours = notify_waiters(
-        chronia::sync::Notify::new,
-        |n| Box::pin(async move { n.notified().await }),
-        chronia::sync::Notify::notify_waiters,
-    );
-    let theirs = notify_waiters(
-        tokio::sync::Notify::new,
-        |n| Box::pin(async move { n.notified().await }),
-        tokio::sync::Notify::notify_waiters,
-    );
-    row(
-        "notify_waiters call, 100k waiters",
-        ours.0,
-        "tokio Notify",
-        theirs.0,
-    );
-    row("  ... until all 100k ran", ours.1, "tokio Notify", theirs.1);
-    println!(
-        "(notify_waiters per waiter; total for 100k: chronia {:.2} ms, tokio {:.2} ms)",
-        ours.0 * f64::from(WAITERS) / 1e6,
-        theirs.0 * f64::from(WAITERS) / 1e6
-    );
+    if wanted("mpsc") {
+        let (ours, peer) = pair(
+            || chronia_mpsc(messages),
+            || tokio_mpsc_on_chronia(messages),
+        );
+        row(
+            "mpsc bounded send+recv",
+            ours,
+            "tokio mpsc (chronia rt)",
+            peer,
+        );
+        let (ours, peer) = pair(|| chronia_mpsc(messages), || tokio_mpsc_on_tokio(messages));
+        row("", ours, "tokio mpsc (tokio rt)", peer);
+        let (ours, peer) = pair(|| chronia_mpsc(messages), || async_channel_mpsc(messages));
+        row("", ours, "async-channel bounded", peer);
+    }
+    if wanted("oneshot") {
+        let (ours, peer) = pair(|| chronia_oneshot(ops / 2), || tokio_oneshot(ops / 2));
+        row("oneshot create+send+await", ours, "tokio oneshot", peer);
+    }
+    if wanted("mutex") {
+        let (ours, peer) = pair(|| chronia_mutex(ops), || tokio_mutex(ops));
+        row("mutex lock+unlock (uncontended)", ours, "tokio Mutex", peer);
+        let (ours, peer) = pair(|| chronia_mutex(ops), || async_lock_mutex(ops));
+        row("", ours, "async-lock Mutex", peer);
+    }
+    if wanted("semaphore") {
+        let (ours, peer) = pair(|| chronia_semaphore(ops), || tokio_semaphore(ops));
+        row("semaphore acquire+release", ours, "tokio Semaphore", peer);
+        let (ours, peer) = pair(|| chronia_semaphore(ops), || async_lock_semaphore(ops));
+        row("", ours, "async-lock Semaphore", peer);
+    }
+    if wanted("notify") {
+        let ours = notify_waiters(
+            chronia::sync::Notify::new,
+            |n| Box::pin(async move { n.notified().await }),
+            chronia::sync::Notify::notify_waiters,
+        );
+        let theirs = notify_waiters(
+            tokio::sync::Notify::new,
+            |n| Box::pin(async move { n.notified().await }),
+            tokio::sync::Notify::notify_waiters,
+        );
+        let one = |ns: f64| Figure {
+            best: ns,
+            median: ns,
+        };
+        row(
+            "notify_waiters call, 100k waiters",
+            one(ours.0),
+            "tokio Notify",
+            one(theirs.0),
+        );
+        row(
+            "  ... until all 100k ran",
+            one(ours.1),
+            "tokio Notify",
+            one(theirs.1),
+        );
+        println!(
+            "(notify_waiters, one round, ns per waiter; the call for 100k: chronia {:.2} ms, tokio {:.2} ms)",
+            ours.0 * f64::from(WAITERS) / 1e6,
+            theirs.0 * f64::from(WAITERS) / 1e6
+        );
+    }
 }

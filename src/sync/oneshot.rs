@@ -100,6 +100,8 @@ struct Inner<T> {
     tx_gone: Cell<bool>,
     /// The receiver closed or dropped: a send fails.
     rx_closed: Cell<bool>,
+    /// The receiver took the value.
+    taken: Cell<bool>,
     rx_waker: Cell<Option<Waker>>,
     tx_waker: Cell<Option<Waker>>,
 }
@@ -132,14 +134,15 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         value: Cell::new(None),
         tx_gone: Cell::new(false),
         rx_closed: Cell::new(false),
+        taken: Cell::new(false),
         rx_waker: Cell::new(None),
         tx_waker: Cell::new(None),
     });
     (
         Sender {
-            inner: Some(Rc::clone(&inner)),
+            inner: Rc::clone(&inner),
         },
-        Receiver { inner: Some(inner) },
+        Receiver { inner },
     )
 }
 
@@ -154,8 +157,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(tx.send(1), Err(1));
 /// ```
 pub struct Sender<T> {
-    /// `None` once sent.
-    inner: Option<Rc<Inner<T>>>,
+    inner: Rc<Inner<T>>,
 }
 
 impl<T> Sender<T> {
@@ -172,17 +174,15 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send(3), Ok(()));
     /// assert_eq!(rx.try_recv(), Ok(3));
     /// ```
-    pub fn send(mut self, value: T) -> Result<(), T> {
-        // `send` takes `self`, so `inner` is there; were it not, the
-        // value could not be delivered either.
-        let Some(inner) = self.inner.take() else {
-            return Err(value);
-        };
+    pub fn send(self, value: T) -> Result<(), T> {
+        let inner = &self.inner;
         if inner.rx_closed.get() {
             return Err(value);
         }
         inner.value.set(Some(value));
+        // Marked gone here, so the drop that follows does nothing more.
         inner.tx_gone.set(true);
+        inner.tx_waker.take();
         wake(&inner.rx_waker);
         Ok(())
     }
@@ -198,9 +198,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.inner
-            .as_ref()
-            .is_none_or(|inner| inner.rx_closed.get())
+        self.inner.rx_closed.get()
     }
 
     /// Ready once the receiver closed or dropped.
@@ -216,13 +214,11 @@ impl<T> Sender<T> {
     /// assert!(tx.poll_closed(&mut cx).is_ready());
     /// ```
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        match &self.inner {
-            Some(inner) if !inner.rx_closed.get() => {
-                register(&inner.tx_waker, cx.waker());
-                Poll::Pending
-            }
-            _ => Poll::Ready(()),
+        if self.inner.rx_closed.get() {
+            return Poll::Ready(());
         }
+        register(&self.inner.tx_waker, cx.waker());
+        Poll::Pending
     }
 
     /// Waits until the receiver closed or dropped. Cancel-safe.
@@ -244,8 +240,8 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            inner.tx_gone.set(true);
+        let inner = &self.inner;
+        if !inner.tx_gone.replace(true) {
             inner.tx_waker.take();
             wake(&inner.rx_waker);
         }
@@ -275,8 +271,7 @@ impl<T> fmt::Debug for Sender<T> {
 /// });
 /// ```
 pub struct Receiver<T> {
-    /// `None` once the value was taken.
-    inner: Option<Rc<Inner<T>>>,
+    inner: Rc<Inner<T>>,
 }
 
 impl<T> Receiver<T> {
@@ -299,12 +294,12 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let inner = self.inner.as_ref().ok_or(TryRecvError::Closed)?;
+        let inner = &self.inner;
         if let Some(value) = inner.value.take() {
-            self.inner = None;
+            inner.taken.set(true);
             return Ok(value);
         }
-        if inner.tx_gone.get() {
+        if inner.taken.get() || inner.tx_gone.get() {
             Err(TryRecvError::Closed)
         } else {
             Err(TryRecvError::Empty)
@@ -322,25 +317,21 @@ impl<T> Receiver<T> {
     /// assert_eq!(tx.send(1), Err(1));
     /// ```
     pub fn close(&mut self) {
-        if let Some(inner) = &self.inner {
-            inner.rx_closed.set(true);
-            wake(&inner.tx_waker);
-        }
+        self.inner.rx_closed.set(true);
+        wake(&self.inner.tx_waker);
     }
 }
 
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(inner) = &self.inner else {
-            return Poll::Ready(Err(RecvError(())));
-        };
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &self.inner;
         if let Some(value) = inner.value.take() {
-            self.inner = None;
+            inner.taken.set(true);
             return Poll::Ready(Ok(value));
         }
-        if inner.tx_gone.get() {
+        if inner.taken.get() || inner.tx_gone.get() {
             return Poll::Ready(Err(RecvError(())));
         }
         register(&inner.rx_waker, cx.waker());
@@ -350,11 +341,12 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            inner.rx_closed.set(true);
-            inner.rx_waker.take();
-            wake(&inner.tx_waker);
-        }
+        let inner = &self.inner;
+        inner.rx_closed.set(true);
+        inner.rx_waker.take();
+        // A value sent but not taken goes now, not with the last `Rc`.
+        drop(inner.value.take());
+        wake(&inner.tx_waker);
     }
 }
 
