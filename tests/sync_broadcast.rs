@@ -178,3 +178,22 @@ fn wakers_outlive_the_runtime() {
     }
     assert!(tx.send(1).is_err(), "the receiver went with its runtime");
 }
+
+#[test]
+fn a_waker_left_in_a_receiver_is_woken_after_its_runtime_dropped() {
+    let (tx, rx) = broadcast::channel(2);
+    let rx = Rc::new(RefCell::new(rx));
+    {
+        let rt = chronia::Runtime::new().expect("runtime");
+        let waiting = Rc::clone(&rx);
+        rt.block_on(async move {
+            let _task = chronia::spawn(async move {
+                let mut rx = waiting.borrow_mut();
+                rx.recv().await
+            });
+            settle().await;
+        });
+    }
+    assert_eq!(tx.send(1), Ok(1));
+    assert_eq!(rx.borrow_mut().try_recv(), Ok(1));
+}

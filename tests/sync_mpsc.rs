@@ -264,3 +264,23 @@ fn wakers_outlive_the_runtime() {
     assert!(utx.send(1).is_err());
     assert!(tx.is_closed());
 }
+
+#[test]
+fn a_waker_left_in_the_channel_is_woken_after_its_runtime_dropped() {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let rx = Rc::new(RefCell::new(rx));
+    {
+        let rt = chronia::Runtime::new().expect("runtime");
+        let waiting = Rc::clone(&rx);
+        rt.block_on(async move {
+            let _task = chronia::spawn(async move {
+                let mut rx = waiting.borrow_mut();
+                rx.recv().await
+            });
+            settle().await;
+        });
+    }
+    tx.send(1).expect("the receiver lives on");
+    drop(tx);
+    assert_eq!(rx.borrow_mut().try_recv(), Ok(1));
+}

@@ -152,3 +152,24 @@ fn wakers_outlive_the_runtime() {
     }
     assert!(tx.send(1).is_err(), "the receiver went with its runtime");
 }
+
+#[test]
+fn a_waker_left_in_a_receiver_is_woken_after_its_runtime_dropped() {
+    let (tx, rx) = watch::channel(0);
+    let rx = Rc::new(RefCell::new(rx));
+    {
+        let rt = chronia::Runtime::new().expect("runtime");
+        let waiting = Rc::clone(&rx);
+        rt.block_on(async move {
+            // The task's waker stays in the receiver's node when the task
+            // goes with the runtime.
+            let _task = chronia::spawn(async move {
+                let mut rx = waiting.borrow_mut();
+                rx.changed().await
+            });
+            settle().await;
+        });
+    }
+    tx.send(1).expect("the receiver lives on");
+    assert!(rx.borrow().has_changed().expect("tx is alive"));
+}
