@@ -187,10 +187,9 @@ fn a_waker_left_in_a_receiver_is_woken_after_its_runtime_dropped() {
         let rt = chronia::Runtime::new().expect("runtime");
         let waiting = Rc::clone(&rx);
         rt.block_on(async move {
-            let _task = chronia::spawn(async move {
-                let mut rx = waiting.borrow_mut();
-                rx.recv().await
-            });
+            let _task = chronia::spawn(std::future::poll_fn(move |cx| {
+                waiting.borrow_mut().poll_recv(cx)
+            }));
             settle().await;
         });
     }

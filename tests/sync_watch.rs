@@ -163,10 +163,9 @@ fn a_waker_left_in_a_receiver_is_woken_after_its_runtime_dropped() {
         rt.block_on(async move {
             // The task's waker stays in the receiver's node when the task
             // goes with the runtime.
-            let _task = chronia::spawn(async move {
-                let mut rx = waiting.borrow_mut();
-                rx.changed().await
-            });
+            let _task = chronia::spawn(std::future::poll_fn(move |cx| {
+                waiting.borrow_mut().poll_changed(cx)
+            }));
             settle().await;
         });
     }
