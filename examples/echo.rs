@@ -19,16 +19,14 @@
 //! ```
 
 use std::cell::Cell;
-use std::future::{Future, poll_fn};
 use std::io::{self, Write};
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::Poll;
 use std::time::Duration;
 
 use chronia::net::{TcpListener, TcpStream};
 use chronia::signal::{SIGINT, SIGTERM, signal};
 use chronia::time::{Instant, sleep};
+use futures_lite::future;
 
 /// Bytes read per `read` call: big enough for most requests in one call.
 const BUFFER: usize = 8 * 1024;
@@ -52,7 +50,18 @@ fn main() -> io::Result<()> {
 
         let open = Rc::new(Cell::new(0usize));
         let server = chronia::spawn(accept_loop(listener, open.clone()));
-        let signo = first_of(interrupt.recv(), terminate.recv()).await;
+        // Whichever signal comes first (`or` polls the first future first).
+        let signo = future::or(
+            async {
+                interrupt.recv().await;
+                SIGINT
+            },
+            async {
+                terminate.recv().await;
+                SIGTERM
+            },
+        )
+        .await;
         // From here on, a second signal does what it did before we listened
         // (by default: end the process).
         drop((interrupt, terminate));
@@ -115,21 +124,6 @@ async fn echo(stream: &TcpStream) -> io::Result<()> {
         }
         stream.write_all(&buf[..n]).await?;
     }
-}
-
-/// Waits for whichever signal comes first; returns its number.
-async fn first_of(interrupt: impl Future<Output = ()>, terminate: impl Future<Output = ()>) -> i32 {
-    let (mut interrupt, mut terminate) = (pin!(interrupt), pin!(terminate));
-    poll_fn(|cx| {
-        if interrupt.as_mut().poll(cx).is_ready() {
-            Poll::Ready(SIGINT)
-        } else if terminate.as_mut().poll(cx).is_ready() {
-            Poll::Ready(SIGTERM)
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
 }
 
 fn is_out_of_fds(e: &io::Error) -> bool {

@@ -26,6 +26,7 @@ pub mod net;
 pub mod process;
 mod runtime;
 pub mod signal;
+pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;

@@ -1,5 +1,9 @@
-//! Tasks: [`spawn`], [`yield_now`], [`JoinHandle`], [`JoinError`].
+//! Tasks: [`spawn`], [`yield_now`], [`JoinHandle`], [`JoinError`],
+//! [`JoinSet`].
+
+mod joinset;
 
 pub use crate::blocking::spawn_blocking;
 pub use crate::runtime::spawn;
-pub use chronia_executor::{JoinError, JoinHandle, yield_now};
+pub use chronia_executor::{AbortHandle, Id, JoinError, JoinHandle, id, try_id, yield_now};
+pub use joinset::JoinSet;

@@ -120,3 +120,9 @@ fn join_handle_debug_shows_state() {
         format!("JoinHandle {{ id: {id:?}, finished: true }}")
     );
 }
+
+#[test]
+fn join_handle_is_unpin_whatever_the_output() {
+    fn assert_unpin<U: Unpin>() {}
+    assert_unpin::<chronia_executor::JoinHandle<std::marker::PhantomPinned>>();
+}

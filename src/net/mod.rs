@@ -93,11 +93,13 @@
 mod datagram;
 mod lookup;
 pub mod split;
+mod incoming;
 mod stream;
 pub mod tcp;
 mod udp;
 pub mod unix;
 
+pub use incoming::{TcpIncoming, UnixIncoming};
 pub use lookup::{ToSocketAddrs, lookup_host};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;

@@ -82,6 +82,8 @@
 
 pub(crate) mod registry;
 
+mod stream;
+
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::poll_fn;

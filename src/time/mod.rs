@@ -32,6 +32,7 @@
 pub(crate) mod heap;
 mod interval;
 mod sleep;
+mod stream;
 mod timeout;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};

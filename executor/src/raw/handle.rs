@@ -205,7 +205,10 @@ impl Drop for LocalRef {
 pub(crate) struct JoinRef<T> {
     task: LocalRef,
     /// The task's output type: fixed by `Owner::spawn`, which made this.
-    _output: PhantomData<T>,
+    /// `fn() -> T` rather than `T`: the handle does not own a `T` in place
+    /// (the output lives in the task's block), so it is `Unpin` whatever
+    /// `T` is, as tokio's `JoinHandle` is.
+    _output: PhantomData<fn() -> T>,
 }
 
 impl<T> JoinRef<T> {
