@@ -44,7 +44,7 @@ impl Sleeper {
 }
 
 #[test]
-fn always_ready_receivers_and_permits_let_a_sleep_fire() {
+fn an_always_ready_mpsc_recv_lets_a_sleep_fire() {
     chronia::block_on(async {
         let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
         let (s, mut n) = (Sleeper::start(), 0);
@@ -54,7 +54,12 @@ fn always_ready_receivers_and_permits_let_a_sleep_fire() {
             n += 1;
         }
         s.check("mpsc", n).await;
+    });
+}
 
+#[test]
+fn an_always_ready_broadcast_recv_lets_a_sleep_fire() {
+    chronia::block_on(async {
         let (btx, mut brx) = broadcast::channel::<u8>(4);
         let (s, mut n) = (Sleeper::start(), 0);
         while !s.done(n) {
@@ -63,7 +68,12 @@ fn always_ready_receivers_and_permits_let_a_sleep_fire() {
             n += 1;
         }
         s.check("broadcast", n).await;
+    });
+}
 
+#[test]
+fn an_always_ready_watch_changed_lets_a_sleep_fire() {
+    chronia::block_on(async {
         let (wtx, mut wrx) = watch::channel(0u8);
         let (s, mut n) = (Sleeper::start(), 0);
         while !s.done(n) {
@@ -72,7 +82,12 @@ fn always_ready_receivers_and_permits_let_a_sleep_fire() {
             n += 1;
         }
         s.check("watch", n).await;
+    });
+}
 
+#[test]
+fn an_always_ready_oneshot_await_lets_a_sleep_fire() {
+    chronia::block_on(async {
         let (s, mut n) = (Sleeper::start(), 0);
         while !s.done(n) {
             let (otx, orx) = oneshot::channel::<u8>();
@@ -81,7 +96,12 @@ fn always_ready_receivers_and_permits_let_a_sleep_fire() {
             n += 1;
         }
         s.check("oneshot", n).await;
+    });
+}
 
+#[test]
+fn an_always_ready_semaphore_acquire_lets_a_sleep_fire() {
+    chronia::block_on(async {
         let sem = Semaphore::new(1);
         let (s, mut n) = (Sleeper::start(), 0);
         while !s.done(n) {

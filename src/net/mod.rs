@@ -91,9 +91,9 @@
 //! [`SocketAddr`](std::net::SocketAddr) or an IP literal to never block.
 
 mod datagram;
+mod incoming;
 mod lookup;
 pub mod split;
-mod incoming;
 mod stream;
 pub mod tcp;
 mod udp;
