@@ -42,7 +42,10 @@ const GRACE: Duration = Duration::from_secs(5);
 fn main() -> io::Result<()> {
     let (addr, cores) = parse_args()?;
     let addr: SocketAddr = addr.parse().map_err(|e| {
-        io::Error::new(io::ErrorKind::InvalidInput, format!("address {addr:?}: {e}"))
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("address {addr:?}: {e}"),
+        )
     })?;
     // One bound, never-listening socket holds the port for all shards.
     let reserved = match addr {
@@ -54,16 +57,18 @@ fn main() -> io::Result<()> {
     let addr = reserved.local_addr()?;
 
     let ready = AtomicUsize::new(0);
-    let served = PerCore::new(cores).pin_to_cpus(true).block_on_all(|shard| {
-        let ready = &ready;
-        async move {
-            let result = serve(&shard, addr, ready).await;
-            if result.is_err() {
-                shard.stopper().stop();
+    let served = PerCore::new(cores)
+        .pin_to_cpus(true)
+        .block_on_all(|shard| {
+            let ready = &ready;
+            async move {
+                let result = serve(&shard, addr, ready).await;
+                if result.is_err() {
+                    shard.stopper().stop();
+                }
+                result
             }
-            result
-        }
-    })?;
+        })?;
     drop(reserved);
     let mut total = 0;
     for (index, served) in served.into_iter().enumerate() {

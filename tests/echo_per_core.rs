@@ -67,7 +67,11 @@ fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitS
 #[test]
 fn one_sigterm_stops_every_shard_gracefully_and_the_process_exits_zero() {
     let (mut child, mut out, addr) = start();
-    assert_eq!(threads_of(&child), SHARDS + 1, "the main thread and one per shard");
+    assert_eq!(
+        threads_of(&child),
+        SHARDS + 1,
+        "the main thread and one per shard"
+    );
     // Enough clients that both shards get some (each lands on a shard by a
     // hash of its port: all 40 on one of two shards is a 2^-39 chance).
     let mut clients: Vec<TcpStream> = (0..40)
@@ -117,7 +121,10 @@ fn one_sigterm_stops_every_shard_gracefully_and_the_process_exits_zero() {
         served.push(n);
     }
     assert_eq!(served.iter().sum::<usize>(), 40, "{served:?}");
-    assert!(served.iter().all(|&n| n > 0), "every shard served some: {served:?}");
+    assert!(
+        served.iter().all(|&n| n > 0),
+        "every shard served some: {served:?}"
+    );
     assert!(read_line(&mut out).contains("bye"));
 }
 

@@ -27,9 +27,8 @@ impl TcpListener {
     /// # Port 0
     ///
     /// Each shard binding port 0 would get a port of its own. Bind once in
-    /// the caller instead: a [`TcpSocket`] with `SO_REUSEPORT` (and not
-    /// `SO_REUSEADDR`, with which Linux refuses to share a port with a
-    /// socket that is bound but not listening), bound to port 0; its
+    /// the caller instead: a [`TcpSocket`] with `SO_REUSEPORT`, bound to
+    /// port 0; its
     /// [`local_addr`](TcpSocket::local_addr) is the address to pass to
     /// every shard. Keep that socket until every shard has bound, so that
     /// no other program takes the port in between; it never listens, so it
