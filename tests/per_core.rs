@@ -27,7 +27,7 @@ use stress_util::{self as s, Snapshot};
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn main() {
-    let scenarios: [(&str, fn()); 7] = [
+    let scenarios: [(&str, fn()); 8] = [
         (
             "shards_all_start_and_finish_and_their_threads_go_with_them",
             shards_all_start_and_finish_and_their_threads_go_with_them,
@@ -48,6 +48,10 @@ fn main() {
         (
             "a_panicking_shard_is_reported_and_the_others_are_told_to_stop",
             a_panicking_shard_is_reported_and_the_others_are_told_to_stop,
+        ),
+        (
+            "a_shard_without_fds_fails_with_emfile_and_the_others_are_told_to_stop",
+            a_shard_without_fds_fails_with_emfile_and_the_others_are_told_to_stop,
         ),
         (
             "reuseport_listeners_spread_connections_across_shards",
@@ -304,6 +308,52 @@ fn a_panicking_shard_is_reported_and_the_others_are_told_to_stop() {
     assert_eq!((panic.shard(), panic.message()), (1, "shard 1 gives up"));
     assert_eq!(told.load(Ordering::SeqCst), N - 1, "the others were told");
     wait_for_threads(1);
+}
+
+/// The soft `RLIMIT_NOFILE` of this process, from `/proc/self/limits`.
+fn fd_limit() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").expect("procfs");
+    limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|soft| soft.parse().ok())
+        .expect("a numeric soft limit of open files")
+}
+
+/// With room for three new fds (one runtime's epoll fd, timerfd and eventfd),
+/// at most one of two shards makes its runtime; a shard that cannot gets
+/// `EMFILE`, passed through, and the shard that could is told to stop.
+fn a_shard_without_fds_fails_with_emfile_and_the_others_are_told_to_stop() {
+    let fds = s::open_fds();
+    // The lowest limit below which exactly three fd numbers are free
+    // (inherited fds leave holes).
+    let limit = (0..)
+        .find(|&limit: &i32| (0..limit).filter(|fd| !fds.contains_key(fd)).count() == 3)
+        .expect("some limit leaves three fds free");
+    let old = fd_limit();
+    let ran = AtomicUsize::new(0);
+    let told = AtomicUsize::new(0);
+    s::set_fd_limit(u64::try_from(limit).expect("not negative"));
+    let result = PerCore::new(2).block_on_all(|shard| {
+        let (ran, told) = (&ran, &told);
+        async move {
+            ran.fetch_add(1, Ordering::SeqCst);
+            if timeout(LIMIT, shard.stopped()).await.is_ok() {
+                told.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    s::set_fd_limit(old);
+    let e = result.expect_err("two runtimes do not fit in three fds");
+    assert_eq!(e.raw_os_error(), Some(libc::EMFILE), "{e}");
+    assert!(ran.load(Ordering::SeqCst) <= 1);
+    println!(
+        "per_core: {} of 2 shards made a runtime in three fds",
+        ran.load(Ordering::SeqCst)
+    );
+    assert_eq!(told.load(Ordering::SeqCst), ran.load(Ordering::SeqCst));
+    assert_eq!(s::open_fds(), fds, "every fd is given back");
 }
 
 fn reuseport_listeners_spread_connections_across_shards() {
