@@ -328,7 +328,7 @@ fn a_shard_without_fds_fails_with_emfile_and_the_others_are_told_to_stop() {
     let fds = s::open_fds();
     // The lowest limit below which exactly three fd numbers are free
     // (inherited fds leave holes).
-    let limit = (0..)
+    let limit = (0..i32::MAX)
         .find(|&limit: &i32| (0..limit).filter(|fd| !fds.contains_key(fd)).count() == 3)
         .expect("some limit leaves three fds free");
     let old = fd_limit();
