@@ -180,9 +180,10 @@ impl PerCore {
     /// - a [`ShardPanic`] (inside an `io::Error` of kind `Other`) naming the
     ///   shard and its panic message, when a shard's future panics.
     ///
-    /// On a failure the other shards are told to stop and waited for; the
-    /// error of the lowest failing shard is returned. All of them are
-    /// printed by the panic hook (panics) or lost (others) otherwise.
+    /// On a failure the other shards are told to stop ([`Shard::stopped`]
+    /// completes) and waited for; the error of the lowest failing shard is
+    /// returned and the others' outputs and errors are dropped (a panic's
+    /// message was printed by the panic hook when it happened).
     ///
     /// # Examples
     ///
