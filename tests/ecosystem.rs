@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chronia::net::{TcpListener, TcpStream, UnixStream};
-use futures_lite::{AsyncBufReadExt, AsyncWriteExt, StreamExt, future, io};
+use futures_lite::{AsyncBufReadExt, StreamExt, future, io};
 
 #[test]
 fn tokio_mpsc_carries_work_from_other_threads_into_a_chronia_task() {
@@ -62,11 +62,8 @@ fn futures_lite_lines_and_copy_work_over_chronia_sockets() {
             let (reader, mut writer) = (&stream, &stream);
             io::copy(reader, &mut writer).await.expect("copy")
         });
-        let mut client = TcpStream::connect(addr).await.expect("connect");
-        client
-            .write_all(b"one\ntwo\nthree\n")
-            .await
-            .expect("write");
+        let client = TcpStream::connect(addr).await.expect("connect");
+        client.write_all(b"one\ntwo\nthree\n").await.expect("write");
         client
             .shutdown(std::net::Shutdown::Write)
             .expect("half-close");

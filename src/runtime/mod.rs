@@ -29,6 +29,7 @@
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod driver;
+mod per_core;
 
 use std::fmt;
 use std::future::Future;
@@ -38,6 +39,7 @@ use std::rc::Rc;
 use chronia_executor::{JoinHandle, LocalExecutor};
 
 use driver::{Driver, DriverPark};
+pub use per_core::{PerCore, Shard, ShardPanic, Stopped, Stopper};
 
 /// A single-threaded runtime: a local task executor and an epoll reactor.
 ///

@@ -35,6 +35,7 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+pub(crate) mod affinity;
 pub(crate) mod fd;
 /// Asks the kernel whether `fd` is ready now, without waiting: one
 /// `poll(2)` with a zero timeout, for reading (`POLLIN | POLLRDHUP`) or

@@ -41,7 +41,43 @@ impl MaskGuard {
             previous: unsafe { previous.assume_init() },
         })
     }
+
+    /// As [`block_all`](Self::block_all), but leaves the synchronous fault
+    /// signals (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`, `SIGTRAP`,
+    /// `SIGSYS`) unblocked: a fault raises them in the faulting thread,
+    /// and the kernel kills the process at once (skipping any handler, such
+    /// as std's stack-overflow report) when the thread blocks them.
+    pub(crate) fn block_all_but_faults() -> io::Result<MaskGuard> {
+        let guard = MaskGuard::block_all()?;
+        let mut faults = MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: `faults` is a writable sigset_t; sigemptyset initialises it.
+        unsafe { libc::sigemptyset(faults.as_mut_ptr()) };
+        for signo in FAULTS {
+            // SAFETY: `faults` was initialised above; `signo` is a valid
+            // signal number, so sigaddset cannot fail.
+            unsafe { libc::sigaddset(faults.as_mut_ptr(), signo) };
+        }
+        // SAFETY: `faults` is initialised and lives across the call; the
+        // old-set pointer may be null.
+        let rc = unsafe {
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, faults.as_ptr(), std::ptr::null_mut())
+        };
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        Ok(guard)
+    }
 }
+
+/// The signals the kernel raises in a thread for a fault of its own.
+const FAULTS: [libc::c_int; 6] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+];
 
 impl Drop for MaskGuard {
     fn drop(&mut self) {
