@@ -4,8 +4,8 @@
 //!
 //! Everything here that runs inside the handler is async-signal-safe: raw
 //! syscalls (`gettid`, `getpid`, `rt_tgsigqueueinfo`, `getuid`), reads of `errno` through its
-//! location, and lock-free atomic loads in the callback (see
-//! `signal::registry`). Nothing allocates, locks, formats or panics: the
+//! location, and lock-free atomic loads of the listener table (see
+//! [`listeners`]). Nothing allocates, locks, formats or panics: the
 //! code between the `handler path` markers below contains no `expect`,
 //! `unwrap`, `panic!` or slice index, which a unit test at the bottom of
 //! this file checks.
@@ -30,6 +30,8 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+
+pub(crate) mod listeners;
 
 /// Signal numbers go up to `SIGRTMAX`, 64 on Linux.
 const SIGNALS: usize = 65;
@@ -200,7 +202,7 @@ extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mu
     // handler's run; it is only read, and only if not null.
     let forwarded = !info.is_null() && unsafe { (*info).si_code } == FORWARDED;
     if !forwarded {
-        crate::signal::registry::forward(signo);
+        listeners::forward(signo);
         call_previous(signo, info, ctx);
     }
     // SAFETY: as above.
@@ -412,21 +414,18 @@ fn call_previous_blocked(signo: i32, info: &mut libc::siginfo_t) {
 #[cfg(test)]
 mod tests {
     /// The code a signal handler runs: between the markers of this file and
-    /// of the registry's (`forward`).
+    /// of the listener table's (`forward`).
     fn handler_path() -> String {
-        [
-            include_str!("signal.rs"),
-            include_str!("../signal/registry.rs"),
-        ]
-        .iter()
-        .map(|src| {
-            let start = src.find("// ---- handler path").expect("start marker");
-            let end = src
-                .find("// ---- end of the handler path")
-                .expect("end marker");
-            &src[start..end]
-        })
-        .collect()
+        [include_str!("mod.rs"), include_str!("listeners.rs")]
+            .iter()
+            .map(|src| {
+                let start = src.find("// ---- handler path").expect("start marker");
+                let end = src
+                    .find("// ---- end of the handler path")
+                    .expect("end marker");
+                &src[start..end]
+            })
+            .collect()
     }
 
     #[test]
