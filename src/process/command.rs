@@ -325,8 +325,9 @@ impl Command {
 
     fn spawn_on(&mut self, driver: Rc<Driver>) -> io::Result<Child> {
         // Children of runtimes that were dropped before them (cheap when
-        // there are none).
+        // there are none), now and on every SIGCHLD a runtime reads.
         super::orphans::reap();
+        crate::signal::on_delivery(libc::SIGCHLD, super::orphans::reap);
         let reaped_by_kernel = children_reaped_by_kernel()?;
         let (blocked, only_children) = {
             let mut inner = driver.inner.borrow_mut();

@@ -87,6 +87,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
 use chronia_reactor::{Ident, ReadyKey};
@@ -122,6 +123,21 @@ thread_local! {
 }
 
 const SIGNALS: usize = 65;
+
+/// Per signal, a function that runs for every delivery any runtime of the
+/// process reads, before its listeners are woken (see [`on_delivery`]).
+static HOOKS: [OnceLock<fn()>; SIGNALS] = [const { OnceLock::new() }; SIGNALS];
+
+/// Has `hook` run, on the runtime's thread, for every delivery of `signo`
+/// that any runtime of the process reads from now on. One hook per signal
+/// for the process's life: a later call for the same signal keeps the
+/// first (`process` sets one for `SIGCHLD`, to reap the orphans of dropped
+/// runtimes, so that this module knows nothing of children).
+pub(crate) fn on_delivery(signo: i32, hook: fn()) {
+    if let Some(slot) = usize::try_from(signo).ok().and_then(|i| HOOKS.get(i)) {
+        let _ = slot.set(hook);
+    }
+}
 
 fn slot_index(signo: i32) -> usize {
     usize::try_from(signo)
@@ -465,8 +481,12 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
     let Some(info) = key.signal_info() else {
         return;
     };
-    if info.signo == libc::SIGCHLD {
-        crate::process::orphans::reap();
+    if let Some(hook) = usize::try_from(info.signo)
+        .ok()
+        .and_then(|i| HOOKS.get(i))
+        .and_then(OnceLock::get)
+    {
+        hook();
     }
     if !registry::is_forwarded(info, inner.pid) {
         registry::forward(info.signo);
@@ -483,4 +503,29 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
             wakers.append(waiting);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{SIGWINCH, on_delivery, signal};
+    use crate::sys::signal::{forward_to, gettid};
+
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    fn count() {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_delivery_hook_runs_before_listeners_wake() {
+        on_delivery(SIGWINCH, count);
+        crate::block_on(async {
+            let mut winch = signal(SIGWINCH).expect("listens");
+            forward_to(gettid(), SIGWINCH).expect("sends to this thread");
+            winch.recv().await;
+            assert!(RUNS.load(Ordering::SeqCst) >= 1, "the hook did not run");
+        });
+    }
 }
