@@ -79,5 +79,5 @@ mod pipe;
 
 pub use child::Child;
 pub use command::Command;
-pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
+pub use pipe::{ChildReader, ChildStderr, ChildStdin, ChildStdout, Stderr, Stdout, Stream};
 pub use std::process::{ExitStatus, Output, Stdio};
