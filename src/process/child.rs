@@ -8,7 +8,7 @@ use std::process::ExitStatus;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use chronia_reactor::Ident;
+use chronia_reactor::{Ident, SignalUse, check_signal};
 
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 use crate::runtime::context;
@@ -267,12 +267,7 @@ impl Child {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn signal(&mut self, signo: i32) -> io::Result<()> {
-        if signo < 0 || signo > libc::SIGRTMAX() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{signo} is not a signal number"),
-            ));
-        }
+        check_signal(signo, SignalUse::Send)?;
         match self.state {
             State::Watched(_) => crate::sys::process::send_signal(self.pid, signo),
             State::ReapedByKernel(_) => {

@@ -90,7 +90,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
-use chronia_reactor::{Ident, ReadyKey};
+use chronia_reactor::{Ident, ReadyKey, SignalUse, check_signal};
 
 use crate::runtime::context;
 use crate::runtime::driver::{Driver, Inner, Slot, add_waiter};
@@ -184,7 +184,7 @@ fn delivered(signo: i32) -> u64 {
 /// ```
 #[track_caller]
 pub fn signal(signo: i32) -> io::Result<Signal> {
-    check(signo)?;
+    check_signal(signo, SignalUse::Forward)?;
     let driver = context::current("chronia::signal::signal");
     let seen = listen(&mut driver.inner.borrow_mut(), signo)?;
     Ok(Signal {
@@ -351,24 +351,6 @@ fn ctrl_c_listener(driver: Rc<Driver>) -> io::Result<Signal> {
         seen,
         driver,
     })
-}
-
-fn check(signo: i32) -> io::Result<()> {
-    let reason = match signo {
-        libc::SIGKILL | libc::SIGSTOP => "cannot be caught",
-        libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL => {
-            "is a synchronous fault signal, handled by the faulting thread"
-        }
-        s if s <= 0 || s > libc::SIGRTMAX() => "is not a signal number",
-        s if s > 31 && s < libc::SIGRTMIN() => {
-            "is reserved by the C library for its threads (it lies below SIGRTMIN)"
-        }
-        _ => return Ok(()),
-    };
-    Err(io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("signal {signo} {reason}"),
-    ))
 }
 
 /// A stream of deliveries of one signal; see [`signal`].

@@ -72,6 +72,8 @@
 use std::io;
 use std::sync::Mutex;
 
+use chronia_reactor::{SignalUse, check_signal};
+
 use crate::sys::signal::listeners::{self, ListenerSlot};
 use crate::sys::signal::{self as sys, Action};
 
@@ -113,15 +115,8 @@ fn lock() -> std::sync::MutexGuard<'static, [State; SIGNALS]> {
 }
 
 fn index(signo: i32) -> io::Result<usize> {
-    usize::try_from(signo)
-        .ok()
-        .filter(|&i| i > 0 && i < SIGNALS)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{signo} is not a signal number"),
-            )
-        })
+    check_signal(signo, SignalUse::Forward)?;
+    Ok(usize::try_from(signo).expect("checked: a positive signal number"))
 }
 
 /// While alive, deliveries of one signal that land on a thread which does
