@@ -353,34 +353,27 @@ impl Child {
                 ))));
             }
         };
-        let exited = {
-            let mut inner = self.driver.inner.borrow_mut();
-            let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
-                unreachable!("a watched child keeps its registration until reaped")
-            };
-            let Some(errno) = slot.exited else {
-                if let Some(cx) = cx {
-                    match &mut slot.waker {
-                        Some(w) if w.will_wake(cx.waker()) => {}
-                        w => *w = Some(cx.waker().clone()),
-                    }
-                }
-                return Poll::Pending;
-            };
-            errno
+        let mut inner = self.driver.inner.borrow_mut();
+        let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
+            unreachable!("a watched child keeps its registration until reaped")
         };
-        self.forget(ident);
-        if exited != 0 {
-            let e = io::Error::from_raw_os_error(exited);
-            return Poll::Ready(Err(self.reap_error(&e)));
-        }
-        // The selector saw the exit with WNOWAIT: the zombie is there, so
-        // this reaps at once.
-        let reaped = match self.std().try_wait() {
+        let Some(exited) = slot.exited else {
+            if let Some(cx) = cx {
+                match &mut slot.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    w => *w = Some(cx.waker().clone()),
+                }
+            }
+            return Poll::Pending;
+        };
+        let std = self.std.as_mut().expect("present until drop");
+        let reaped = match inner.reap_child(ident, std, exited) {
             Ok(Some(status)) => Ok(status),
-            Ok(None) => self.std().wait(),
+            // Seen exited with WNOWAIT, so a wait cannot block for long.
+            Ok(None) => std.wait(),
             Err(e) => Err(e),
         };
+        drop(inner);
         Poll::Ready(match reaped {
             Ok(status) => {
                 self.state = State::Reaped(status);
@@ -485,14 +478,10 @@ impl Drop for Child {
                 slot.orphan_killed = self.kill_on_drop;
                 inner.orphans.push(ident);
             }
-            Some(errno) => {
-                if errno == 0 {
-                    // Exited, not reaped: this reaps at once. An error means
-                    // someone else reaped it, which leaves nothing to do.
-                    let _ = std.try_wait();
-                }
-                // Ours, present (just looked it up): cannot fail.
-                let _ = inner.selector.unregister(ident);
+            Some(exited) => {
+                // Exited, not reaped: this reaps at once. An error means
+                // someone else reaped it, which leaves nothing to do.
+                let _ = inner.reap_child(ident, &mut std, exited);
             }
         }
     }

@@ -260,6 +260,33 @@ impl Inner {
         self.selector.set_timer(self.timer, Some(after))
     }
 
+    /// Unregisters the child watched as `ident`, which the selector saw
+    /// exit (`exited` is its report: 0, or the kernel's error), and reaps
+    /// `child`: at once, as the zombie is there (`waitid` with `WNOWAIT`
+    /// left it). The one place a watched child is reaped and unregistered
+    /// (by its `Child`, or here for an orphan). For an error report the
+    /// child was reaped elsewhere, so its pid is not waited on again (it
+    /// may belong to another child by now): that error comes back.
+    ///
+    /// # Errors
+    ///
+    /// The selector's error report, or the kernel's error from `waitpid(2)`.
+    pub(crate) fn reap_child(
+        &mut self,
+        ident: Ident,
+        child: &mut std::process::Child,
+        exited: i32,
+    ) -> io::Result<Option<std::process::ExitStatus>> {
+        // The registration exists until this call, the only one to remove
+        // it; a refusal could only leave an entry nobody looks at.
+        let _ = self.selector.unregister(ident);
+        self.orphans.retain(|&o| o != ident);
+        if exited != 0 {
+            return Err(io::Error::from_raw_os_error(exited));
+        }
+        child.try_wait()
+    }
+
     fn dispatch(&mut self, key: ReadyKey, wakers: &mut Vec<Waker>) {
         let ident = key.ident();
         let events = key.events();
@@ -291,11 +318,10 @@ impl Inner {
                 if let Some(w) = p.waker.take() {
                     wakers.push(w);
                 }
-                if let Some(mut orphan) = p.orphan.take() {
-                    // The child has exited: this reaps it at once.
-                    let _ = orphan.try_wait();
-                    let _ = self.selector.unregister(ident);
-                    self.orphans.retain(|&o| o != ident);
+                let exited = p.exited;
+                if let (Some(mut orphan), Some(exited)) = (p.orphan.take(), exited) {
+                    // Nobody waits for it: what the reap says goes unheard.
+                    let _ = self.reap_child(ident, &mut orphan, exited);
                 }
             }
         }
