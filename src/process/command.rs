@@ -2,15 +2,13 @@
 //! watches, and which start with the signal mask a plain program has.
 
 use std::ffi::OsStr;
-use std::future::poll_fn;
 use std::io;
 use std::path::Path;
 use std::process::{ExitStatus, Output, Stdio};
 use std::rc::Rc;
-use std::task::Poll;
 
 use super::child::{Child, State};
-use super::pipe::{ChildStderr, ChildStdin, ChildStdout, poll_read_to_end};
+use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 use crate::runtime::context;
 use crate::runtime::driver::{Driver, ProcessSlot, Slot};
 use crate::sys::process::{UnblockHook, children_reaped_by_kernel, with_sigchld_unblocked};
@@ -463,62 +461,26 @@ impl Command {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn output(&mut self) -> io::Result<Output> {
-        let [stdin, stdout, stderr] = self.chosen;
-        if !stdin {
-            self.std.stdin(Stdio::null());
-        }
-        if !stdout {
-            self.std.stdout(Stdio::piped());
-        }
-        if !stderr {
-            self.std.stderr(Stdio::piped());
-        }
+        self.set_unchosen(Stdio::null, Stdio::piped);
         let spawned = self.spawn();
         // Back to what `spawn` and `status` do with a stream not set.
+        self.set_unchosen(Stdio::inherit, Stdio::inherit);
+        spawned?.wait_with_output().await
+    }
+
+    /// Sets the streams the caller did not choose: stdin to `input()`,
+    /// stdout and stderr to `output()`.
+    fn set_unchosen(&mut self, input: fn() -> Stdio, output: fn() -> Stdio) {
+        let [stdin, stdout, stderr] = self.chosen;
         if !stdin {
-            self.std.stdin(Stdio::inherit());
+            self.std.stdin(input());
         }
         if !stdout {
-            self.std.stdout(Stdio::inherit());
+            self.std.stdout(output());
         }
         if !stderr {
-            self.std.stderr(Stdio::inherit());
+            self.std.stderr(output());
         }
-        let mut child = spawned?;
-        drop(child.stdin.take());
-        let mut pipes = (child.stdout.take(), child.stderr.take());
-        let mut bufs = (Vec::new(), Vec::new());
-        let mut totals = (0, 0);
-        poll_fn(|cx| {
-            if let Some(pipe) = &mut pipes.0 {
-                let p = poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.0, &mut totals.0);
-                match p {
-                    Poll::Ready(Ok(_)) => pipes.0 = None,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
-                }
-            }
-            if let Some(pipe) = &mut pipes.1 {
-                let p = poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.1, &mut totals.1);
-                match p {
-                    Poll::Ready(Ok(_)) => pipes.1 = None,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
-                }
-            }
-            if pipes.0.is_none() && pipes.1.is_none() {
-                Poll::Ready(Ok(()))
-            } else {
-                Poll::Pending
-            }
-        })
-        .await?;
-        let status = child.wait().await?;
-        Ok(Output {
-            status,
-            stdout: bufs.0,
-            stderr: bufs.1,
-        })
     }
 }
 
