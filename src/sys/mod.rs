@@ -90,4 +90,5 @@ pub(crate) mod process;
 pub(crate) mod signal;
 pub(crate) mod sigset;
 pub(crate) mod socket;
+pub(crate) mod sockopt;
 pub(crate) mod thread;

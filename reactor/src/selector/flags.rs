@@ -74,7 +74,10 @@ pub enum SignalUse {
 /// assert!(e.to_string().contains("9"));
 /// ```
 pub fn check_signal(signo: i32, usage: SignalUse) -> io::Result<()> {
-    let lowest = if usage == SignalUse::Send { 0 } else { 1 };
+    let lowest = match usage {
+        SignalUse::Send => 0,
+        SignalUse::Listen | SignalUse::Forward => 1,
+    };
     if signo < lowest || signo > sys::sigrtmax() {
         return Err(invalid(format!(
             "{signo} is not a signal number ({lowest}..={})",
