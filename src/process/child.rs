@@ -12,7 +12,7 @@ use chronia_reactor::{Ident, SignalUse, check_signal};
 
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, ProcessSlot, Slot};
+use crate::runtime::driver::Driver;
 
 mod output;
 
@@ -328,7 +328,7 @@ impl Child {
         // The registration is this child's alone, made at spawn and removed
         // only here or by the driver for an orphan (which this is not), so
         // it exists; a refusal could only leave an entry nobody looks at.
-        let _ = self.driver.inner.borrow_mut().selector.unregister(ident);
+        let _ = self.driver.inner_mut().unregister(ident);
     }
 
     /// The exit status if the runtime has seen the child exit (reaping it
@@ -353,8 +353,8 @@ impl Child {
                 ))));
             }
         };
-        let mut inner = self.driver.inner.borrow_mut();
-        let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
+        let mut inner = self.driver.inner_mut();
+        let Some(slot) = inner.child(ident) else {
             unreachable!("a watched child keeps its registration until reaped")
         };
         let Some(exited) = slot.exited else {
@@ -402,27 +402,20 @@ impl Child {
         if Rc::ptr_eq(&current, &self.driver) {
             return Ok(());
         }
-        let seen = matches!(
-            self.driver.inner.borrow_mut().selector.data_mut(ident),
-            Some(Slot::Process(ProcessSlot {
-                exited: Some(_),
-                ..
-            }))
-        );
+        let seen = self
+            .driver
+            .inner_mut()
+            .child(ident)
+            .is_some_and(|slot| slot.exited.is_some());
         if seen {
             // The spawning runtime saw the exit already: reaping needs no turn.
             return Ok(());
         }
         let pid = i32::try_from(self.pid).expect("pids fit in pid_t");
         let registered = {
-            let mut inner = current.inner.borrow_mut();
-            if !inner.listens_to_children {
-                crate::signal::listen(&mut inner, libc::SIGCHLD)?;
-                inner.listens_to_children = true;
-            }
-            inner
-                .selector
-                .register_process(pid, Slot::Process(ProcessSlot::default()))
+            let mut inner = current.inner_mut();
+            super::listen_to_children(&mut inner)?;
+            inner.register_child(pid)
         };
         match registered {
             Ok(new) => {
@@ -466,17 +459,16 @@ impl Drop for Child {
         // The driver is borrowed only inside its own methods, none of which
         // drops a `Child`; if it ever were, the child would be left to
         // become a zombie rather than panic in drop.
-        let Ok(mut inner) = self.driver.inner.try_borrow_mut() else {
+        let Some(mut inner) = self.driver.try_inner_mut() else {
             return;
         };
-        let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
+        let Some(slot) = inner.child(ident) else {
             return;
         };
         match slot.exited {
             None => {
-                slot.orphan = Some(std);
-                slot.orphan_killed = self.kill_on_drop;
-                inner.orphans.push(ident);
+                // Ours, present (just looked it up): cannot give it back.
+                let _ = inner.adopt_orphan(ident, std, self.kill_on_drop);
             }
             Some(exited) => {
                 // Exited, not reaped: this reaps at once. An error means

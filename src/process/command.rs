@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::child::{Child, State};
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, ProcessSlot, Slot};
+use crate::runtime::driver::Driver;
 use crate::sys::process::{UnblockHook, children_reaped_by_kernel, with_sigchld_unblocked};
 
 mod std_compat;
@@ -328,15 +328,14 @@ impl Command {
         crate::signal::on_delivery(libc::SIGCHLD, super::orphans::reap);
         let reaped_by_kernel = children_reaped_by_kernel()?;
         let (blocked, only_children) = {
-            let mut inner = driver.inner.borrow_mut();
+            let mut inner = driver.inner_mut();
             // Listening to SIGCHLD (forwarded from other threads, blocked
             // and read here) starts before the first child exists, so that
             // no exit is missed, and goes on while the runtime lives.
-            if reaped_by_kernel.is_none() && !inner.listens_to_children {
-                crate::signal::listen(&mut inner, libc::SIGCHLD)?;
-                inner.listens_to_children = true;
+            if reaped_by_kernel.is_none() {
+                super::listen_to_children(&mut inner)?;
             }
-            let blocked = inner.selector.blocked_signals();
+            let blocked = inner.blocked_signals();
             // SIGCHLD blocked for our children alone, nobody else listening:
             // not another listener of this runtime, nor another runtime of
             // this thread (which the unblocked window would hide an exit
@@ -369,7 +368,7 @@ impl Command {
         if only_children {
             // Whatever the spawn did: a SIGCHLD that ran the handler while
             // SIGCHLD was unblocked may have been an earlier child's exit.
-            driver.inner.borrow_mut().selector.check_processes();
+            driver.inner_mut().check_children();
         }
         let mut std = spawned?;
         let pipes = match take_pipes(&mut std) {
@@ -383,11 +382,10 @@ impl Command {
             State::ReapedByKernel(why)
         } else {
             let pid = std.id().cast_signed();
-            let slot = Slot::Process(ProcessSlot::default());
-            let mut inner = driver.inner.borrow_mut();
-            let registered = inner.selector.register_process(pid, slot);
+            let mut inner = driver.inner_mut();
+            let registered = inner.register_child(pid);
             if only_children {
-                inner.selector.check_processes();
+                inner.check_children();
             }
             drop(inner);
             match registered {

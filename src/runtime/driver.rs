@@ -27,6 +27,8 @@ use chronia_reactor::{Events, Ident, ReadyKey, SelectEvent, Selector};
 use super::clock::Clock;
 use crate::time::heap::Timers;
 
+mod api;
+
 /// The readiness of one registered fd and the tasks waiting on it.
 #[derive(Debug, Default)]
 pub(crate) struct IoSlot {
@@ -258,33 +260,6 @@ impl Inner {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
         self.selector.set_timer(self.timer, Some(after))
-    }
-
-    /// Unregisters the child watched as `ident`, which the selector saw
-    /// exit (`exited` is its report: 0, or the kernel's error), and reaps
-    /// `child`: at once, as the zombie is there (`waitid` with `WNOWAIT`
-    /// left it). The one place a watched child is reaped and unregistered
-    /// (by its `Child`, or here for an orphan). For an error report the
-    /// child was reaped elsewhere, so its pid is not waited on again (it
-    /// may belong to another child by now): that error comes back.
-    ///
-    /// # Errors
-    ///
-    /// The selector's error report, or the kernel's error from `waitpid(2)`.
-    pub(crate) fn reap_child(
-        &mut self,
-        ident: Ident,
-        child: &mut std::process::Child,
-        exited: i32,
-    ) -> io::Result<Option<std::process::ExitStatus>> {
-        // The registration exists until this call, the only one to remove
-        // it; a refusal could only leave an entry nobody looks at.
-        let _ = self.selector.unregister(ident);
-        self.orphans.retain(|&o| o != ident);
-        if exited != 0 {
-            return Err(io::Error::from_raw_os_error(exited));
-        }
-        child.try_wait()
     }
 
     fn dispatch(&mut self, key: ReadyKey, wakers: &mut Vec<Waker>) {

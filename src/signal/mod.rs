@@ -93,7 +93,7 @@ use std::task::{Context, Poll, Waker};
 use chronia_reactor::{Ident, ReadyKey, SignalUse, check_signal};
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, Inner, Slot, add_waiter};
+use crate::runtime::driver::{Driver, Inner, add_waiter};
 use registry::{Subscription, subscribe};
 
 pub use libc::{
@@ -186,7 +186,7 @@ fn delivered(signo: i32) -> u64 {
 pub fn signal(signo: i32) -> io::Result<Signal> {
     check_signal(signo, SignalUse::Forward)?;
     let driver = context::current("chronia::signal::signal");
-    let seen = listen(&mut driver.inner.borrow_mut(), signo)?;
+    let seen = listen(&mut driver.inner_mut(), signo)?;
     Ok(Signal {
         signo,
         seen,
@@ -201,19 +201,19 @@ pub fn signal(signo: i32) -> io::Result<Signal> {
 /// deliveries counted so far. The caller gives the listener back with
 /// [`unlisten`]; `process` holds one for `SIGCHLD` while the runtime lives.
 pub(crate) fn listen(inner: &mut Inner, signo: i32) -> io::Result<u64> {
-    if let Some(slot) = inner.signals.get_mut(&signo) {
+    if let Some(slot) = inner.signal_slot_mut(signo) {
         slot.listeners += 1;
         return Ok(delivered(signo));
     }
     let subscription = subscribe(signo)?;
-    let ident = match inner.selector.register_signal(signo, Slot::Signal) {
+    let ident = match inner.register_signal(signo) {
         Ok(ident) => ident,
         Err(e) => {
             subscription.leave(|| {});
             return Err(e);
         }
     };
-    inner.signals.insert(
+    inner.insert_signal_slot(
         signo,
         SignalSlot {
             ident,
@@ -232,7 +232,7 @@ pub(crate) fn thread_subscriptions(signo: i32) -> usize {
 
 /// How many listeners of `signo` this runtime has.
 pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
-    inner.signals.get(&signo).map_or(0, |slot| slot.listeners)
+    inner.signal_slot(signo).map_or(0, |slot| slot.listeners)
 }
 
 /// Gives back a listener taken by [`listen`]; the last one unblocks the
@@ -241,12 +241,12 @@ pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
 /// between, a delivery to this thread runs the forwarding handler, never
 /// the default action.
 fn unlisten(inner: &mut Inner, signo: i32) {
-    let Some(slot) = inner.signals.get_mut(&signo) else {
+    let Some(slot) = inner.signal_slot_mut(signo) else {
         return;
     };
     slot.listeners -= 1;
     if slot.listeners == 0
-        && let Some(slot) = inner.signals.remove(&signo)
+        && let Some(slot) = inner.remove_signal_slot(signo)
     {
         stop(inner, slot);
     }
@@ -256,10 +256,9 @@ fn unlisten(inner: &mut Inner, signo: i32) {
 /// needs (see `registry`: the selector's hold is given back last, under
 /// the registry's lock).
 fn stop(inner: &mut Inner, mut slot: SignalSlot) {
-    let selector = &mut inner.selector;
     // Fails only if the ident is gone already; nothing left to undo.
     let ident = slot.ident;
-    let mut release = move || drop(selector.unregister(ident));
+    let mut release = move || drop(inner.unregister(ident));
     match slot.subscription.take() {
         Some(subscription) => subscription.leave(release),
         None => release(),
@@ -270,9 +269,8 @@ fn stop(inner: &mut Inner, mut slot: SignalSlot) {
 /// pinned `SIGINT`, listeners that outlive it); called first when the
 /// driver drops.
 pub(crate) fn shutdown(inner: &mut Inner) {
-    let signos: Vec<i32> = inner.signals.keys().copied().collect();
-    for signo in signos {
-        if let Some(slot) = inner.signals.remove(&signo) {
+    for signo in inner.signal_numbers() {
+        if let Some(slot) = inner.remove_signal_slot(signo) {
             stop(inner, slot);
         }
     }
@@ -313,10 +311,9 @@ pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
     async move {
         let mut int = ctrl_c_listener(driver)?;
         int.recv().await;
-        let mut inner = int.driver.inner.borrow_mut();
+        let mut inner = int.driver.inner_mut();
         if let Some(seen) = inner
-            .signals
-            .get_mut(&SIGINT)
+            .signal_slot_mut(SIGINT)
             .and_then(|s| s.ctrl_c_seen.as_mut())
         {
             *seen = (*seen).max(int.seen);
@@ -328,21 +325,19 @@ pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
 /// A listener of `SIGINT` that has seen what earlier [`ctrl_c`] calls
 /// reported, pinning one listener for the runtime's life at the first call.
 fn ctrl_c_listener(driver: Rc<Driver>) -> io::Result<Signal> {
-    let mut inner = driver.inner.borrow_mut();
+    let mut inner = driver.inner_mut();
     let pinned = inner
-        .signals
-        .get(&SIGINT)
+        .signal_slot_mut(SIGINT)
         .and_then(|s| s.ctrl_c_seen)
         .is_some();
     if !pinned {
         let seen = listen(&mut inner, SIGINT)?;
-        let slot = inner.signals.get_mut(&SIGINT).expect("just listened");
+        let slot = inner.signal_slot_mut(SIGINT).expect("just listened");
         slot.ctrl_c_seen = Some(seen);
     }
     listen(&mut inner, SIGINT)?;
     let seen = inner
-        .signals
-        .get(&SIGINT)
+        .signal_slot_mut(SIGINT)
         .and_then(|s| s.ctrl_c_seen)
         .expect("pinned above");
     drop(inner);
@@ -448,9 +443,9 @@ impl Signal {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        // `try_borrow_mut` fails only while the driver itself is dropping,
+        // `try_inner_mut` gives `None` only while the driver itself is dropping,
         // which gives everything back anyway.
-        if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
+        if let Some(mut inner) = self.driver.try_inner_mut() {
             unlisten(&mut inner, self.signo);
         }
     }
@@ -470,7 +465,7 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
     {
         hook();
     }
-    if !registry::is_forwarded(info, inner.pid) {
+    if !registry::is_forwarded(info, inner.pid()) {
         registry::forward(info.signo);
         // No handler saw this delivery: the program's own, if it had one
         // before, runs now (see `sys::signal`).
