@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::child::{Child, State};
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 use crate::runtime::context;
-use crate::runtime::driver::Driver;
+use crate::runtime::driver::{Driver, orphans};
 use crate::sys::process::{UnblockHook, children_reaped_by_kernel, with_sigchld_unblocked};
 
 mod std_compat;
@@ -324,8 +324,8 @@ impl Command {
     fn spawn_on(&mut self, driver: Rc<Driver>) -> io::Result<Child> {
         // Children of runtimes that were dropped before them (cheap when
         // there are none), now and on every SIGCHLD a runtime reads.
-        super::orphans::reap();
-        crate::signal::on_delivery(libc::SIGCHLD, super::orphans::reap);
+        orphans::reap();
+        crate::signal::on_delivery(libc::SIGCHLD, orphans::reap);
         let reaped_by_kernel = children_reaped_by_kernel()?;
         let (blocked, only_children) = {
             let mut inner = driver.inner_mut();

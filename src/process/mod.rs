@@ -74,7 +74,6 @@
 
 mod child;
 mod command;
-pub(crate) mod orphans;
 mod pipe;
 
 pub use child::Child;

@@ -28,6 +28,7 @@ use super::clock::Clock;
 use crate::time::heap::Timers;
 
 mod api;
+pub(crate) mod orphans;
 
 /// The readiness of one registered fd and the tasks waiting on it.
 #[derive(Debug, Default)]
@@ -305,7 +306,7 @@ impl Inner {
 
 impl Drop for Inner {
     /// Hands the orphans this runtime still holds to the process-wide list,
-    /// so that they are reaped after it is gone (see `process::orphans`).
+    /// so that they are reaped after it is gone (see [`orphans`]).
     fn drop(&mut self) {
         // Before the selector goes: signals are given back in the order the
         // signal registry needs.
@@ -318,7 +319,7 @@ impl Drop for Inner {
                 _ => None,
             })
             .collect();
-        crate::process::orphans::adopt(orphans);
+        orphans::adopt(orphans);
     }
 }
 

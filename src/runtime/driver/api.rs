@@ -140,7 +140,7 @@ impl Inner {
 
     /// Keeps `child`, dropped while still running, to be reaped when it
     /// exits (by the driver, or after the runtime drops by
-    /// `process::orphans`); `killed`: it was sent `SIGKILL` on drop. Gives
+    /// [`orphans`](super::orphans)); `killed`: it was sent `SIGKILL` on drop. Gives
     /// `child` back if `ident` watches no child.
     pub(crate) fn adopt_orphan(
         &mut self,
