@@ -13,6 +13,13 @@
 //!   does that at most once per park.
 //! - Wakers are woken after the driver's `RefCell` borrow ends, so a waker
 //!   that re-enters the driver cannot trip over it.
+//!
+//! # Who may touch what
+//!
+//! Only `runtime` reads or writes the fields of [`Inner`]. `signal` and
+//! `process` go through the methods of [`api`] (which lists what each may
+//! do); the orphans of a dropped runtime are kept by [`orphans`]. (`io`
+//! and `time` still use some fields directly: issue 8.)
 
 use std::cell::RefCell;
 use std::collections::HashMap;
