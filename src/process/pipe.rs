@@ -115,6 +115,15 @@ pub struct ChildReader<S: Stream> {
 
 /// Which of a child's output streams a [`ChildReader`] reads: [`Stdout`]
 /// or [`Stderr`]. Sealed: implemented by those two alone.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{Stderr, Stdout, Stream};
+///
+/// assert_eq!(Stdout::NAME, "ChildStdout");
+/// assert_eq!(Stderr::NAME, "ChildStderr");
+/// ```
 pub trait Stream: sealed::Sealed {
     /// The name the reader goes by (`ChildStdout`, `ChildStderr`), for
     /// `Debug`.
@@ -128,10 +137,32 @@ mod sealed {
 }
 
 /// Marks a [`ChildReader`] of a child's standard output ([`ChildStdout`]).
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{ChildReader, ChildStdout, Stdout};
+///
+/// fn same(pipe: ChildStdout) -> ChildReader<Stdout> {
+///     pipe
+/// }
+/// # let _ = same;
+/// ```
 #[derive(Debug)]
 pub enum Stdout {}
 
 /// Marks a [`ChildReader`] of a child's standard error ([`ChildStderr`]).
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{ChildReader, ChildStderr, Stderr};
+///
+/// fn same(pipe: ChildStderr) -> ChildReader<Stderr> {
+///     pipe
+/// }
+/// # let _ = same;
+/// ```
 #[derive(Debug)]
 pub enum Stderr {}
 

@@ -36,6 +36,17 @@ pub(super) fn check_handle_events(events: Events) -> io::Result<()> {
 
 /// What a signal number is checked for by [`check_signal`]; each use
 /// refuses what the one before it refuses, and more.
+///
+/// # Examples
+///
+/// ```
+/// use chronia_reactor::{check_signal, SignalUse};
+///
+/// assert!(check_signal(libc::SIGKILL, SignalUse::Send).is_ok());
+/// assert!(check_signal(libc::SIGKILL, SignalUse::Listen).is_err());
+/// assert!(check_signal(libc::SIGSEGV, SignalUse::Listen).is_ok());
+/// assert!(check_signal(libc::SIGSEGV, SignalUse::Forward).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignalUse {
     /// Sent to a process (`kill(2)`): 0 (which only probes) up to
