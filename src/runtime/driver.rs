@@ -297,12 +297,12 @@ impl Inner {
             Slot::Unpark => {}
             Slot::Signal => crate::signal::deliver(self, key, wakers),
             Slot::Process(p) => {
-                p.exited = Some(key.error().and_then(|e| e.raw_os_error()).unwrap_or(0));
+                let exited = key.error().and_then(|e| e.raw_os_error()).unwrap_or(0);
+                p.exited = Some(exited);
                 if let Some(w) = p.waker.take() {
                     wakers.push(w);
                 }
-                let exited = p.exited;
-                if let (Some(mut orphan), Some(exited)) = (p.orphan.take(), exited) {
+                if let Some(mut orphan) = p.orphan.take() {
                     // Nobody waits for it: what the reap says goes unheard.
                     let _ = self.reap_child(ident, &mut orphan, exited);
                 }
