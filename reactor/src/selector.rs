@@ -33,6 +33,8 @@ mod signals;
 mod table;
 mod timers;
 
+pub use flags::{SignalUse, check_signal};
+
 /// The epoll token of the signalfd; fds use their own number as token.
 const SIGNALFD_TOKEN: u64 = u64::MAX;
 

@@ -8,11 +8,11 @@ use std::process::ExitStatus;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use chronia_reactor::Ident;
+use chronia_reactor::{Ident, SignalUse, check_signal};
 
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, ProcessSlot, Slot};
+use crate::runtime::driver::Driver;
 
 mod output;
 
@@ -267,12 +267,7 @@ impl Child {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn signal(&mut self, signo: i32) -> io::Result<()> {
-        if signo < 0 || signo > libc::SIGRTMAX() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{signo} is not a signal number"),
-            ));
-        }
+        check_signal(signo, SignalUse::Send)?;
         match self.state {
             State::Watched(_) => crate::sys::process::send_signal(self.pid, signo),
             State::ReapedByKernel(_) => {
@@ -333,7 +328,7 @@ impl Child {
         // The registration is this child's alone, made at spawn and removed
         // only here or by the driver for an orphan (which this is not), so
         // it exists; a refusal could only leave an entry nobody looks at.
-        let _ = self.driver.inner.borrow_mut().selector.unregister(ident);
+        let _ = self.driver.inner_mut().unregister(ident);
     }
 
     /// The exit status if the runtime has seen the child exit (reaping it
@@ -358,34 +353,27 @@ impl Child {
                 ))));
             }
         };
-        let exited = {
-            let mut inner = self.driver.inner.borrow_mut();
-            let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
-                unreachable!("a watched child keeps its registration until reaped")
-            };
-            let Some(errno) = slot.exited else {
-                if let Some(cx) = cx {
-                    match &mut slot.waker {
-                        Some(w) if w.will_wake(cx.waker()) => {}
-                        w => *w = Some(cx.waker().clone()),
-                    }
-                }
-                return Poll::Pending;
-            };
-            errno
+        let mut inner = self.driver.inner_mut();
+        let Some(slot) = inner.child(ident) else {
+            unreachable!("a watched child keeps its registration until reaped")
         };
-        self.forget(ident);
-        if exited != 0 {
-            let e = io::Error::from_raw_os_error(exited);
-            return Poll::Ready(Err(self.reap_error(&e)));
-        }
-        // The selector saw the exit with WNOWAIT: the zombie is there, so
-        // this reaps at once.
-        let reaped = match self.std().try_wait() {
+        let Some(exited) = slot.exited else {
+            if let Some(cx) = cx {
+                match &mut slot.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    w => *w = Some(cx.waker().clone()),
+                }
+            }
+            return Poll::Pending;
+        };
+        let std = self.std.as_mut().expect("present until drop");
+        let reaped = match inner.reap_child(ident, std, exited) {
             Ok(Some(status)) => Ok(status),
-            Ok(None) => self.std().wait(),
+            // Seen exited with WNOWAIT, so a wait cannot block for long.
+            Ok(None) => std.wait(),
             Err(e) => Err(e),
         };
+        drop(inner);
         Poll::Ready(match reaped {
             Ok(status) => {
                 self.state = State::Reaped(status);
@@ -414,27 +402,20 @@ impl Child {
         if Rc::ptr_eq(&current, &self.driver) {
             return Ok(());
         }
-        let seen = matches!(
-            self.driver.inner.borrow_mut().selector.data_mut(ident),
-            Some(Slot::Process(ProcessSlot {
-                exited: Some(_),
-                ..
-            }))
-        );
+        let seen = self
+            .driver
+            .inner_mut()
+            .child(ident)
+            .is_some_and(|slot| slot.exited.is_some());
         if seen {
             // The spawning runtime saw the exit already: reaping needs no turn.
             return Ok(());
         }
         let pid = i32::try_from(self.pid).expect("pids fit in pid_t");
         let registered = {
-            let mut inner = current.inner.borrow_mut();
-            if !inner.listens_to_children {
-                crate::signal::listen(&mut inner, libc::SIGCHLD)?;
-                inner.listens_to_children = true;
-            }
-            inner
-                .selector
-                .register_process(pid, Slot::Process(ProcessSlot::default()))
+            let mut inner = current.inner_mut();
+            super::listen_to_children(&mut inner)?;
+            inner.register_child(pid)
         };
         match registered {
             Ok(new) => {
@@ -478,26 +459,21 @@ impl Drop for Child {
         // The driver is borrowed only inside its own methods, none of which
         // drops a `Child`; if it ever were, the child would be left to
         // become a zombie rather than panic in drop.
-        let Ok(mut inner) = self.driver.inner.try_borrow_mut() else {
+        let Some(mut inner) = self.driver.try_inner_mut() else {
             return;
         };
-        let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
+        let Some(slot) = inner.child(ident) else {
             return;
         };
         match slot.exited {
             None => {
-                slot.orphan = Some(std);
-                slot.orphan_killed = self.kill_on_drop;
-                inner.orphans.push(ident);
+                // Ours, present (just looked it up): cannot give it back.
+                let _ = inner.adopt_orphan(ident, std, self.kill_on_drop);
             }
-            Some(errno) => {
-                if errno == 0 {
-                    // Exited, not reaped: this reaps at once. An error means
-                    // someone else reaped it, which leaves nothing to do.
-                    let _ = std.try_wait();
-                }
-                // Ours, present (just looked it up): cannot fail.
-                let _ = inner.selector.unregister(ident);
+            Some(exited) => {
+                // Exited, not reaped: this reaps at once. An error means
+                // someone else reaped it, which leaves nothing to do.
+                let _ = inner.reap_child(ident, &mut std, exited);
             }
         }
     }

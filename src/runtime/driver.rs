@@ -13,6 +13,13 @@
 //!   does that at most once per park.
 //! - Wakers are woken after the driver's `RefCell` borrow ends, so a waker
 //!   that re-enters the driver cannot trip over it.
+//!
+//! # Who may touch what
+//!
+//! Only `runtime` reads or writes the fields of [`Inner`]. `signal` and
+//! `process` go through the methods of [`api`] (which lists what each may
+//! do); the orphans of a dropped runtime are kept by [`orphans`]. (`io`
+//! and `time` still use some fields directly: issue 8.)
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -26,6 +33,9 @@ use chronia_reactor::{Events, Ident, ReadyKey, SelectEvent, Selector};
 
 use super::clock::Clock;
 use crate::time::heap::Timers;
+
+mod api;
+pub(crate) mod orphans;
 
 /// The readiness of one registered fd and the tasks waiting on it.
 #[derive(Debug, Default)]
@@ -287,15 +297,14 @@ impl Inner {
             Slot::Unpark => {}
             Slot::Signal => crate::signal::deliver(self, key, wakers),
             Slot::Process(p) => {
-                p.exited = Some(key.error().and_then(|e| e.raw_os_error()).unwrap_or(0));
+                let exited = key.error().and_then(|e| e.raw_os_error()).unwrap_or(0);
+                p.exited = Some(exited);
                 if let Some(w) = p.waker.take() {
                     wakers.push(w);
                 }
                 if let Some(mut orphan) = p.orphan.take() {
-                    // The child has exited: this reaps it at once.
-                    let _ = orphan.try_wait();
-                    let _ = self.selector.unregister(ident);
-                    self.orphans.retain(|&o| o != ident);
+                    // Nobody waits for it: what the reap says goes unheard.
+                    let _ = self.reap_child(ident, &mut orphan, exited);
                 }
             }
         }
@@ -304,7 +313,7 @@ impl Inner {
 
 impl Drop for Inner {
     /// Hands the orphans this runtime still holds to the process-wide list,
-    /// so that they are reaped after it is gone (see `process::orphans`).
+    /// so that they are reaped after it is gone (see [`orphans`]).
     fn drop(&mut self) {
         // Before the selector goes: signals are given back in the order the
         // signal registry needs.
@@ -317,7 +326,7 @@ impl Drop for Inner {
                 _ => None,
             })
             .collect();
-        crate::process::orphans::adopt(orphans);
+        orphans::adopt(orphans);
     }
 }
 

@@ -89,12 +89,13 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
-use chronia_reactor::{Ident, ReadyKey};
+use chronia_reactor::{Ident, ReadyKey, SignalUse, check_signal};
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, Inner, Slot, add_waiter};
+use crate::runtime::driver::{Driver, Inner, add_waiter};
 use registry::{Subscription, subscribe};
 
 pub use libc::{
@@ -124,6 +125,21 @@ thread_local! {
 }
 
 const SIGNALS: usize = 65;
+
+/// Per signal, a function that runs for every delivery any runtime of the
+/// process reads, before its listeners are woken (see [`on_delivery`]).
+static HOOKS: [OnceLock<fn()>; SIGNALS] = [const { OnceLock::new() }; SIGNALS];
+
+/// Has `hook` run, on the runtime's thread, for every delivery of `signo`
+/// that any runtime of the process reads from now on. One hook per signal
+/// for the process's life: a later call for the same signal keeps the
+/// first (`process` sets one for `SIGCHLD`, to reap the orphans of dropped
+/// runtimes, so that this module knows nothing of children).
+pub(crate) fn on_delivery(signo: i32, hook: fn()) {
+    if let Some(slot) = usize::try_from(signo).ok().and_then(|i| HOOKS.get(i)) {
+        let _ = slot.set(hook);
+    }
+}
 
 fn slot_index(signo: i32) -> usize {
     usize::try_from(signo)
@@ -170,9 +186,9 @@ fn delivered(signo: i32) -> u64 {
 /// ```
 #[track_caller]
 pub fn signal(signo: i32) -> io::Result<Signal> {
-    check(signo)?;
+    check_signal(signo, SignalUse::Forward)?;
     let driver = context::current("chronia::signal::signal");
-    let seen = listen(&mut driver.inner.borrow_mut(), signo)?;
+    let seen = listen(&mut driver.inner_mut(), signo)?;
     Ok(Signal {
         signo,
         seen,
@@ -187,19 +203,19 @@ pub fn signal(signo: i32) -> io::Result<Signal> {
 /// deliveries counted so far. The caller gives the listener back with
 /// [`unlisten`]; `process` holds one for `SIGCHLD` while the runtime lives.
 pub(crate) fn listen(inner: &mut Inner, signo: i32) -> io::Result<u64> {
-    if let Some(slot) = inner.signals.get_mut(&signo) {
+    if let Some(slot) = inner.signal_slot_mut(signo) {
         slot.listeners += 1;
         return Ok(delivered(signo));
     }
     let subscription = subscribe(signo)?;
-    let ident = match inner.selector.register_signal(signo, Slot::Signal) {
+    let ident = match inner.register_signal(signo) {
         Ok(ident) => ident,
         Err(e) => {
             subscription.leave(|| {});
             return Err(e);
         }
     };
-    inner.signals.insert(
+    inner.insert_signal_slot(
         signo,
         SignalSlot {
             ident,
@@ -218,7 +234,7 @@ pub(crate) fn thread_subscriptions(signo: i32) -> usize {
 
 /// How many listeners of `signo` this runtime has.
 pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
-    inner.signals.get(&signo).map_or(0, |slot| slot.listeners)
+    inner.signal_slot(signo).map_or(0, |slot| slot.listeners)
 }
 
 /// Gives back a listener taken by [`listen`]; the last one unblocks the
@@ -227,12 +243,12 @@ pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
 /// between, a delivery to this thread runs the forwarding handler, never
 /// the default action.
 fn unlisten(inner: &mut Inner, signo: i32) {
-    let Some(slot) = inner.signals.get_mut(&signo) else {
+    let Some(slot) = inner.signal_slot_mut(signo) else {
         return;
     };
     slot.listeners -= 1;
     if slot.listeners == 0
-        && let Some(slot) = inner.signals.remove(&signo)
+        && let Some(slot) = inner.remove_signal_slot(signo)
     {
         stop(inner, slot);
     }
@@ -242,10 +258,9 @@ fn unlisten(inner: &mut Inner, signo: i32) {
 /// needs (see `registry`: the selector's hold is given back last, under
 /// the registry's lock).
 fn stop(inner: &mut Inner, mut slot: SignalSlot) {
-    let selector = &mut inner.selector;
     // Fails only if the ident is gone already; nothing left to undo.
     let ident = slot.ident;
-    let mut release = move || drop(selector.unregister(ident));
+    let mut release = move || drop(inner.unregister(ident));
     match slot.subscription.take() {
         Some(subscription) => subscription.leave(release),
         None => release(),
@@ -256,9 +271,8 @@ fn stop(inner: &mut Inner, mut slot: SignalSlot) {
 /// pinned `SIGINT`, listeners that outlive it); called first when the
 /// driver drops.
 pub(crate) fn shutdown(inner: &mut Inner) {
-    let signos: Vec<i32> = inner.signals.keys().copied().collect();
-    for signo in signos {
-        if let Some(slot) = inner.signals.remove(&signo) {
+    for signo in inner.signal_numbers() {
+        if let Some(slot) = inner.remove_signal_slot(signo) {
             stop(inner, slot);
         }
     }
@@ -299,10 +313,9 @@ pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
     async move {
         let mut int = ctrl_c_listener(driver)?;
         int.recv().await;
-        let mut inner = int.driver.inner.borrow_mut();
+        let mut inner = int.driver.inner_mut();
         if let Some(seen) = inner
-            .signals
-            .get_mut(&SIGINT)
+            .signal_slot_mut(SIGINT)
             .and_then(|s| s.ctrl_c_seen.as_mut())
         {
             *seen = (*seen).max(int.seen);
@@ -314,21 +327,19 @@ pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
 /// A listener of `SIGINT` that has seen what earlier [`ctrl_c`] calls
 /// reported, pinning one listener for the runtime's life at the first call.
 fn ctrl_c_listener(driver: Rc<Driver>) -> io::Result<Signal> {
-    let mut inner = driver.inner.borrow_mut();
+    let mut inner = driver.inner_mut();
     let pinned = inner
-        .signals
-        .get(&SIGINT)
+        .signal_slot_mut(SIGINT)
         .and_then(|s| s.ctrl_c_seen)
         .is_some();
     if !pinned {
         let seen = listen(&mut inner, SIGINT)?;
-        let slot = inner.signals.get_mut(&SIGINT).expect("just listened");
+        let slot = inner.signal_slot_mut(SIGINT).expect("just listened");
         slot.ctrl_c_seen = Some(seen);
     }
     listen(&mut inner, SIGINT)?;
     let seen = inner
-        .signals
-        .get(&SIGINT)
+        .signal_slot_mut(SIGINT)
         .and_then(|s| s.ctrl_c_seen)
         .expect("pinned above");
     drop(inner);
@@ -337,24 +348,6 @@ fn ctrl_c_listener(driver: Rc<Driver>) -> io::Result<Signal> {
         seen,
         driver,
     })
-}
-
-fn check(signo: i32) -> io::Result<()> {
-    let reason = match signo {
-        libc::SIGKILL | libc::SIGSTOP => "cannot be caught",
-        libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL => {
-            "is a synchronous fault signal, handled by the faulting thread"
-        }
-        s if s <= 0 || s > libc::SIGRTMAX() => "is not a signal number",
-        s if s > 31 && s < libc::SIGRTMIN() => {
-            "is reserved by the C library for its threads (it lies below SIGRTMIN)"
-        }
-        _ => return Ok(()),
-    };
-    Err(io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("signal {signo} {reason}"),
-    ))
 }
 
 /// A stream of deliveries of one signal; see [`signal`].
@@ -452,9 +445,9 @@ impl Signal {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        // `try_borrow_mut` fails only while the driver itself is dropping,
+        // `try_inner_mut` gives `None` only while the driver itself is dropping,
         // which gives everything back anyway.
-        if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
+        if let Some(mut inner) = self.driver.try_inner_mut() {
             unlisten(&mut inner, self.signo);
         }
     }
@@ -467,10 +460,14 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
     let Some(info) = key.signal_info() else {
         return;
     };
-    if info.signo == libc::SIGCHLD {
-        crate::process::orphans::reap();
+    if let Some(hook) = usize::try_from(info.signo)
+        .ok()
+        .and_then(|i| HOOKS.get(i))
+        .and_then(OnceLock::get)
+    {
+        hook();
     }
-    if !registry::is_forwarded(info, inner.pid) {
+    if !registry::is_forwarded(info, inner.pid()) {
         registry::forward(info.signo);
         // No handler saw this delivery: the program's own, if it had one
         // before, runs now (see `sys::signal`).
@@ -485,4 +482,29 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
             wakers.append(waiting);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{SIGWINCH, on_delivery, signal};
+    use crate::sys::signal::{forward_to, gettid};
+
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    fn count() {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_delivery_hook_runs_before_listeners_wake() {
+        on_delivery(SIGWINCH, count);
+        crate::block_on(async {
+            let mut winch = signal(SIGWINCH).expect("listens");
+            forward_to(gettid(), SIGWINCH).expect("sends to this thread");
+            winch.recv().await;
+            assert!(RUNS.load(Ordering::SeqCst) >= 1, "the hook did not run");
+        });
+    }
 }

@@ -18,16 +18,15 @@
 //!
 //! # Invariants
 //!
-//! - `LISTENERS[signo]` holds the ids of the threads with a subscription to
-//!   `signo`, each once however many runtimes of that thread listen (0
-//!   marks a free slot). It is a chain of fixed chunks, grown under
-//!   `STATE`'s lock and never shrunk, so any number of threads may listen;
-//!   the handler only loads from it (atomics, `OnceLock::get`), so it is
-//!   async-signal-safe.
+//! - `LISTENERS[signo]` (the handler's table, kept at the `sys` level in
+//!   `sys::signal::listeners`, which the handler reads without a lock)
+//!   holds the ids of the threads with a subscription to `signo`, each
+//!   once however many runtimes of that thread listen. This module is its
+//!   only writer, under `STATE`'s lock.
 //! - `STATE[signo].saved` is `Some` exactly while `STATE[signo].count > 0`:
 //!   the handler is installed while anyone listens, and only then.
-//! - `IN_FLIGHT[signo]` counts handlers between reading `LISTENERS` and
-//!   their last forward.
+//! - `IN_FLIGHT[signo]` (beside `LISTENERS`) counts handlers between
+//!   reading `LISTENERS` and their last forward.
 //! - A subscribed thread holds the signal blocked (its selector's hold,
 //!   `chronia_reactor`'s `mask`), from just after it subscribes until its
 //!   last subscription is gone. So a forward aimed at it waits, pending,
@@ -71,42 +70,21 @@
 //! step 4.
 
 use std::io;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
+use chronia_reactor::{SignalUse, check_signal};
+
+use crate::sys::signal::listeners::{self, ListenerSlot};
 use crate::sys::signal::{self as sys, Action};
 
 /// Signal numbers go up to `SIGRTMAX`, 64 on Linux.
 const SIGNALS: usize = 65;
-/// Listening threads per chunk of `LISTENERS`.
-const CHUNK: usize = 16;
-
-/// A fixed run of listener slots, and the next one once it fills up.
-struct Chunk {
-    tids: [AtomicI32; CHUNK],
-    next: OnceLock<Box<Chunk>>,
-}
-
-impl Chunk {
-    const fn new() -> Chunk {
-        Chunk {
-            tids: [const { AtomicI32::new(0) }; CHUNK],
-            next: OnceLock::new(),
-        }
-    }
-}
-
-static LISTENERS: [Chunk; SIGNALS] = [const { Chunk::new() }; SIGNALS];
-
-/// Per signal, how many handlers are between reading `LISTENERS` and
-/// finishing their forwards.
-static IN_FLIGHT: [AtomicUsize; SIGNALS] = [const { AtomicUsize::new(0) }; SIGNALS];
 
 /// One thread's subscriptions to one signal.
 #[derive(Debug)]
 struct ThreadEntry {
     tid: i32,
-    slot: &'static AtomicI32,
+    slot: ListenerSlot,
     count: usize,
 }
 
@@ -137,31 +115,8 @@ fn lock() -> std::sync::MutexGuard<'static, [State; SIGNALS]> {
 }
 
 fn index(signo: i32) -> io::Result<usize> {
-    usize::try_from(signo)
-        .ok()
-        .filter(|&i| i > 0 && i < SIGNALS)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{signo} is not a signal number"),
-            )
-        })
-}
-
-fn chunks(head: &'static Chunk) -> impl Iterator<Item = &'static Chunk> {
-    std::iter::successors(Some(head), |c| c.next.get().map(|b| &**b))
-}
-
-/// A free slot of `LISTENERS[i]`, growing the chain if all are taken.
-/// Called under `STATE`'s lock (the only writer).
-fn free_slot(i: usize) -> &'static AtomicI32 {
-    let mut chunk = &LISTENERS[i];
-    loop {
-        if let Some(slot) = chunk.tids.iter().find(|t| t.load(Ordering::Relaxed) == 0) {
-            return slot;
-        }
-        chunk = chunk.next.get_or_init(|| Box::new(Chunk::new()));
-    }
+    check_signal(signo, SignalUse::Forward)?;
+    Ok(usize::try_from(signo).expect("checked: a positive signal number"))
 }
 
 /// While alive, deliveries of one signal that land on a thread which does
@@ -187,8 +142,7 @@ pub(crate) fn subscribe(signo: i32) -> io::Result<Subscription> {
     if let Some(entry) = s.threads.iter_mut().find(|e| e.tid == tid) {
         entry.count += 1;
     } else {
-        let slot = free_slot(i);
-        slot.store(tid, Ordering::SeqCst);
+        let slot = listeners::claim(i, tid);
         s.threads.push(ThreadEntry {
             tid,
             slot,
@@ -242,10 +196,8 @@ impl Subscription {
             return;
         }
         let entry = s.threads.swap_remove(at);
-        entry.slot.store(0, Ordering::SeqCst);
-        while IN_FLIGHT[self.signo].load(Ordering::SeqCst) != 0 {
-            std::thread::yield_now();
-        }
+        entry.slot.clear();
+        listeners::wait_in_flight(self.signo);
         release();
         // A thread that blocked the signal before it listened keeps it
         // blocked: what is pending was not handed on by an unblock.
@@ -299,35 +251,11 @@ impl Drop for Subscription {
     }
 }
 
-// ---- handler path: nothing below up to the end marker may panic ----------
-
-/// Sends `signo` to every listening thread but the calling one. Called from
-/// the signal handler: async-signal-safe (atomic loads and raw syscalls).
+/// Sends `signo` to every listening thread but the calling one (see
+/// [`listeners::forward`]).
 pub(crate) fn forward(signo: i32) {
-    let Some(i) = usize::try_from(signo).ok() else {
-        return;
-    };
-    let (Some(head), Some(in_flight)) = (LISTENERS.get(i), IN_FLIGHT.get(i)) else {
-        return;
-    };
-    let me = sys::gettid();
-    // Counted so that a leaving thread can wait for this forward to finish
-    // (see the module docs).
-    in_flight.fetch_add(1, Ordering::SeqCst);
-    for chunk in chunks(head) {
-        for slot in &chunk.tids {
-            let tid = slot.load(Ordering::SeqCst);
-            if tid != 0 && tid != me {
-                // ESRCH: the thread is gone and its subscription about to be;
-                // nothing to deliver to.
-                let _ = sys::forward_to(tid, signo);
-            }
-        }
-    }
-    in_flight.fetch_sub(1, Ordering::SeqCst);
+    listeners::forward(signo);
 }
-
-// ---- end of the handler path ----------------------------------------------
 
 /// Whether a delivery read from a signalfd came from [`forward`] (code
 /// `FORWARDED`, from this process), rather than from the kernel, another

@@ -4,8 +4,8 @@
 //!
 //! Everything here that runs inside the handler is async-signal-safe: raw
 //! syscalls (`gettid`, `getpid`, `rt_tgsigqueueinfo`, `getuid`), reads of `errno` through its
-//! location, and lock-free atomic loads in the callback (see
-//! `signal::registry`). Nothing allocates, locks, formats or panics: the
+//! location, and lock-free atomic loads of the listener table (see
+//! [`listeners`]). Nothing allocates, locks, formats or panics: the
 //! code between the `handler path` markers below contains no `expect`,
 //! `unwrap`, `panic!` or slice index, which a unit test at the bottom of
 //! this file checks.
@@ -30,6 +30,10 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+
+pub(crate) mod listeners;
+
+use super::sigset::{How, SigSet, thread_mask};
 
 /// Signal numbers go up to `SIGRTMAX`, 64 on Linux.
 const SIGNALS: usize = 65;
@@ -200,7 +204,7 @@ extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ctx: *mu
     // handler's run; it is only read, and only if not null.
     let forwarded = !info.is_null() && unsafe { (*info).si_code } == FORWARDED;
     if !forwarded {
-        crate::signal::registry::forward(signo);
+        listeners::forward(signo);
         call_previous(signo, info, ctx);
     }
     // SAFETY: as above.
@@ -261,9 +265,7 @@ pub(crate) fn install_forwarder(signo: i32) -> io::Result<Action> {
         new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
         // Every signal blocked while the handler runs, so that runs never
         // nest on a small alternate stack (module docs).
-        // SAFETY: `sa_mask` is a writable sigset_t inside `new`;
-        // sigfillset cannot fail for a valid pointer.
-        unsafe { libc::sigfillset(&raw mut new.sa_mask) };
+        new.sa_mask = SigSet::full().to_raw();
     }
     let mut old = MaybeUninit::<libc::sigaction>::zeroed();
     // SAFETY: both pointers are valid sigactions that live across the call;
@@ -282,15 +284,7 @@ pub(crate) fn install_forwarder(signo: i32) -> io::Result<Action> {
 
 /// Whether `signo` is blocked in the calling thread.
 pub(crate) fn is_blocked(signo: i32) -> io::Result<bool> {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: a null new set only reads this thread's mask into `set`, a
-    // writable sigset_t that lives across the call.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), set.as_mut_ptr()) };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
-    // SAFETY: filled by the successful call above.
-    Ok(unsafe { libc::sigismember(set.as_ptr(), signo) } == 1)
+    Ok(thread_mask(How::Block, None)?.contains(signo))
 }
 
 /// One delivery taken from this thread's pending set.
@@ -308,12 +302,7 @@ impl Taken {
 /// process's) without waiting, with what the kernel says of each. For a
 /// thread that blocks `signo`.
 pub(crate) fn take_all_pending(signo: i32) -> Vec<Taken> {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: `set` is a writable sigset_t; sigemptyset initialises it.
-    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
-    // SAFETY: `set` was initialised just above; the caller passes a valid
-    // signal number (sigaddset only fails with EINVAL otherwise).
-    unsafe { libc::sigaddset(set.as_mut_ptr(), signo) };
+    let set = SigSet::of([signo]);
     let zero = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -396,37 +385,29 @@ fn call_previous_blocked(signo: i32, info: &mut libc::siginfo_t) {
     if handler == libc::SIG_DFL || handler == libc::SIG_IGN || handler == libc::SIG_ERR {
         return;
     }
-    let mut all = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: `all` is a writable sigset_t; sigfillset initialises it.
-    unsafe { libc::sigfillset(all.as_mut_ptr()) };
-    let mut old = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: `all` is initialised, `old` writable; both live across it.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, all.as_ptr(), old.as_mut_ptr()) };
+    let old = thread_mask(How::Block, Some(&SigSet::full()));
     call_previous(signo, info, std::ptr::null_mut());
-    if rc == 0 {
-        // SAFETY: `old` was filled by the successful call above.
-        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old.as_ptr(), std::ptr::null_mut()) };
+    if let Ok(old) = old {
+        // Setting a mask the thread had cannot fail.
+        let _ = thread_mask(How::Set, Some(&old));
     }
 }
 
 #[cfg(test)]
 mod tests {
     /// The code a signal handler runs: between the markers of this file and
-    /// of the registry's (`forward`).
+    /// of the listener table's (`forward`).
     fn handler_path() -> String {
-        [
-            include_str!("signal.rs"),
-            include_str!("../signal/registry.rs"),
-        ]
-        .iter()
-        .map(|src| {
-            let start = src.find("// ---- handler path").expect("start marker");
-            let end = src
-                .find("// ---- end of the handler path")
-                .expect("end marker");
-            &src[start..end]
-        })
-        .collect()
+        [include_str!("mod.rs"), include_str!("listeners.rs")]
+            .iter()
+            .map(|src| {
+                let start = src.find("// ---- handler path").expect("start marker");
+                let end = src
+                    .find("// ---- end of the handler path")
+                    .expect("end marker");
+                &src[start..end]
+            })
+            .collect()
     }
 
     #[test]
