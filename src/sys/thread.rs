@@ -7,7 +7,6 @@
 //! thread that creates it, so the pool blocks everything around the
 //! `pthread_create` ([`MaskGuard`]) and the thread starts with every signal
 //! blocked, without a window in which one could arrive.
-#![allow(unsafe_code)]
 
 use std::io;
 
@@ -35,22 +34,7 @@ impl MaskGuard {
     /// as std's stack-overflow report) when the thread blocks them.
     pub(crate) fn block_all_but_faults() -> io::Result<MaskGuard> {
         let guard = MaskGuard::block_all()?;
-        let mut faults = MaybeUninit::<libc::sigset_t>::uninit();
-        // SAFETY: `faults` is a writable sigset_t; sigemptyset initialises it.
-        unsafe { libc::sigemptyset(faults.as_mut_ptr()) };
-        for signo in FAULTS {
-            // SAFETY: `faults` was initialised above; `signo` is a valid
-            // signal number, so sigaddset cannot fail.
-            unsafe { libc::sigaddset(faults.as_mut_ptr(), signo) };
-        }
-        // SAFETY: `faults` is initialised and lives across the call; the
-        // old-set pointer may be null.
-        let rc = unsafe {
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, faults.as_ptr(), std::ptr::null_mut())
-        };
-        if rc != 0 {
-            return Err(io::Error::from_raw_os_error(rc));
-        }
+        thread_mask(How::Unblock, Some(&SigSet::of(FAULTS)))?;
         Ok(guard)
     }
 }
