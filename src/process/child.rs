@@ -155,7 +155,12 @@ impl Child {
     /// ```
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         drop(self.stdin.take());
-        poll_fn(|cx| self.poll_exit(Some(cx))).await
+        poll_fn(|cx| {
+            // One unit of the task's cooperative budget (`chronia_executor::coop`).
+            std::task::ready!(chronia_executor::coop::poll_proceed(cx));
+            self.poll_exit(Some(cx))
+        })
+        .await
     }
 
     /// Reaps the child if it has exited, without waiting.
