@@ -167,8 +167,22 @@ impl<T> Future for JoinHandle<T> {
 
     /// # Panics
     ///
-    /// Panics if polled again after it returned `Ready`.
+    /// Panics if polled again after it returned `Ready`, and if polled,
+    /// while its task has not finished, inside another executor than the
+    /// one that runs the task: that executor cannot run while another one
+    /// runs on its thread, so the wait could never end (a handle polled
+    /// outside any executor just waits).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !self.is_finished()
+            && crate::context::with_current(|core| !self.raw.belongs_to(core.owner())) == Some(true)
+        {
+            panic!(
+                "a JoinHandle must be awaited inside the runtime that spawned its task \
+                 (task {} has not finished, and its runtime cannot run while another one \
+                 runs on this thread)",
+                self.id()
+            );
+        }
         self.raw.poll_join(cx)
     }
 }

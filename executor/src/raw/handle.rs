@@ -216,6 +216,11 @@ impl<T> JoinRef<T> {
         &self.task
     }
 
+    /// Whether the task belongs to the executor of `owner`.
+    pub(crate) fn belongs_to(&self, owner: &Owner) -> bool {
+        owner.owns(self.task.header())
+    }
+
     /// The output once the task is complete; else registers the waker.
     ///
     /// # Panics
