@@ -453,6 +453,10 @@ fn a_runtime_kept_in_a_thread_local_drops_at_thread_exit() {
 }
 
 #[test]
+#[expect(
+    clippy::async_yields_async,
+    reason = "the JoinHandle is carried out of runtime a on purpose"
+)]
 fn a_join_handle_awaited_under_another_runtime_panics_naming_the_rule() {
     let a = chronia::Runtime::new().expect("runtime a");
     let b = chronia::Runtime::new().expect("runtime b");
@@ -480,6 +484,10 @@ fn a_join_handle_awaited_under_another_runtime_panics_naming_the_rule() {
 }
 
 #[test]
+#[expect(
+    clippy::async_yields_async,
+    reason = "the JoinHandle is carried out of runtime a on purpose"
+)]
 fn a_finished_task_can_be_joined_under_another_runtime() {
     let a = chronia::Runtime::new().expect("runtime a");
     let b = chronia::Runtime::new().expect("runtime b");
