@@ -3,8 +3,9 @@
 //! [`Runtime::block_on`] runs a future to completion on the calling thread,
 //! together with the tasks it [`spawn`]s. Nothing runs in the background:
 //! chronia starts no thread unless asked to (the blocking pool of
-//! [`spawn_blocking`](crate::task::spawn_blocking)). Dropping a `Runtime` drops its tasks and,
-//! with them, everything they held.
+//! [`spawn_blocking`](crate::task::spawn_blocking), or [`PerCore`]'s
+//! shards). Dropping a `Runtime` drops its tasks and, with them, everything
+//! they held.
 //!
 //! # Objects that outlive their runtime
 //!
