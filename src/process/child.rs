@@ -413,7 +413,7 @@ impl Drop for Child {
         };
         match slot.exited {
             None => {
-                slot.orphan = Some(std);
+                slot.orphan = Some(Box::new(std));
                 slot.orphan_killed = self.kill_on_drop;
                 inner.orphans.push(ident);
             }

@@ -25,6 +25,7 @@ use chronia_executor::{Park, Unpark};
 use chronia_reactor::{Events, Ident, ReadyKey, SelectEvent, Selector};
 
 use super::clock::Clock;
+use super::waiters::{Direction, WAITERS_MAX, Waiters};
 use crate::time::heap::Timers;
 
 /// The readiness of one registered fd and the tasks waiting on it.
@@ -41,33 +42,13 @@ pub(crate) struct IoSlot {
     /// twice, so from then on a short read cannot mean "drained": the
     /// end-of-file behind the data is still to be read.
     pub(crate) hung_up: bool,
-    pub(crate) readers: Vec<Waker>,
-    pub(crate) writers: Vec<Waker>,
+    pub(crate) waiters: Waiters,
 }
 
-impl IoSlot {
-    /// The tasks waiting for `dir`.
-    pub(crate) fn waiters(&mut self, dir: crate::io::registration::Direction) -> &mut Vec<Waker> {
-        match dir {
-            crate::io::registration::Direction::Read => &mut self.readers,
-            crate::io::registration::Direction::Write => &mut self.writers,
-        }
-    }
-}
-
-/// How many distinct wakers one list holds before it is flushed (see
-/// [`add_waiter`]).
-const WAITERS_MAX: usize = 32;
-
-/// Adds `waker` to `waiters` unless a waker of the same task is there.
-///
-/// A future that is dropped while waiting leaves its waker behind until
-/// the next report wakes the list; code that keeps polling with new wakers
-/// and cancelling (say, a read raced against a timeout, per request, on an
-/// idle connection) would grow the list without bound. So a full list is
-/// handed back to be woken: a live waiter is polled once more and registers
-/// again, a stale one costs one spurious wake-up. The caller wakes the
-/// returned wakers after its borrow of the driver ends.
+/// Adds `waker` to `waiters` unless a waker of the same task is there; a
+/// full list is handed back to be woken, by the rule of
+/// [`Waiters::add`]. For the lists of one kind of waiter only (signals);
+/// an fd's waiters are a [`Waiters`].
 pub(crate) fn add_waiter(waiters: &mut Vec<Waker>, waker: &Waker) -> Vec<Waker> {
     if waiters.iter().any(|w| w.will_wake(waker)) {
         return Vec::new();
@@ -88,7 +69,9 @@ pub(crate) struct ProcessSlot {
     pub(crate) exited: Option<i32>,
     pub(crate) waker: Option<Waker>,
     /// A dropped `Child` that was still running: reaped when it exits.
-    pub(crate) orphan: Option<std::process::Child>,
+    /// Boxed: a `Child` is 28 bytes, and every slot of the selector's
+    /// table, one per connection, is as large as the largest kind of slot.
+    pub(crate) orphan: Option<Box<std::process::Child>>,
     /// The orphan was sent `SIGKILL` (`kill_on_drop`): about to exit.
     pub(crate) orphan_killed: bool,
 }
@@ -277,10 +260,10 @@ impl Inner {
                 io.ready |= ready;
                 io.fresh |= ready;
                 if ready.contains(Events::READ) {
-                    wakers.append(&mut io.readers);
+                    io.waiters.take(Direction::Read, wakers);
                 }
                 if ready.contains(Events::WRITE) {
-                    wakers.append(&mut io.writers);
+                    io.waiters.take(Direction::Write, wakers);
                 }
             }
             Slot::Timer => self.armed = None,
@@ -310,7 +293,7 @@ impl Drop for Inner {
             .orphans
             .drain(..)
             .filter_map(|ident| match self.selector.data_mut(ident) {
-                Some(Slot::Process(p)) => p.orphan.take().map(|c| (c, p.orphan_killed)),
+                Some(Slot::Process(p)) => p.orphan.take().map(|c| (*c, p.orphan_killed)),
                 _ => None,
             })
             .collect();
@@ -352,6 +335,15 @@ impl Park for DriverPark<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selector_slot_is_no_larger_than_an_io_slot() {
+        // Every fd of the selector's table takes a `Slot`, so the largest
+        // kind sets the size of a connection's bookkeeping: a process's
+        // orphan is boxed to keep it from being that kind.
+        assert_eq!(size_of::<Slot>(), size_of::<IoSlot>());
+        assert!(size_of::<IoSlot>() <= 48, "{}", size_of::<IoSlot>());
+    }
 
     #[test]
     fn a_timer_fires_even_when_the_timerfd_cannot_be_armed() {

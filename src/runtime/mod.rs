@@ -29,6 +29,7 @@
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod driver;
+pub(crate) mod waiters;
 
 use std::fmt;
 use std::future::Future;
