@@ -6,9 +6,12 @@
 //! - Every fd a future waits on is registered once, edge-triggered, for
 //!   read and write; its [`IoSlot`] keeps the readiness the kernel reported
 //!   since the owner last saw `WouldBlock`. So a wait costs no `epoll_ctl`.
-//! - All timers share one timerfd, registered once. Before blocking, the
-//!   driver moves it to the earliest deadline, only if that changed; a park
-//!   that must not block (work is ready) never touches it.
+//! - Where the selector keeps timeouts to the nanosecond (`epoll_pwait2`,
+//!   Linux 5.11+), the earliest deadline is the park's timeout and no
+//!   timerfd is armed. Elsewhere all timers share one timerfd, registered
+//!   once: before blocking, the driver moves it to the earliest deadline,
+//!   only if that changed; a park that must not block (work is ready) never
+//!   touches it.
 //! - A wake from another thread triggers the unpark eventfd; the executor
 //!   does that at most once per park.
 //! - Wakers are woken after the driver's `RefCell` borrow ends, so a waker
@@ -177,10 +180,12 @@ impl Driver {
             Some(Duration::ZERO)
         } else {
             match next {
-                // The timerfd could not be armed: the epoll timeout (whole
-                // milliseconds, rounded up) waits for the deadline instead
-                // of blocking with none.
-                Some(next) if !inner.arm(next, now) => {
+                // The selector's timeout is kept to the nanosecond
+                // (`epoll_pwait2`): it waits for the deadline, with no
+                // timerfd to arm. Or the timerfd could not be armed: the
+                // epoll timeout (whole milliseconds, rounded up) waits for
+                // the deadline instead of blocking with none.
+                Some(next) if inner.selector.has_precise_timeout() || !inner.arm(next, now) => {
                     let until = next.saturating_duration_since(now);
                     Some(timeout.map_or(until, |t| t.min(until)))
                 }
