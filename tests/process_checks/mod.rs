@@ -384,7 +384,12 @@ pub fn a_dropped_runtime_leaves_no_zombie() {
             break;
         }
     }
-    assert_eq!(left, before, "orphans of the dropped runtime left zombies");
+    // Fewer than before is fine: zombies of earlier checks may be reaped
+    // meanwhile (the first count is what the process had, not a floor).
+    assert!(
+        left <= before,
+        "orphans of the dropped runtime left zombies: {left} > {before}"
+    );
 }
 
 pub fn kill_on_drop_kills_the_child() {
