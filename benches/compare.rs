@@ -5,8 +5,10 @@
 //! in `docs/compare.svg`.
 //!
 //! Run: `cargo bench --bench compare` (`-- --quick` for a shorter run with
-//! smaller counts; `-- --only NAME,NAME` for some figures, by the short
-//! names printed in the first column of the progress lines;
+//! smaller counts; `-- --rounds N` to run each figure N times per runtime,
+//! the runtimes taking turns, and report the medians, which steadies a
+//! figure on a shared machine; `-- --only NAME,NAME` for some figures, by
+//! the short names printed in the first column of the progress lines;
 //! `-- --svg PATH` to write the chart elsewhere, `--svg -` not at all).
 //!
 //! Every figure is a cost, so lower is better and a ratio below 1 means
@@ -215,6 +217,9 @@ fn in_child(figure: &str, runtime: &str, size: Size) -> f64 {
 
 struct Options {
     size: Size,
+    /// Child runs per figure and runtime, taken in turns; the median is
+    /// reported.
+    rounds: usize,
     only: Option<Vec<String>>,
     svg: Option<String>,
 }
@@ -248,6 +253,9 @@ fn main() {
         size,
         only: flag("--only", 1).map(|s| s.split(',').map(str::to_owned).collect()),
         svg: flag("--svg", 1).map(str::to_owned),
+        rounds: flag("--rounds", 1)
+            .map_or(1, |r| r.parse().expect("a number of rounds"))
+            .max(1),
     };
     let mut rows = Vec::new();
     for (short, what, unit) in FIGURES {
@@ -257,16 +265,32 @@ fn main() {
         {
             continue;
         }
-        let values = RUNTIMES.map(|rt| in_child(short, rt, o.size));
+        let mut samples: [Vec<f64>; 3] = Default::default();
+        for _ in 0..o.rounds {
+            for (rt, samples) in RUNTIMES.iter().zip(&mut samples) {
+                samples.push(in_child(short, rt, o.size));
+            }
+        }
+        let values = samples.map(median);
         eprintln!(
             "{short:<14} chronia {:>10.2}  tokio {:>10.2}  smol {:>10.2}  {unit}",
             values[0], values[1], values[2]
         );
         rows.push(report::Row { what, unit, values });
     }
+    // The flags of this run, as typed after `--` (cargo adds `--bench`).
+    let flags: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != "--bench")
+        .collect();
     let caption = format!(
         "cargo bench --bench compare{}; {}; {} CPUs",
-        if quick { " -- --quick" } else { "" },
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!(" -- {}", flags.join(" "))
+        },
         kernel(),
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
