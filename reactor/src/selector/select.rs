@@ -1,4 +1,5 @@
-//! Waiting and dispatch: `epoll_wait`, then each kernel event turned into
+//! Waiting and dispatch: `epoll_pwait2` (or `epoll_wait` where it is not
+//! to be had, see `precise`), then each kernel event turned into
 //! reports in the pending queue, which the caller's buffer drains.
 //!
 //! # Invariants
@@ -23,11 +24,14 @@ impl<T> Selector<T> {
     /// `keys.len()` reports into `keys`, returning how many. Reports that do
     /// not fit are kept and delivered by the next call, which does not wait
     /// or ask the kernel for more until they are out. `EINTR` is retried with the time that is left.
+    /// The timeout is kept to the nanosecond where
+    /// [`has_precise_timeout`](Selector::has_precise_timeout) says so, and
+    /// rounded up to whole milliseconds elsewhere.
     ///
     /// # Errors
     ///
     /// `InvalidInput` for an empty `keys`; the kernel's error from
-    /// `epoll_wait(2)`.
+    /// `epoll_pwait2(2)` or `epoll_wait(2)`.
     ///
     /// # Examples
     ///
