@@ -28,6 +28,7 @@ use crate::sys::{self, SigSet};
 
 mod flags;
 mod handles;
+mod precise;
 mod select;
 mod signals;
 mod table;
@@ -104,6 +105,8 @@ pub struct Selector<T> {
     /// The thread's `SIGCHLD` count when this selector last checked its
     /// children (see [`crate::mask`]).
     child_epoch: u64,
+    /// This selector keeps its thread's timer slack low (see `precise`).
+    holds_slack: bool,
     /// The selector changes its thread's signal mask: keep it on that thread.
     _not_send: PhantomData<*const ()>,
 }
@@ -134,6 +137,7 @@ impl<T> Selector<T> {
             pending: VecDeque::new(),
             child_epoch: 0,
             events: vec![sys::epoll_event_zeroed(); 64],
+            holds_slack: precise::hold_slack(),
             _not_send: PhantomData,
         })
     }
@@ -159,6 +163,9 @@ impl<T> Drop for Selector<T> {
             if self.sigfd_mask.contains(signo) {
                 self.stop_listening(signo);
             }
+        }
+        if self.holds_slack {
+            precise::release_slack();
         }
         // Timer fds, the signalfd and the epoll fd close as their owners drop.
     }

@@ -6,9 +6,12 @@
 //! - Every fd a future waits on is registered once, edge-triggered, for
 //!   read and write; its [`IoSlot`] keeps the readiness the kernel reported
 //!   since the owner last saw `WouldBlock`. So a wait costs no `epoll_ctl`.
-//! - All timers share one timerfd, registered once. Before blocking, the
-//!   driver moves it to the earliest deadline, only if that changed; a park
-//!   that must not block (work is ready) never touches it.
+//! - Where the selector keeps timeouts to the nanosecond (`epoll_pwait2`,
+//!   Linux 5.11+), the earliest deadline is the park's timeout and no
+//!   timerfd is armed. Elsewhere all timers share one timerfd, registered
+//!   once: before blocking, the driver moves it to the earliest deadline,
+//!   only if that changed; a park that must not block (work is ready) never
+//!   touches it.
 //! - A wake from another thread triggers the unpark eventfd; the executor
 //!   does that at most once per park.
 //! - Wakers are woken after the driver's `RefCell` borrow ends, so a waker
@@ -32,6 +35,7 @@ use chronia_executor::{Park, Unpark};
 use chronia_reactor::{Events, Ident, ReadyKey, SelectEvent, Selector};
 
 use super::clock::Clock;
+use super::waiters::{Direction, WAITERS_MAX, Waiters};
 use crate::time::heap::Timers;
 
 mod api;
@@ -51,33 +55,13 @@ pub(crate) struct IoSlot {
     /// twice, so from then on a short read cannot mean "drained": the
     /// end-of-file behind the data is still to be read.
     pub(crate) hung_up: bool,
-    pub(crate) readers: Vec<Waker>,
-    pub(crate) writers: Vec<Waker>,
+    pub(crate) waiters: Waiters,
 }
 
-impl IoSlot {
-    /// The tasks waiting for `dir`.
-    pub(crate) fn waiters(&mut self, dir: crate::io::registration::Direction) -> &mut Vec<Waker> {
-        match dir {
-            crate::io::registration::Direction::Read => &mut self.readers,
-            crate::io::registration::Direction::Write => &mut self.writers,
-        }
-    }
-}
-
-/// How many distinct wakers one list holds before it is flushed (see
-/// [`add_waiter`]).
-const WAITERS_MAX: usize = 32;
-
-/// Adds `waker` to `waiters` unless a waker of the same task is there.
-///
-/// A future that is dropped while waiting leaves its waker behind until
-/// the next report wakes the list; code that keeps polling with new wakers
-/// and cancelling (say, a read raced against a timeout, per request, on an
-/// idle connection) would grow the list without bound. So a full list is
-/// handed back to be woken: a live waiter is polled once more and registers
-/// again, a stale one costs one spurious wake-up. The caller wakes the
-/// returned wakers after its borrow of the driver ends.
+/// Adds `waker` to `waiters` unless a waker of the same task is there; a
+/// full list is handed back to be woken, by the rule of
+/// [`Waiters::add`]. For the lists of one kind of waiter only (signals);
+/// an fd's waiters are a [`Waiters`].
 pub(crate) fn add_waiter(waiters: &mut Vec<Waker>, waker: &Waker) -> Vec<Waker> {
     if waiters.iter().any(|w| w.will_wake(waker)) {
         return Vec::new();
@@ -98,7 +82,9 @@ pub(crate) struct ProcessSlot {
     pub(crate) exited: Option<i32>,
     pub(crate) waker: Option<Waker>,
     /// A dropped `Child` that was still running: reaped when it exits.
-    pub(crate) orphan: Option<std::process::Child>,
+    /// Boxed: a `Child` is 28 bytes, and every slot of the selector's
+    /// table, one per connection, is as large as the largest kind of slot.
+    pub(crate) orphan: Option<Box<std::process::Child>>,
     /// The orphan was sent `SIGKILL` (`kill_on_drop`): about to exit.
     pub(crate) orphan_killed: bool,
 }
@@ -204,10 +190,12 @@ impl Driver {
             Some(Duration::ZERO)
         } else {
             match next {
-                // The timerfd could not be armed: the epoll timeout (whole
-                // milliseconds, rounded up) waits for the deadline instead
-                // of blocking with none.
-                Some(next) if !inner.arm(next, now) => {
+                // The selector's timeout is kept to the nanosecond
+                // (`epoll_pwait2`): it waits for the deadline, with no
+                // timerfd to arm. Or the timerfd could not be armed: the
+                // epoll timeout (whole milliseconds, rounded up) waits for
+                // the deadline instead of blocking with none.
+                Some(next) if inner.selector.has_precise_timeout() || !inner.arm(next, now) => {
                     let until = next.saturating_duration_since(now);
                     Some(timeout.map_or(until, |t| t.min(until)))
                 }
@@ -287,10 +275,10 @@ impl Inner {
                 io.ready |= ready;
                 io.fresh |= ready;
                 if ready.contains(Events::READ) {
-                    wakers.append(&mut io.readers);
+                    io.waiters.take(Direction::Read, wakers);
                 }
                 if ready.contains(Events::WRITE) {
-                    wakers.append(&mut io.writers);
+                    io.waiters.take(Direction::Write, wakers);
                 }
             }
             Slot::Timer => self.armed = None,
@@ -322,7 +310,7 @@ impl Drop for Inner {
             .orphans
             .drain(..)
             .filter_map(|ident| match self.selector.data_mut(ident) {
-                Some(Slot::Process(p)) => p.orphan.take().map(|c| (c, p.orphan_killed)),
+                Some(Slot::Process(p)) => p.orphan.take().map(|c| (*c, p.orphan_killed)),
                 _ => None,
             })
             .collect();
@@ -364,6 +352,15 @@ impl Park for DriverPark<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selector_slot_is_no_larger_than_an_io_slot() {
+        // Every fd of the selector's table takes a `Slot`, so the largest
+        // kind sets the size of a connection's bookkeeping: a process's
+        // orphan is boxed to keep it from being that kind.
+        assert_eq!(size_of::<Slot>(), size_of::<IoSlot>());
+        assert!(size_of::<IoSlot>() <= 48, "{}", size_of::<IoSlot>());
+    }
 
     #[test]
     fn a_timer_fires_even_when_the_timerfd_cannot_be_armed() {

@@ -31,6 +31,7 @@ pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod driver;
 mod per_core;
+pub(crate) mod waiters;
 
 use std::fmt;
 use std::future::Future;

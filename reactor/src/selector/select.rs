@@ -1,4 +1,5 @@
-//! Waiting and dispatch: `epoll_wait`, then each kernel event turned into
+//! Waiting and dispatch: `epoll_pwait2` (or `epoll_wait` where it is not
+//! to be had, see `precise`), then each kernel event turned into
 //! reports in the pending queue, which the caller's buffer drains.
 //!
 //! # Invariants
@@ -13,7 +14,7 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use super::flags::{handle_events, invalid, timeout_ms};
-use super::{Kind, MAX_EVENTS, SIGNALFD_TOKEN, Selector};
+use super::{Kind, MAX_EVENTS, SIGNALFD_TOKEN, Selector, precise};
 use crate::events::{Events, Ident, ReadyKey};
 use crate::mask;
 use crate::sys::{self, CtlOp};
@@ -23,11 +24,14 @@ impl<T> Selector<T> {
     /// `keys.len()` reports into `keys`, returning how many. Reports that do
     /// not fit are kept and delivered by the next call, which does not wait
     /// or ask the kernel for more until they are out. `EINTR` is retried with the time that is left.
+    /// The timeout is kept to the nanosecond where
+    /// [`has_precise_timeout`](Selector::has_precise_timeout) says so, and
+    /// rounded up to whole milliseconds elsewhere.
     ///
     /// # Errors
     ///
     /// `InvalidInput` for an empty `keys`; the kernel's error from
-    /// `epoll_wait(2)`.
+    /// `epoll_pwait2(2)` or `epoll_wait(2)`.
     ///
     /// # Examples
     ///
@@ -91,8 +95,8 @@ impl<T> Selector<T> {
         Ok(keys)
     }
 
-    /// `epoll_wait` for at most `room` events, retrying `EINTR` with the
-    /// time that is left.
+    /// `epoll_pwait2` or `epoll_wait` (see `precise`) for at most `room`
+    /// events, retrying `EINTR` with the time that is left.
     fn wait(&mut self, timeout: Option<Duration>, room: usize) -> io::Result<usize> {
         if self.events.len() < room {
             self.events.resize(room, sys::epoll_event_zeroed());
@@ -100,11 +104,29 @@ impl<T> Selector<T> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut left = timeout;
         loop {
-            match sys::epoll_wait(
-                self.epoll.as_fd(),
-                &mut self.events[..room],
-                timeout_ms(left),
-            ) {
+            let result = if precise::try_pwait2() {
+                let r = sys::epoll_pwait2(self.epoll.as_fd(), &mut self.events[..room], left);
+                if precise::record(
+                    r.as_ref()
+                        .map(|_| ())
+                        .map_err(|e| e.raw_os_error().unwrap_or(0)),
+                ) {
+                    r
+                } else {
+                    sys::epoll_wait(
+                        self.epoll.as_fd(),
+                        &mut self.events[..room],
+                        timeout_ms(left),
+                    )
+                }
+            } else {
+                sys::epoll_wait(
+                    self.epoll.as_fd(),
+                    &mut self.events[..room],
+                    timeout_ms(left),
+                )
+            };
+            match result {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     left = match (timeout, deadline) {

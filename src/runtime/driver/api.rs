@@ -151,7 +151,7 @@ impl Inner {
         let Some(slot) = self.child(ident) else {
             return Err(child);
         };
-        slot.orphan = Some(child);
+        slot.orphan = Some(Box::new(child));
         slot.orphan_killed = killed;
         self.orphans.push(ident);
         Ok(())
