@@ -14,15 +14,43 @@
 //!   the statement that takes it, and removed tasks are dropped after it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::panic::Location;
 use std::task::Waker;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use crate::executor::POLL_BUDGET;
 use crate::join::JoinHandle;
-use crate::raw::{LocalRef, Owner};
+use crate::observe::{ExecutorStats, SlowPoll, TaskInfo, TaskState};
+use crate::raw::{LocalRef, Meta, Owner};
+use crate::wait::Wait;
 use crate::waker::MainWaker;
+
+/// The slow-poll alarm's callback.
+type SlowPollFn = Box<dyn FnMut(&SlowPoll)>;
+
+/// The executor's counters (see [`ExecutorStats`]), and its coarse clock.
+#[derive(Default)]
+struct Counters {
+    spawned: Cell<u64>,
+    completed: Cell<u64>,
+    panicked: Cell<u64>,
+    aborted: Cell<u64>,
+    polls: Cell<u64>,
+    local_wakes: Cell<u64>,
+    blocking_parks: Cell<u64>,
+    nonblocking_parks: Cell<u64>,
+    busy: Cell<Duration>,
+    parked: Cell<Duration>,
+    /// When the running `block_on` last started or came back from a
+    /// blocking park; `None` outside `block_on`.
+    resumed: Cell<Option<Instant>>,
+    /// Milliseconds since the epoch at the last clock read (a park).
+    now_ms: Cell<u32>,
+}
 
 /// What the run loop polls next.
 pub(crate) enum Turn {
@@ -44,6 +72,14 @@ pub(crate) struct Core {
     /// The waker of the main future of `block_on`.
     pub(crate) main_waker: Waker,
     owner: Owner,
+    /// Names of named tasks, by table key; removed with the task.
+    names: RefCell<HashMap<usize, Box<str>>>,
+    counters: Counters,
+    /// Polls per non-blocking park turn (see `POLL_BUDGET`).
+    pub(crate) budget: Cell<usize>,
+    /// The slow-poll threshold; `None`: off, no clock read per poll.
+    slow_threshold: Cell<Option<Duration>>,
+    slow_callback: RefCell<Option<SlowPollFn>>,
 }
 
 impl Core {
@@ -55,6 +91,11 @@ impl Core {
             main_woken: Cell::new(false),
             main_waker: MainWaker::new_waker(owner.remote()),
             owner,
+            names: RefCell::new(HashMap::new()),
+            counters: Counters::default(),
+            budget: Cell::new(POLL_BUDGET),
+            slow_threshold: Cell::new(None),
+            slow_callback: RefCell::new(None),
         }
     }
 
@@ -64,16 +105,31 @@ impl Core {
     }
 
     /// Adds `future` as a task, queued to be polled.
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
-        let (listed, queued, join) = self.owner.spawn(future, entry.key());
+        let key = entry.key();
+        let meta = Meta {
+            key: u32::try_from(key).expect("fewer than 2^32 tasks fit in memory"),
+            spawned_ms: self.counters.now_ms.get(),
+            location,
+        };
+        let (listed, queued, join) = self.owner.spawn(future, meta);
         entry.insert(listed);
         drop(tasks);
+        if let Some(name) = name {
+            self.names.borrow_mut().insert(key, name);
+        }
+        bump(&self.counters.spawned);
         self.queue.borrow_mut().push_back(Some(queued));
         JoinHandle::new(join)
     }
@@ -139,10 +195,58 @@ impl Core {
     /// Polls `task` once (the one place where a task poll begins), and
     /// forgets it if it completed.
     pub(crate) fn run(&self, task: &LocalRef) {
-        if task.run() {
+        let before = task.polls();
+        let done = match self.slow_threshold.get() {
+            None => task.run(),
+            Some(threshold) => self.run_timed(task, threshold),
+        };
+        let polls = &self.counters.polls;
+        polls.set(polls.get() + u64::from(task.polls().wrapping_sub(before)));
+        if done {
             let removed = self.remove(task);
+            if removed.is_some() {
+                bump(match task.ending() {
+                    0 => &self.counters.completed,
+                    e if e == crate::raw::PANICKED => &self.counters.panicked,
+                    _ => &self.counters.aborted,
+                });
+            }
             drop(removed);
         }
+    }
+
+    /// `task.run()`, timed, reporting it to the slow-poll callback if it
+    /// took longer than `threshold`.
+    fn run_timed(&self, task: &LocalRef, threshold: Duration) -> bool {
+        let start = Instant::now();
+        let done = task.run();
+        let duration = start.elapsed();
+        if duration > threshold {
+            let snap = task.snapshot();
+            let report = SlowPoll {
+                id: snap.id,
+                name: self.names.borrow().get(&task.key()).map(|n| n.to_string()),
+                location: snap.location,
+                duration,
+            };
+            // Taken out while it runs: it may set a new callback itself.
+            let callback = self.slow_callback.borrow_mut().take();
+            if let Some(mut callback) = callback {
+                callback(&report);
+                let mut slot = self.slow_callback.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(callback);
+                }
+            }
+        }
+        done
+    }
+
+    /// Sets (or with `None`, clears) the slow-poll alarm.
+    pub(crate) fn set_slow_poll(&self, threshold: Option<Duration>, callback: Option<SlowPollFn>) {
+        let old = self.slow_callback.replace(callback);
+        self.slow_threshold.set(threshold);
+        drop(old);
     }
 
     fn remove(&self, task: &LocalRef) -> Option<LocalRef> {
@@ -150,10 +254,125 @@ impl Core {
         let key = task.key();
         if tasks.get(key).is_some_and(|t| t.same_task(task)) {
             task.unlist();
-            Some(tasks.remove(key))
+            let removed = tasks.remove(key);
+            drop(tasks);
+            self.forget_name(key);
+            Some(removed)
         } else {
             None
         }
+    }
+
+    fn forget_name(&self, key: usize) {
+        let mut names = self.names.borrow_mut();
+        if !names.is_empty() {
+            let name = names.remove(&key);
+            drop(names);
+            drop(name);
+        }
+    }
+
+    /// Counts a wake on the executor's thread.
+    pub(crate) fn count_local_wake(&self) {
+        bump(&self.counters.local_wakes);
+    }
+
+    /// A `block_on` starts: busy time counts from now.
+    pub(crate) fn start_busy(&self) {
+        let now = Instant::now();
+        self.counters.resumed.set(Some(now));
+        self.tick_clock(now);
+    }
+
+    /// A `block_on` ends: the busy time since it last resumed is counted.
+    pub(crate) fn stop_busy(&self) {
+        let c = &self.counters;
+        if let Some(resumed) = c.resumed.take() {
+            c.busy.set(c.busy.get() + resumed.elapsed());
+        }
+    }
+
+    /// Runs a blocking park, counting it and the time it took.
+    pub(crate) fn blocking_park(&self, park: impl FnOnce()) {
+        let c = &self.counters;
+        let start = Instant::now();
+        if let Some(resumed) = c.resumed.get() {
+            c.busy
+                .set(c.busy.get() + start.saturating_duration_since(resumed));
+        }
+        park();
+        let end = Instant::now();
+        c.parked
+            .set(c.parked.get() + end.saturating_duration_since(start));
+        c.resumed.set(Some(end));
+        bump(&c.blocking_parks);
+        self.tick_clock(end);
+    }
+
+    /// Counts a non-blocking park turn; reads the coarse clock.
+    pub(crate) fn nonblocking_parked(&self) {
+        bump(&self.counters.nonblocking_parks);
+        self.tick_clock(Instant::now());
+    }
+
+    fn tick_clock(&self, now: Instant) {
+        let ms = now
+            .saturating_duration_since(self.owner.remote().epoch())
+            .as_millis();
+        self.counters
+            .now_ms
+            .set(u32::try_from(ms).unwrap_or(u32::MAX));
+    }
+
+    /// The counters.
+    pub(crate) fn stats(&self) -> ExecutorStats {
+        let c = &self.counters;
+        let running = c.resumed.get().map_or(Duration::ZERO, |r| r.elapsed());
+        ExecutorStats {
+            spawned: c.spawned.get(),
+            alive: self.len() as u64,
+            completed: c.completed.get(),
+            panicked: c.panicked.get(),
+            aborted: c.aborted.get(),
+            polls: c.polls.get(),
+            local_wakes: c.local_wakes.get(),
+            remote_wakes: self.owner.remote().wakes() as u64,
+            blocking_parks: c.blocking_parks.get(),
+            nonblocking_parks: c.nonblocking_parks.get(),
+            busy: c.busy.get() + running,
+            parked: c.parked.get(),
+        }
+    }
+
+    /// Every task in the table, in table order.
+    pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
+        let epoch = self.owner.remote().epoch();
+        let now = Instant::now();
+        let names = self.names.borrow();
+        self.tasks
+            .borrow()
+            .iter()
+            .map(|(key, task)| {
+                let snap = task.snapshot();
+                let state = if snap.running {
+                    TaskState::Running
+                } else if snap.scheduled {
+                    TaskState::Scheduled
+                } else {
+                    TaskState::Idle
+                };
+                let spawned = epoch + Duration::from_millis(u64::from(snap.spawned_ms));
+                TaskInfo {
+                    id: snap.id,
+                    name: names.get(&key).map(|n| n.to_string()),
+                    location: snap.location,
+                    state,
+                    polls: snap.polls,
+                    age: now.saturating_duration_since(spawned),
+                    wait: Wait::decode(snap.wait, epoch),
+                }
+            })
+            .collect()
     }
 
     /// Drops every task's future, including tasks spawned by those drops.
@@ -168,6 +387,7 @@ impl Core {
                 task.unlist();
                 task.cancel();
             }
+            self.names.borrow_mut().clear();
             drop(queued);
             drop(tasks);
         }
@@ -178,4 +398,8 @@ impl Core {
     pub(crate) fn len(&self) -> usize {
         self.tasks.borrow().len()
     }
+}
+
+fn bump(counter: &Cell<u64>) {
+    counter.set(counter.get() + 1);
 }
