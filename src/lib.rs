@@ -24,7 +24,7 @@ mod blocking;
 pub mod io;
 pub mod net;
 pub mod process;
-mod runtime;
+pub mod runtime;
 pub mod signal;
 mod sys;
 pub mod task;

@@ -37,7 +37,10 @@ pub struct ExecutorStats {
     pub completed: u64,
     /// Tasks that panicked.
     pub panicked: u64,
-    /// Tasks cancelled (aborted) before their future returned.
+    /// Tasks cancelled (aborted) before their future returned. Like the two
+    /// counts above, counted as the executor forgets the task: a task
+    /// aborted from outside its own poll is forgotten at the run loop's
+    /// next turn, and counts as alive until then.
     pub aborted: u64,
     /// Polls of tasks' futures (the main future of `block_on` is not a task).
     pub polls: u64,

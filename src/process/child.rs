@@ -192,6 +192,7 @@ impl Child {
             Ok(Some(status)) => {
                 self.forget(ident);
                 self.state = State::Reaped(status);
+                crate::runtime::stats::add(&self.driver.inner.borrow().counters.children_reaped, 1);
                 Ok(Some(status))
             }
             Err(e) => {
@@ -370,6 +371,7 @@ impl Child {
                         w => *w = Some(cx.waker().clone()),
                     }
                 }
+                crate::runtime::dump::note_child(self.pid);
                 return Poll::Pending;
             };
             errno
@@ -389,6 +391,7 @@ impl Child {
         Poll::Ready(match reaped {
             Ok(status) => {
                 self.state = State::Reaped(status);
+                crate::runtime::stats::add(&self.driver.inner.borrow().counters.children_reaped, 1);
                 Ok(status)
             }
             Err(e) => Err(self.reap_error(&e)),

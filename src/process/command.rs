@@ -386,6 +386,7 @@ impl Command {
             let pid = std.id().cast_signed();
             let slot = Slot::Process(ProcessSlot::default());
             let mut inner = driver.inner.borrow_mut();
+            crate::runtime::stats::add(&inner.counters.children_spawned, 1);
             let registered = inner.selector.register_process(pid, slot);
             if only_children {
                 inner.selector.check_processes();
