@@ -78,8 +78,16 @@ fn a_dump_shows_where_each_task_waits() {
         assert_eq!(find(waiter.id()).wait, Some(Wait::Child { pid }));
         assert!(s.age >= Duration::ZERO);
 
+        assert_eq!(
+            dump.peer(r),
+            Some(client.local_addr().expect("client addr"))
+        );
         let table = dump.to_string();
-        assert!(table.contains(&format!("fd {server_fd} read")), "{table}");
+        let peer = client.local_addr().expect("client addr");
+        assert!(
+            table.contains(&format!("fd {server_fd} read (peer {peer})")),
+            "{table}"
+        );
         assert!(table.contains("sleeper"), "{table}");
         assert!(table.contains(&format!("child pid {pid}")), "{table}");
         assert!(

@@ -8,7 +8,9 @@
 //! last said it waits on. A task waiting on something the runtime does not
 //! own (a channel of another crate, say) shows no note.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
@@ -64,12 +66,51 @@ pub(crate) fn note_child(pid: u32) {
 pub struct TaskDump {
     /// The live tasks, oldest (lowest id) first.
     pub tasks: Vec<TaskInfo>,
+    /// The peer of each fd a task waits on that is a connected IP socket,
+    /// read as the dump was taken.
+    peers: HashMap<RawFd, SocketAddr>,
 }
 
 impl TaskDump {
     pub(crate) fn new(mut tasks: Vec<TaskInfo>) -> TaskDump {
         tasks.sort_by_key(|t| t.id);
-        TaskDump { tasks }
+        let peers = tasks
+            .iter()
+            .filter_map(|t| match t.wait {
+                Some(Wait::Read { fd } | Wait::Write { fd }) => {
+                    crate::sys::peer::peer_addr(fd).map(|peer| (fd, peer))
+                }
+                _ => None,
+            })
+            .collect();
+        TaskDump { tasks, peers }
+    }
+
+    /// The peer address of the socket `task` waits on, if it waits on a
+    /// connected IP socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let listener = chronia::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = chronia::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, peer) = listener.accept().await?;
+    ///     let reader = chronia::spawn(async move { server.read(&mut [0; 1]).await });
+    ///     chronia::task::yield_now().await;
+    ///     let dump = chronia::runtime::dump();
+    ///     assert_eq!(dump.peer(&dump.tasks[0]), Some(peer));
+    ///     drop(client);
+    ///     reader.await.expect("no panic")?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peer(&self, task: &TaskInfo) -> Option<SocketAddr> {
+        match task.wait {
+            Some(Wait::Read { fd } | Wait::Write { fd }) => self.peers.get(&fd).copied(),
+            _ => None,
+        }
     }
 }
 
@@ -78,14 +119,18 @@ impl fmt::Display for TaskDump {
         writeln!(f, "{} live task(s)", self.tasks.len())?;
         writeln!(
             f,
-            "{:>6}  {:<16}  {:<9}  {:>7}  {:>9}  {:<32}  spawned at",
+            "{:>6}  {:<16}  {:<9}  {:>7}  {:>9}  {:<40}  spawned at",
             "id", "name", "state", "polls", "age", "waiting on"
         )?;
         for t in &self.tasks {
-            let wait = t.wait.map_or_else(|| "-".to_owned(), |w| w.to_string());
+            let wait = match (t.wait, self.peer(t)) {
+                (None, _) => "-".to_owned(),
+                (Some(w), None) => w.to_string(),
+                (Some(w), Some(peer)) => format!("{w} (peer {peer})"),
+            };
             writeln!(
                 f,
-                "{:>6}  {:<16}  {:<9}  {:>7}  {:>9}  {:<32}  {}",
+                "{:>6}  {:<16}  {:<9}  {:>7}  {:>9}  {:<40}  {}",
                 t.id.to_string(),
                 t.name.as_deref().unwrap_or("-"),
                 t.state.to_string(),
