@@ -29,7 +29,7 @@ fn a_dump_shows_where_each_task_waits() {
         let due = Instant::now() + Duration::from_secs(60);
         let sleeper = chronia::task::Builder::new()
             .name("sleeper")
-            .spawn(chronia::time::sleep_until(due.into()));
+            .spawn(chronia::time::sleep_until(due));
         let mut usr1 = signal(SIGUSR1).expect("listen");
         let listener_task = chronia::spawn(async move { usr1.recv().await });
         let mut child = Command::new("sleep")

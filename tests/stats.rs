@@ -69,8 +69,7 @@ fn three_sleeps_fire_three_timers() {
             sleep(Duration::from_millis(2)).await;
         }
         assert_eq!(chronia::runtime::stats().timers_pending, 0);
-        let _pending = Box::pin(sleep(Duration::from_secs(60)));
-        let mut pending = _pending;
+        let mut pending = Box::pin(sleep(Duration::from_secs(60)));
         assert!(
             futures_lite::future::poll_once(&mut pending)
                 .await

@@ -225,7 +225,11 @@ impl Core {
             let snap = task.snapshot();
             let report = SlowPoll {
                 id: snap.id,
-                name: self.names.borrow().get(&task.key()).map(|n| n.to_string()),
+                name: self
+                    .names
+                    .borrow()
+                    .get(&task.key())
+                    .map(ToString::to_string),
                 location: snap.location,
                 duration,
             };
@@ -364,7 +368,7 @@ impl Core {
                 let spawned = epoch + Duration::from_millis(u64::from(snap.spawned_ms));
                 TaskInfo {
                     id: snap.id,
-                    name: names.get(&key).map(|n| n.to_string()),
+                    name: names.get(&key).map(ToString::to_string),
                     location: snap.location,
                     state,
                     polls: snap.polls,
