@@ -6,6 +6,12 @@
 //! [`spawn_blocking`](crate::task::spawn_blocking)). Dropping a `Runtime` drops its tasks and,
 //! with them, everything they held.
 //!
+//! [`Builder`] sets a runtime's options (the poll budget, the events per
+//! reactor turn, a slow-poll alarm). [`stats`] and [`dump`] (or
+//! [`Runtime::stats`], [`Runtime::tasks`]) show what it is doing: exact
+//! counters, and every live task with where it was spawned and what it
+//! waits on.
+//!
 //! # Objects that outlive their runtime
 //!
 //! A socket, a `Sleep`, a `Signal` or a `Child` holds a reference to the
