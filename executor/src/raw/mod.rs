@@ -2,7 +2,8 @@
 //!
 //! A task is one heap block ([`task::RawTask`]): a [`Header`](header::Header) (two state
 //! words, a vtable, id, table key, the executor's remote queue, the
-//! joiner's waker), then the future; the output takes the future's place
+//! joiner's waker, and for observation the spawn location, poll count,
+//! spawn time and wait note), then the future; the output takes the future's place
 //! once it is gone. Its `Waker` points at the block itself.
 //!
 //! # The local state (`Header::state`, executor's thread only)
