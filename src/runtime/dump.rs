@@ -53,7 +53,7 @@ pub(crate) fn note_child(pid: u32) {
 /// use chronia::runtime::Wait;
 ///
 /// let rt = chronia::Runtime::new()?;
-/// let _sleeper = rt.spawn(chronia::time::sleep(Duration::from_secs(60)));
+/// let _sleeper = rt.spawn(async { chronia::time::sleep(Duration::from_secs(60)).await });
 /// rt.block_on(chronia::task::yield_now());
 /// let dump = rt.tasks();
 /// assert_eq!(dump.tasks.len(), 1);

@@ -106,7 +106,7 @@ impl Runtime {
     ///
     /// ```
     /// let rt = chronia::Runtime::new()?;
-    /// rt.block_on(chronia::time::sleep(std::time::Duration::from_millis(1)));
+    /// rt.block_on(async { chronia::time::sleep(std::time::Duration::from_millis(1)).await });
     /// assert_eq!(rt.stats().timers_fired, 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```
