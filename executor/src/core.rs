@@ -63,6 +63,11 @@ pub(crate) struct Core {
     /// The slow-poll threshold; `None`: off, no clock read per poll.
     slow_threshold: Cell<Option<Duration>>,
     slow_callback: RefCell<Option<SlowPollFn>>,
+    /// With the alarm on: when the last timed poll ended, if only the run
+    /// loop's bookkeeping ran since (no park, no main future, no callback,
+    /// no return to the caller). The next timed poll starts from it, so
+    /// the alarm reads the clock once per poll, not twice.
+    poll_clock: Cell<Option<Instant>>,
 }
 
 impl Core {
@@ -79,6 +84,7 @@ impl Core {
             budget: Cell::new(POLL_BUDGET),
             slow_threshold: Cell::new(None),
             slow_callback: RefCell::new(None),
+            poll_clock: Cell::new(None),
         }
     }
 
@@ -201,10 +207,14 @@ impl Core {
     /// `task.run()`, timed, reporting it to the slow-poll callback if it
     /// took longer than `threshold`.
     fn run_timed(&self, task: &LocalRef, threshold: Duration) -> bool {
-        let start = Instant::now();
+        let start = self.poll_clock.take().unwrap_or_else(Instant::now);
         let done = task.run();
-        let duration = start.elapsed();
+        let end = Instant::now();
+        self.poll_clock.set(Some(end));
+        let duration = end.saturating_duration_since(start);
         if duration > threshold {
+            // The callback's own time must not count for the next poll.
+            self.poll_clock.set(None);
             let snap = task.snapshot();
             let report = SlowPoll {
                 id: snap.id,
@@ -227,6 +237,12 @@ impl Core {
             }
         }
         done
+    }
+
+    /// Something other than a task poll ran (or will): the next timed
+    /// poll reads the clock afresh.
+    pub(crate) fn forget_poll_clock(&self) {
+        self.poll_clock.set(None);
     }
 
     /// Sets (or with `None`, clears) the slow-poll alarm.

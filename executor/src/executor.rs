@@ -148,7 +148,10 @@ impl LocalExecutor {
 
     /// Calls `callback` after every poll of a task that took longer than
     /// `threshold` (the "something blocks the thread" alarm); replaces an
-    /// earlier one. Costs two clock reads per poll while set; none when not.
+    /// earlier one. Costs one clock read per poll while set (back-to-back
+    /// polls share one: a poll's start is the last one's end, so its
+    /// duration includes the run loop's few instructions between them);
+    /// none when not set.
     ///
     /// # Examples
     ///
@@ -226,6 +229,7 @@ impl LocalExecutor {
     pub fn try_tick(&self) -> bool {
         let _enter = Enter::tick(&self.core);
         let core = &self.core;
+        core.forget_poll_clock();
         let task = core.pop_task().or_else(|| {
             core.drain_remote();
             core.pop_task()
@@ -261,6 +265,7 @@ impl LocalExecutor {
     pub fn run_ready(&self) -> usize {
         let _enter = Enter::tick(&self.core);
         let core = &self.core;
+        core.forget_poll_clock();
         let mut polls = 0;
         let budget = core.budget.get();
         while polls < budget {
@@ -325,6 +330,7 @@ impl LocalExecutor {
             let _budget = turn.is_some().then(crate::coop::Budget::start);
             match turn {
                 Some(Turn::Main) => {
+                    core.forget_poll_clock();
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;
                     }

@@ -6,7 +6,7 @@
 //! the thing happens (a remote wake's is an atomic, on the waking
 //! thread); none is sampled. Time parked is measured around each blocking
 //! park (two clock reads per park, none per poll); the slow-poll alarm,
-//! when set, reads the clock twice per poll, and not at all when unset.
+//! when set, reads the clock once per poll, and not at all when unset.
 
 use std::panic::Location;
 use std::time::Duration;

@@ -110,7 +110,7 @@ impl Builder {
     /// poll's duration: the "something blocks the runtime thread" alarm.
     ///
     /// Off by default; when off, polls read no clock. When on, each poll
-    /// costs two `CLOCK_MONOTONIC` reads (through the vDSO). The callback
+    /// costs one `CLOCK_MONOTONIC` read (back-to-back polls share one). The callback
     /// runs on the runtime's thread, between polls.
     ///
     /// # Examples

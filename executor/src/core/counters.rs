@@ -40,6 +40,7 @@ impl Core {
 
     /// A `block_on` starts: busy time counts from now.
     pub(crate) fn start_busy(&self) {
+        self.forget_poll_clock();
         let now = Instant::now();
         self.counters.resumed.set(Some(now));
         self.tick_clock(now);
@@ -55,6 +56,7 @@ impl Core {
 
     /// Runs a blocking park, counting it and the time it took.
     pub(crate) fn blocking_park(&self, park: impl FnOnce()) {
+        self.forget_poll_clock();
         let c = &self.counters;
         let start = Instant::now();
         if let Some(resumed) = c.resumed.get() {
@@ -72,6 +74,7 @@ impl Core {
 
     /// Counts a non-blocking park turn; reads the coarse clock.
     pub(crate) fn nonblocking_parked(&self) {
+        self.forget_poll_clock();
         bump(&self.counters.nonblocking_parks);
         self.tick_clock(Instant::now());
     }
