@@ -9,8 +9,9 @@
 //! gives open connections up to 5 s to finish, then exits 0. The signal
 //! listeners are dropped as soon as the first signal arrives, which puts
 //! back the signals' previous disposition: a second Ctrl-C during the grace
-//! period ends the process at once. `kill -USR1 <pid>` prints a task dump
-//! (every task, where it was spawned, what it waits on) to stderr.
+//! period ends the process at once. While it serves, `kill -USR1 <pid>`
+//! prints a task dump (every task, where it was spawned, what it waits on)
+//! to stderr.
 //!
 //! Run it, then talk to it:
 //!
