@@ -9,7 +9,9 @@
 //! gives open connections up to 5 s to finish, then exits 0. The signal
 //! listeners are dropped as soon as the first signal arrives, which puts
 //! back the signals' previous disposition: a second Ctrl-C during the grace
-//! period ends the process at once.
+//! period ends the process at once. While it serves, `kill -USR1 <pid>`
+//! prints a task dump (every task, where it was spawned, what it waits on)
+//! to stderr.
 //!
 //! Run it, then talk to it:
 //!
@@ -24,7 +26,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use chronia::net::{TcpListener, TcpStream};
-use chronia::signal::{SIGINT, SIGTERM, signal};
+use chronia::signal::{SIGINT, SIGTERM, SIGUSR1, Signal, signal};
 use chronia::time::{Instant, sleep};
 use futures_lite::future;
 
@@ -45,11 +47,14 @@ fn main() -> io::Result<()> {
     chronia::block_on(async {
         let mut interrupt = signal(SIGINT)?;
         let mut terminate = signal(SIGTERM)?;
+        let dumper = chronia::spawn(dump_on(signal(SIGUSR1)?));
         let listener = TcpListener::bind(&addr).await?;
         say(&format!("listening on {}", listener.local_addr()?));
 
         let open = Rc::new(Cell::new(0usize));
-        let server = chronia::spawn(accept_loop(listener, open.clone()));
+        let server = chronia::task::Builder::new()
+            .name("accept loop")
+            .spawn(accept_loop(listener, open.clone()));
         // Whichever signal comes first (`or` polls the first future first).
         let signo = future::or(
             async {
@@ -65,6 +70,7 @@ fn main() -> io::Result<()> {
         // From here on, a second signal does what it did before we listened
         // (by default: end the process).
         drop((interrupt, terminate));
+        dumper.abort();
         // Dropping the accept loop closes the listener: no new connections.
         server.abort();
         say(&format!(
@@ -111,6 +117,14 @@ async fn accept_loop(listener: TcpListener, open: Rc<Cell<usize>>) {
                 }
             }
         }
+    }
+}
+
+/// Prints a task dump to stderr at each delivery of `usr1`.
+async fn dump_on(mut usr1: Signal) {
+    loop {
+        usr1.recv().await;
+        eprint!("{}", chronia::runtime::dump());
     }
 }
 

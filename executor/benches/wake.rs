@@ -120,7 +120,20 @@ impl Park for CondvarPark {
 }
 
 fn chronia_ping_pong(rounds: u64) -> Duration {
+    ping_pong_on(&LocalExecutor::new(), rounds)
+}
+
+/// The same, with the slow-poll alarm on (a threshold no poll reaches):
+/// what its clock reads per poll cost.
+fn chronia_ping_pong_slow_poll_alarm(rounds: u64) -> Duration {
     let ex = LocalExecutor::new();
+    ex.set_slow_poll(Duration::from_secs(1), |slow| {
+        black_box(slow);
+    });
+    ping_pong_on(&ex, rounds)
+}
+
+fn ping_pong_on(ex: &LocalExecutor, rounds: u64) -> Duration {
     let (ab, ba) = channels();
     let start = Instant::now();
     let sum = ex.block_on(
@@ -311,6 +324,10 @@ fn main() {
         "ping-pong (ns per hop)",
         &[
             ("chronia-executor", median_ns(hops, chronia_ping_pong, HOPS)),
+            (
+                "chronia, slow-poll",
+                median_ns(hops, chronia_ping_pong_slow_poll_alarm, HOPS),
+            ),
             ("tokio LocalSet", median_ns(hops, tokio_ping_pong, HOPS)),
             ("smol LocalExecutor", median_ns(hops, smol_ping_pong, HOPS)),
         ],

@@ -18,6 +18,7 @@ use std::rc::Rc;
 
 use crate::core::Core;
 use crate::join::JoinHandle;
+use crate::observe::{ExecutorStats, TaskInfo};
 use crate::sync::thread_local_slot;
 
 thread_local_slot! {
@@ -160,14 +161,88 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_inner(future, None)
+}
+
+/// Spawns a task named `name` on the executor current on this thread: as
+/// [`spawn`], and the name shows in task dumps and slow-poll reports.
+///
+/// # Panics
+///
+/// As [`spawn`]: if no executor is current on this thread.
+///
+/// # Examples
+///
+/// ```
+/// let ex = chronia_executor::LocalExecutor::new();
+/// let _task = ex.spawn(async {
+///     let inner = chronia_executor::spawn_named("worker", std::future::pending::<()>());
+///     inner.detach();
+/// });
+/// ex.run_ready();
+/// assert!(ex.tasks().iter().any(|t| t.name.as_deref() == Some("worker")));
+/// ```
+#[track_caller]
+pub fn spawn_named<F>(name: &str, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_inner(future, Some(name.into()))
+}
+
+#[track_caller]
+fn spawn_inner<F>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let location = std::panic::Location::caller();
     let core = CURRENT.with(|c| c.borrow().clone());
     match core {
-        Some(core) => core.spawn(future),
+        Some(core) => core.spawn(future, location, name),
         None => panic!(
             "chronia::spawn called outside of a runtime: call it from code running \
              inside block_on (or use LocalExecutor::spawn)"
         ),
     }
+}
+
+/// The counters of the executor current on this thread, if any.
+///
+/// # Examples
+///
+/// ```
+/// assert!(chronia_executor::current_stats().is_none());
+/// let ex = chronia_executor::LocalExecutor::new();
+/// let task = ex.spawn(async { chronia_executor::current_stats().map(|s| s.spawned) });
+/// ex.run_ready();
+/// # use chronia_executor::{Park, Unpark};
+/// # use std::{sync::Arc, time::Duration};
+/// # struct Spin;
+/// # impl Unpark for Spin { fn unpark(&self) {} }
+/// # impl Park for Spin {
+/// #     fn park(&mut self, _: Option<Duration>) {}
+/// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+/// # }
+/// assert_eq!(ex.block_on(task, &mut Spin).expect("no panic"), Some(1));
+/// ```
+pub fn current_stats() -> Option<ExecutorStats> {
+    with_current(Core::stats)
+}
+
+/// A task dump of the executor current on this thread, if any.
+///
+/// # Examples
+///
+/// ```
+/// assert!(chronia_executor::current_tasks().is_none());
+/// let ex = chronia_executor::LocalExecutor::new();
+/// let _task = ex.spawn(async { assert_eq!(chronia_executor::current_tasks().map(|t| t.len()), Some(1)) });
+/// ex.run_ready();
+/// ```
+pub fn current_tasks() -> Option<Vec<TaskInfo>> {
+    with_current(Core::tasks)
 }
 
 /// Whether an executor is current on this thread, that is whether

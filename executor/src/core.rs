@@ -14,15 +14,26 @@
 //!   the statement that takes it, and removed tasks are dropped after it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::panic::Location;
 use std::task::Waker;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+mod counters;
+
+use counters::{Counters, bump};
+
+use crate::executor::POLL_BUDGET;
 use crate::join::JoinHandle;
-use crate::raw::{LocalRef, Owner};
+use crate::observe::SlowPoll;
+use crate::raw::{LocalRef, Meta, Owner};
 use crate::waker::MainWaker;
+
+/// The slow-poll alarm's callback.
+type SlowPollFn = Box<dyn FnMut(&SlowPoll)>;
 
 /// What the run loop polls next.
 pub(crate) enum Turn {
@@ -44,6 +55,19 @@ pub(crate) struct Core {
     /// The waker of the main future of `block_on`.
     pub(crate) main_waker: Waker,
     owner: Owner,
+    /// Names of named tasks, by table key; removed with the task.
+    names: RefCell<HashMap<usize, Box<str>>>,
+    counters: Counters,
+    /// Polls per non-blocking park turn (see `POLL_BUDGET`).
+    pub(crate) budget: Cell<usize>,
+    /// The slow-poll threshold; `None`: off, no clock read per poll.
+    slow_threshold: Cell<Option<Duration>>,
+    slow_callback: RefCell<Option<SlowPollFn>>,
+    /// With the alarm on: when the last timed poll ended, if only the run
+    /// loop's bookkeeping ran since (no park, no main future, no callback,
+    /// no return to the caller). The next timed poll starts from it, so
+    /// the alarm reads the clock once per poll, not twice.
+    poll_clock: Cell<Option<Instant>>,
 }
 
 impl Core {
@@ -55,6 +79,12 @@ impl Core {
             main_woken: Cell::new(false),
             main_waker: MainWaker::new_waker(owner.remote()),
             owner,
+            names: RefCell::new(HashMap::new()),
+            counters: Counters::default(),
+            budget: Cell::new(POLL_BUDGET),
+            slow_threshold: Cell::new(None),
+            slow_callback: RefCell::new(None),
+            poll_clock: Cell::new(None),
         }
     }
 
@@ -64,16 +94,31 @@ impl Core {
     }
 
     /// Adds `future` as a task, queued to be polled.
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
-        let (listed, queued, join) = self.owner.spawn(future, entry.key());
+        let key = entry.key();
+        let meta = Meta {
+            key: u32::try_from(key).expect("fewer than 2^32 tasks fit in memory"),
+            spawned_ms: self.counters.now_ms.get(),
+            location,
+        };
+        let (listed, queued, join) = self.owner.spawn(future, meta);
         entry.insert(listed);
         drop(tasks);
+        if let Some(name) = name {
+            self.names.borrow_mut().insert(key, name);
+        }
+        bump(&self.counters.spawned);
         self.queue.borrow_mut().push_back(Some(queued));
         JoinHandle::new(join)
     }
@@ -139,10 +184,72 @@ impl Core {
     /// Polls `task` once (the one place where a task poll begins), and
     /// forgets it if it completed.
     pub(crate) fn run(&self, task: &LocalRef) {
-        if task.run() {
+        let before = task.polls();
+        let done = match self.slow_threshold.get() {
+            None => task.run(),
+            Some(threshold) => self.run_timed(task, threshold),
+        };
+        let polls = &self.counters.polls;
+        polls.set(polls.get() + u64::from(task.polls().wrapping_sub(before)));
+        if done {
             let removed = self.remove(task);
+            if removed.is_some() {
+                bump(match task.ending() {
+                    0 => &self.counters.completed,
+                    e if e == crate::raw::PANICKED => &self.counters.panicked,
+                    _ => &self.counters.aborted,
+                });
+            }
             drop(removed);
         }
+    }
+
+    /// `task.run()`, timed, reporting it to the slow-poll callback if it
+    /// took longer than `threshold`.
+    fn run_timed(&self, task: &LocalRef, threshold: Duration) -> bool {
+        let start = self.poll_clock.take().unwrap_or_else(Instant::now);
+        let done = task.run();
+        let end = Instant::now();
+        self.poll_clock.set(Some(end));
+        let duration = end.saturating_duration_since(start);
+        if duration > threshold {
+            // The callback's own time must not count for the next poll.
+            self.poll_clock.set(None);
+            let snap = task.snapshot();
+            let report = SlowPoll {
+                id: snap.id,
+                name: self
+                    .names
+                    .borrow()
+                    .get(&task.key())
+                    .map(ToString::to_string),
+                location: snap.location,
+                duration,
+            };
+            // Taken out while it runs: it may set a new callback itself.
+            let callback = self.slow_callback.borrow_mut().take();
+            if let Some(mut callback) = callback {
+                callback(&report);
+                let mut slot = self.slow_callback.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(callback);
+                }
+            }
+        }
+        done
+    }
+
+    /// Something other than a task poll ran (or will): the next timed
+    /// poll reads the clock afresh.
+    pub(crate) fn forget_poll_clock(&self) {
+        self.poll_clock.set(None);
+    }
+
+    /// Sets (or with `None`, clears) the slow-poll alarm.
+    pub(crate) fn set_slow_poll(&self, threshold: Option<Duration>, callback: Option<SlowPollFn>) {
+        let old = self.slow_callback.replace(callback);
+        self.slow_threshold.set(threshold);
+        drop(old);
     }
 
     fn remove(&self, task: &LocalRef) -> Option<LocalRef> {
@@ -150,9 +257,21 @@ impl Core {
         let key = task.key();
         if tasks.get(key).is_some_and(|t| t.same_task(task)) {
             task.unlist();
-            Some(tasks.remove(key))
+            let removed = tasks.remove(key);
+            drop(tasks);
+            self.forget_name(key);
+            Some(removed)
         } else {
             None
+        }
+    }
+
+    fn forget_name(&self, key: usize) {
+        let mut names = self.names.borrow_mut();
+        if !names.is_empty() {
+            let name = names.remove(&key);
+            drop(names);
+            drop(name);
         }
     }
 
@@ -168,6 +287,7 @@ impl Core {
                 task.unlist();
                 task.cancel();
             }
+            self.names.borrow_mut().clear();
             drop(queued);
             drop(tasks);
         }

@@ -3,17 +3,14 @@
 //!
 //! Ids come from one process-wide counter, so no two tasks of a process
 //! (of any executor, on any thread) ever share one. The "current task" is
-//! a thread-local slot set by [`CurrentTask`] for the length of one poll of
+//! a thread-local slot (in `raw::current`) set for the length of one poll of
 //! a task, or of the drop of its future, and put back as it was after it
 //! (unwinding included), so it nests when one executor runs inside
 //! another's task.
 
-use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::sync::thread_local_slot;
 
 /// The identity of a task, unique among all tasks of the process for its
 /// whole life (ids are never reused).
@@ -49,30 +46,6 @@ impl Id {
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-thread_local_slot! {
-    static CURRENT: Cell<Option<Id>> = Cell::new(None);
-}
-
-/// Makes `id` the current task of this thread until dropped.
-pub(crate) struct CurrentTask {
-    previous: Option<Id>,
-}
-
-impl CurrentTask {
-    pub(crate) fn enter(id: Id) -> Self {
-        // `try_with`: a task's future may be dropped during thread exit.
-        let previous = CURRENT.try_with(|c| c.replace(Some(id))).unwrap_or(None);
-        Self { previous }
-    }
-}
-
-impl Drop for CurrentTask {
-    fn drop(&mut self) {
-        // Fails only during thread exit, when nobody can read the slot.
-        let _ = CURRENT.try_with(|c| c.set(self.previous));
     }
 }
 
@@ -134,31 +107,17 @@ pub fn id() -> Id {
 /// assert_eq!(ex.block_on(handle, &mut Spin).expect("no panic"), Some(expected));
 /// ```
 pub fn try_id() -> Option<Id> {
-    CURRENT.try_with(Cell::get).unwrap_or(None)
+    crate::raw::current_id()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{CurrentTask, Id, try_id};
+    use super::Id;
 
     #[test]
     fn ids_are_unique_and_increase() {
         let a = Id::next();
         let b = Id::next();
         assert!(b > a);
-    }
-
-    #[test]
-    fn current_task_nests_and_restores() {
-        assert_eq!(try_id(), None);
-        let (a, b) = (Id::next(), Id::next());
-        let outer = CurrentTask::enter(a);
-        {
-            let _inner = CurrentTask::enter(b);
-            assert_eq!(try_id(), Some(b));
-        }
-        assert_eq!(try_id(), Some(a));
-        drop(outer);
-        assert_eq!(try_id(), None);
     }
 }

@@ -14,12 +14,16 @@
 //!   a local queue (no lock, no atomic, no syscall); a wake from another
 //!   thread goes through a mutex-guarded queue and one unpark per park.
 //! - Memory: one task costs, beyond its future (or its output or a
-//!   `JoinError`, whichever is largest, plus a tag), a 64-byte header and a
+//!   `JoinError`, whichever is largest, plus a tag), an 80-byte header and a
 //!   16-byte slab entry (see `benches/task_size.rs`).
 //! - A panic in a task is caught and reported through its [`JoinHandle`] as
 //!   a [`JoinError`]; the executor goes on.
 //! - Each poll of a task gets a cooperative budget ([`coop`]) that the
 //!   runtime's resources spend, so a task whose I/O stays ready still yields.
+//! - Observation, always on: exact counters ([`LocalExecutor::stats`]), a
+//!   task dump with spawn locations, names and wait notes
+//!   ([`LocalExecutor::tasks`], [`note_wait`]), and an optional slow-poll
+//!   alarm ([`LocalExecutor::set_slow_poll`]).
 //!
 //! # Examples
 //!
@@ -51,17 +55,21 @@ mod error;
 mod executor;
 mod id;
 mod join;
+mod observe;
 mod park;
 mod raw;
 mod remote;
 mod sync;
+mod wait;
 mod waker;
 mod yield_now;
 
-pub use context::{is_inside_runtime, spawn};
+pub use context::{current_stats, current_tasks, is_inside_runtime, spawn, spawn_named};
 pub use error::JoinError;
 pub use executor::{LocalExecutor, POLL_BUDGET};
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, JoinHandle};
+pub use observe::{ExecutorStats, SlowPoll, TaskInfo, TaskState};
 pub use park::{Park, Unpark};
+pub use wait::{Wait, note_wait};
 pub use yield_now::{YieldNow, yield_now};

@@ -24,10 +24,11 @@
 //!   emptying it on close is also what breaks that cycle.)
 
 use std::sync::{Arc, PoisonError};
+use std::time::Instant;
 
 use crate::park::Unpark;
 use crate::raw::Notified;
-use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering, fence};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, fence};
 
 /// The part of an executor that other threads can reach.
 pub(crate) struct Remote {
@@ -38,6 +39,11 @@ pub(crate) struct Remote {
     /// `false` only while the executor is about to park or parked: then the
     /// next remote wake must unpark it.
     notified: AtomicBool,
+    /// Wakes from other threads (and from this one while the executor is
+    /// not current), each counted once, for the executor's stats.
+    wakes: AtomicUsize,
+    /// When the executor was made: the zero of its coarse clock.
+    epoch: Instant,
 }
 
 struct Inner {
@@ -61,7 +67,25 @@ impl Remote {
             }),
             pending: AtomicBool::new(false),
             notified: AtomicBool::new(true),
+            wakes: AtomicUsize::new(0),
+            epoch: Instant::now(),
         }
+    }
+
+    /// When the executor was made.
+    pub(crate) fn epoch(&self) -> Instant {
+        self.epoch
+    }
+
+    /// Counts one wake from off the executor's thread.
+    pub(crate) fn count_wake(&self) {
+        // Relaxed: a counter, read for stats only.
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The wakes [`count_wake`](Self::count_wake) counted.
+    pub(crate) fn wakes(&self) -> usize {
+        self.wakes.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -37,10 +37,12 @@ impl Wake for MainWaker {
             let ours = sync::Arc::ptr_eq(core.owner().remote(), &self.remote);
             if ours {
                 core.schedule_main();
+                core.count_local_wake();
             }
             ours
         });
         if local != Some(true) {
+            self.remote.count_wake();
             self.remote.wake_main();
         }
     }

@@ -86,6 +86,7 @@ impl Registration {
             .borrow_mut()
             .selector
             .register_handle(fd, events, Slot::Io(slot))?;
+        crate::runtime::stats::add(&driver.inner.borrow().counters.fds_registered, 1);
         Ok(Registration { driver, fd })
     }
 
@@ -101,6 +102,7 @@ impl Registration {
         let flushed = slot.waiters.add(dir, cx.waker());
         drop(inner);
         flushed.into_iter().for_each(Waker::wake);
+        crate::runtime::dump::note_fd(self.fd, dir == Direction::Write);
         Poll::Pending
     }
 
@@ -135,6 +137,7 @@ impl Registration {
         let flushed = slot.waiters.add(dir, cx.waker());
         drop(inner);
         flushed.into_iter().for_each(Waker::wake);
+        crate::runtime::dump::note_fd(self.fd, dir == Direction::Write);
         Poll::Pending
     }
 
@@ -240,6 +243,7 @@ impl Drop for Registration {
         // then nothing is left to undo.
         if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
             let _ = inner.selector.unregister(Ident::from(self.fd));
+            crate::runtime::stats::sub(&inner.counters.fds_registered);
         }
     }
 }

@@ -369,6 +369,7 @@ impl Child {
                     w => *w = Some(cx.waker().clone()),
                 }
             }
+            crate::runtime::dump::note_child(self.pid);
             return Poll::Pending;
         };
         let std = self.std.as_mut().expect("present until drop");

@@ -122,6 +122,7 @@ pub(crate) struct Inner {
     #[cfg(test)]
     fail_arming: bool,
     keys: Vec<ReadyKey>,
+    pub(crate) counters: super::stats::Counters,
 }
 
 /// One runtime's reactor side, shared by the futures of its thread.
@@ -134,12 +135,18 @@ pub(crate) struct Driver {
 /// Deadlines closer than this are not armed on the timerfd (see `turn`).
 const SPIN_BELOW: Duration = Duration::from_micros(20);
 
-/// How many reports one park takes from the selector at most; more stay
-/// queued in the selector and come with the next park, which does not block.
-const KEYS_PER_PARK: usize = 256;
+/// How many reports one park takes from the selector at most by default
+/// (`Builder::events_per_turn`); more stay queued in the selector and come
+/// with the next park, which does not block.
+pub(crate) const EVENTS_PER_TURN: usize = 256;
 
 impl Driver {
+    #[cfg(test)]
     pub(crate) fn new() -> io::Result<Driver> {
+        Self::with_events(EVENTS_PER_TURN)
+    }
+
+    pub(crate) fn with_events(events_per_turn: usize) -> io::Result<Driver> {
         let mut selector = Selector::new()?;
         // Registered as periodic so that firing never removes it from epoll;
         // `set_timer` then arms it once per deadline.
@@ -161,7 +168,8 @@ impl Driver {
                 armed: None,
                 #[cfg(test)]
                 fail_arming: false,
-                keys: vec![ReadyKey::default(); KEYS_PER_PARK],
+                keys: vec![ReadyKey::default(); events_per_turn],
+                counters: super::stats::Counters::default(),
             }),
             unpark,
         })
@@ -206,6 +214,8 @@ impl Driver {
             .selector
             .select_into(wait, &mut inner.keys)
             .expect("epoll_wait on the runtime's own epoll fd and buffer cannot fail");
+        super::stats::add(&inner.counters.epoll_waits, 1);
+        super::stats::add(&inner.counters.events, n);
         let before = wakers.len();
         for i in 0..n {
             let key = inner.keys[i];
@@ -218,8 +228,9 @@ impl Driver {
         {
             inner.clock.advance_to(next);
         }
-        let now = inner.clock.now();
+        let (now, fired) = (inner.clock.now(), wakers.len());
         inner.timers.fire_due(now, wakers);
+        super::stats::add(&inner.counters.timers_fired, wakers.len() - fired);
     }
 }
 
@@ -242,6 +253,7 @@ impl Inner {
             .is_ok()
         {
             self.armed = Some(deadline);
+            super::stats::add(&self.counters.timer_rearms, 1);
             true
         } else {
             // The old arming may be anything now: forget it.

@@ -434,6 +434,7 @@ impl Signal {
             add_waiter(&mut w[slot_index(self.signo)], cx.waker())
         });
         flushed.into_iter().for_each(Waker::wake);
+        crate::runtime::dump::note_signal(self.signo);
         Poll::Pending
     }
 
@@ -477,6 +478,7 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
         return;
     };
     DELIVERED.with(|d| d[i].set(d[i].get() + 1));
+    crate::runtime::stats::add(&inner.counters.signals_delivered, 1);
     WAITERS.with(|w| {
         if let Some(waiting) = w.borrow_mut().get_mut(i) {
             wakers.append(waiting);

@@ -188,7 +188,6 @@ impl Timers {
     }
 
     /// How many timers are pending.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }

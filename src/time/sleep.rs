@@ -194,6 +194,7 @@ impl Future for Sleep {
             Some(key) => inner.timers.set_waker(key, cx.waker()),
             None => this.entry = Some(inner.timers.insert(this.deadline, cx.waker().clone())),
         }
+        crate::runtime::dump::note_timer(this.deadline);
         Poll::Pending
     }
 }

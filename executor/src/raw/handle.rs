@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
-use super::header::Header;
+use super::header::{Header, Meta};
 use super::state::{self, State};
 use super::task::RawTask;
 use super::waker;
@@ -51,15 +51,15 @@ impl Owner {
         Arc::ptr_eq(&self.remote, &header.remote)
     }
 
-    /// Allocates a task for `future`, listed under `key`: returns the
+    /// Allocates a task for `future`, listed under `meta.key`: returns the
     /// table's reference, the run queue's (it starts scheduled) and the
     /// `JoinHandle`'s.
-    pub(crate) fn spawn<F>(&self, future: F, key: usize) -> (LocalRef, LocalRef, JoinRef<F::Output>)
+    pub(crate) fn spawn<F>(&self, future: F, meta: Meta) -> (LocalRef, LocalRef, JoinRef<F::Output>)
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let ptr = RawTask::allocate(future, Id::next(), key, Arc::clone(&self.remote));
+        let ptr = RawTask::allocate(future, Id::next(), meta, Arc::clone(&self.remote));
         // The three local references `Header::new` counted.
         let table = LocalRef::adopt(ptr);
         let queue = LocalRef::adopt(ptr);
@@ -135,7 +135,40 @@ impl LocalRef {
 
     /// The task's key in the table (meaningful while it is listed).
     pub(crate) fn key(&self) -> usize {
-        self.header().key.get()
+        self.header().key.get() as usize
+    }
+
+    /// Polls of its future so far.
+    pub(crate) fn polls(&self) -> u32 {
+        self.header().polls.get()
+    }
+
+    /// How the task ended, once complete: `State::PANICKED`,
+    /// `State::CANCELLED`, or 0 (it returned).
+    pub(crate) fn ending(&self) -> u8 {
+        let state = self.header().state.get();
+        if state.has(State::PANICKED) {
+            State::PANICKED
+        } else if state.has(State::CANCELLED) {
+            State::CANCELLED
+        } else {
+            0
+        }
+    }
+
+    /// What a task dump shows of the task.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let h = self.header();
+        let state = h.state.get();
+        Snapshot {
+            id: h.id,
+            location: h.location,
+            running: state.has(State::RUNNING),
+            scheduled: state.has(State::SCHEDULED),
+            polls: h.polls.get(),
+            spawned_ms: h.spawned_ms,
+            wait: h.wait.get(),
+        }
     }
 
     pub(crate) fn is_complete(&self) -> bool {
@@ -199,6 +232,17 @@ impl Drop for LocalRef {
             unsafe { dealloc(self.ptr) };
         }
     }
+}
+
+/// A copy of a task's observable fields (see [`LocalRef::snapshot`]).
+pub(crate) struct Snapshot {
+    pub(crate) id: Id,
+    pub(crate) location: &'static std::panic::Location<'static>,
+    pub(crate) running: bool,
+    pub(crate) scheduled: bool,
+    pub(crate) polls: u32,
+    pub(crate) spawned_ms: u32,
+    pub(crate) wait: u32,
 }
 
 /// The `JoinHandle`'s reference: reads the output, detaches on drop.

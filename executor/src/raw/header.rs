@@ -2,6 +2,7 @@
 //! `Waker` (on any thread) and the executor's table see.
 
 use std::cell::Cell;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 
@@ -29,9 +30,19 @@ pub(crate) struct Header {
     /// `JoinHandle`, `AbortHandle`s, a task being run). Together they hold
     /// one reference of `shared`; once this reaches 0 it stays 0.
     pub(crate) local_refs: Cell<u32>,
-    /// The task's key in the executor's table, while `LISTED`.
-    pub(crate) key: Cell<usize>,
+    /// The task's key in the executor's table, while `LISTED` (a `u32`:
+    /// four billion live tasks would take hundreds of gigabytes).
+    pub(crate) key: Cell<u32>,
+    /// Polls of the future so far (saturating).
+    pub(crate) polls: Cell<u32>,
+    /// The task's wait note, encoded (see `crate::wait`); 0 for none.
+    pub(crate) wait: Cell<u32>,
+    /// When the task was spawned: milliseconds since the executor was
+    /// made, by the executor's coarse clock (saturating).
+    pub(crate) spawned_ms: u32,
     pub(crate) id: Id,
+    /// Where the task was spawned.
+    pub(crate) location: &'static Location<'static>,
     /// The executor's cross-thread queue; which executor owns the task.
     pub(crate) remote: Arc<Remote>,
     /// The waker of whoever awaits the `JoinHandle`.
@@ -58,16 +69,28 @@ pub(crate) struct VTable {
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
 }
 
+/// What a spawn says about the task, besides its future.
+#[derive(Clone, Copy)]
+pub(crate) struct Meta {
+    pub(crate) key: u32,
+    pub(crate) spawned_ms: u32,
+    pub(crate) location: &'static Location<'static>,
+}
+
 impl Header {
-    pub(crate) fn new(vtable: &'static VTable, id: Id, key: usize, remote: Arc<Remote>) -> Self {
+    pub(crate) fn new(vtable: &'static VTable, id: Id, meta: Meta, remote: Arc<Remote>) -> Self {
         Self {
             shared: AtomicUsize::new(state::SHARED_INITIAL),
             vtable,
             state: Cell::new(State::new_spawned()),
             // The table, the run queue and the JoinHandle.
             local_refs: Cell::new(3),
-            key: Cell::new(key),
+            key: Cell::new(meta.key),
+            polls: Cell::new(0),
+            wait: Cell::new(0),
+            spawned_ms: meta.spawned_ms,
             id,
+            location: meta.location,
             remote,
             join_waker: Cell::new(None),
         }

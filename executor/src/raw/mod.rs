@@ -2,7 +2,8 @@
 //!
 //! A task is one heap block ([`task::RawTask`]): a [`Header`](header::Header) (two state
 //! words, a vtable, id, table key, the executor's remote queue, the
-//! joiner's waker), then the future; the output takes the future's place
+//! joiner's waker, and for observation the spawn location, poll count,
+//! spawn time and wait note), then the future; the output takes the future's place
 //! once it is gone. Its `Waker` points at the block itself.
 //!
 //! # The local state (`Header::state`, executor's thread only)
@@ -19,6 +20,7 @@
 //! | `ABORT` | `cancel` while `RUNNING` (an abort from the task's own poll or drop) | never; `poll` completes the task as cancelled when the poll returns |
 //! | `DETACHED` | the drop of the [`JoinRef`] | never |
 //! | `LISTED` | spawn | the executor, as it removes the task from its table (when the task completed, or at its drop) |
+//! | `PANICKED`, `CANCELLED` | `complete`, with `COMPLETE`, by how the task ended | never |
 //!
 //! Invariants: the future is polled only with `RUNNING` and `COMPLETE`
 //! clear, so a wake during a poll queues the task for later, never a
@@ -26,6 +28,14 @@
 //! touched only by `poll` and `complete` (under `RUNNING`) and by
 //! `take_output`/`drop_output` (once `COMPLETE`). `COMPLETE` implies the
 //! future was dropped exactly once. A task not `LISTED` is `COMPLETE`.
+//!
+//! # Observation fields (executor's thread only)
+//!
+//! `polls` counts the polls of the future; `wait` is the task's wait note
+//! (see [`Wait`](crate::Wait)): cleared by `poll` before each poll of the
+//! future, set by the runtime's wait points through the current-task slot
+//! ([`current`]) while that poll runs. `location` and `spawned_ms` never
+//! change after spawn.
 //!
 //! # The shared word (`Header::shared`, any thread)
 //!
@@ -64,10 +74,16 @@
     reason = "the executor's one unsafe module: task allocations"
 )]
 
+mod current;
 mod handle;
 mod header;
 mod state;
 mod task;
 mod waker;
 
+pub(crate) use current::{current_id, note_wait};
 pub(crate) use handle::{JoinRef, LocalRef, Notified, Owner};
+pub(crate) use header::Meta;
+
+/// [`LocalRef::ending`] of a task that panicked.
+pub(crate) const PANICKED: u8 = state::State::PANICKED;

@@ -20,6 +20,12 @@ impl State {
     pub(crate) const DETACHED: u8 = 1 << 4;
     /// In the executor's task table.
     pub(crate) const LISTED: u8 = 1 << 5;
+    /// Completed by a panic (of its poll or of its future's drop); set
+    /// with `COMPLETE`, for the executor's counters.
+    pub(crate) const PANICKED: u8 = 1 << 6;
+    /// Completed by cancellation (abort, executor drop); set with
+    /// `COMPLETE`, for the executor's counters.
+    pub(crate) const CANCELLED: u8 = 1 << 7;
 
     /// The state of a task just spawned: in the table, queued once.
     pub(crate) const fn new_spawned() -> Self {

@@ -10,11 +10,12 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
-use super::header::{Header, VTable};
+use super::current::CurrentTask;
+use super::header::{Header, Meta, VTable};
 use super::state::State;
 use super::waker;
 use crate::error::JoinError;
-use crate::id::{CurrentTask, Id};
+use crate::id::Id;
 use crate::remote::Remote;
 use crate::sync::Arc;
 
@@ -49,9 +50,9 @@ impl<F: Future + 'static> RawTask<F> {
 
     /// Allocates a task for `future`; the pointer carries the references
     /// counted by [`Header::new`].
-    pub(crate) fn allocate(future: F, id: Id, key: usize, remote: Arc<Remote>) -> NonNull<Header> {
+    pub(crate) fn allocate(future: F, id: Id, meta: Meta, remote: Arc<Remote>) -> NonNull<Header> {
         let task = Box::new(Self {
-            header: Header::new(&Self::VTABLE, id, key, remote),
+            header: Header::new(&Self::VTABLE, id, meta, remote),
             stage: UnsafeCell::new(ManuallyDrop::new(Stage::Running(future))),
         });
         // `#[repr(C)]` with the header first: the task's address is the
@@ -99,11 +100,14 @@ impl<F: Future + 'static> RawTask<F> {
             return state.has(State::COMPLETE);
         }
         h.state.set(state.with(State::RUNNING));
+        h.polls.set(h.polls.get().saturating_add(1));
+        // The note is the last poll's; this poll leaves its own if it waits.
+        h.wait.set(0);
         // The task is alive for the poll (the caller's reference), and
         // this waker, never dropped, takes no reference of its own.
         let waker = waker::borrowed(ptr);
         let mut cx = Context::from_waker(&waker);
-        let current = CurrentTask::enter(h.id);
+        let current = CurrentTask::enter(ptr);
         let polled = panic::catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING is set, so nothing else touches the stage
             // until this poll returns: `poll` and `cancel` return early on
@@ -147,7 +151,7 @@ impl<F: Future + 'static> RawTask<F> {
     fn complete(&self, result: Result<F::Output, JoinError>) {
         let h = &self.header;
         h.state.set(h.state.get().with(State::RUNNING));
-        let current = CurrentTask::enter(h.id);
+        let current = CurrentTask::enter(NonNull::from(h));
         // The future's Drop is user code: it may spawn, wake, abort or
         // detach tasks (this one included: RUNNING makes `poll` and
         // `cancel` no-ops, COMPLETE is not set so the output is not read),
@@ -171,7 +175,16 @@ impl<F: Future + 'static> RawTask<F> {
                 Err(JoinError::panic(h.id, payload))
             }
         };
-        let state = h.state.get().without(State::RUNNING).with(State::COMPLETE);
+        let ending = match &result {
+            Ok(_) => 0,
+            Err(e) if e.is_panic() => State::PANICKED,
+            Err(_) => State::CANCELLED,
+        };
+        let state = h
+            .state
+            .get()
+            .without(State::RUNNING)
+            .with(State::COMPLETE | ending);
         if state.has(State::DETACHED) {
             h.state.set(state);
             drop_quietly(result);
@@ -276,7 +289,8 @@ mod tests {
         type Unit = std::future::Ready<()>;
         let block = size_of::<RawTask<Unit>>();
         println!("header {} B, task block {block} B", size_of::<Header>());
-        assert_eq!(size_of::<Header>(), 64);
-        assert!(block <= 88, "{block}");
+        // 64 before the spawn location, poll count, age and wait note.
+        assert_eq!(size_of::<Header>(), 80);
+        assert!(block <= 104, "{block}");
     }
 }

@@ -80,11 +80,13 @@ unsafe fn wake_by_ref(data: *const ()) {
         if let Some(task) = unsafe { owner.schedule(ptr) } {
             core.push(task);
         }
+        core.count_local_wake();
         true
     });
     if local == Some(true) {
         return;
     }
+    header.remote.count_wake();
     // An RMW even when QUEUED is set already (then it writes the value it
     // read): the executor's Acquire clear of QUEUED reads from it, so what
     // this thread wrote before the wake is seen by the poll it asks for.

@@ -121,8 +121,11 @@ impl Inner {
     /// As `Selector::register_process` (`ECHILD` if it is not our child or
     /// was reaped already).
     pub(crate) fn register_child(&mut self, pid: i32) -> io::Result<Ident> {
-        self.selector
-            .register_process(pid, Slot::Process(ProcessSlot::default()))
+        let ident = self
+            .selector
+            .register_process(pid, Slot::Process(ProcessSlot::default()))?;
+        crate::runtime::stats::add(&self.counters.children_spawned, 1);
+        Ok(ident)
     }
 
     /// Has the selector look for exits it may have missed.
@@ -178,6 +181,7 @@ impl Inner {
         // it; a refusal could only leave an entry nobody looks at.
         let _ = self.selector.unregister(ident);
         self.orphans.retain(|&o| o != ident);
+        crate::runtime::stats::add(&self.counters.children_reaped, 1);
         if exited != 0 {
             return Err(io::Error::from_raw_os_error(exited));
         }
