@@ -12,14 +12,12 @@
 //! (`kill -INT <pid>`, a supervisor). While it listens, this program's own
 //! SIGINT does not stop it: the child's exit does.
 
-use std::future::{Future, poll_fn};
 use std::io::{self, Write};
-use std::pin::pin;
 use std::process::ExitCode;
-use std::task::Poll;
 
 use chronia::process::{Command, Stdio};
 use chronia::signal::{SIGINT, signal};
+use futures_lite::future;
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,7 +37,8 @@ fn main() -> ExitCode {
         let mut lines = Lines::default();
         let mut buf = [0; 4096];
         loop {
-            match race(stdout.read(&mut buf), interrupt.recv()).await {
+            let read = async { Either::Left(stdout.read(&mut buf).await) };
+            match future::or(read, interrupted(&mut interrupt)).await {
                 Either::Left(n) => {
                     let n = n?;
                     if n == 0 {
@@ -54,7 +53,8 @@ fn main() -> ExitCode {
         // Each wait future is dropped before the child is signalled: a
         // `wait` can be started again at any time.
         loop {
-            match race(child.wait(), interrupt.recv()).await {
+            let wait = async { Either::Left(child.wait().await) };
+            match future::or(wait, interrupted(&mut interrupt)).await {
                 Either::Left(status) => return status,
                 Either::Right(()) => forward(&mut child)?,
             }
@@ -113,17 +113,9 @@ enum Either<L, R> {
     Right(R),
 }
 
-/// Waits for whichever future completes first; the other is dropped.
-async fn race<L: Future, R: Future>(left: L, right: R) -> Either<L::Output, R::Output> {
-    let (mut left, mut right) = (pin!(left), pin!(right));
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = left.as_mut().poll(cx) {
-            Poll::Ready(Either::Left(out))
-        } else if let Poll::Ready(out) = right.as_mut().poll(cx) {
-            Poll::Ready(Either::Right(out))
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
+/// The next Ctrl-C, as the right-hand side of a `future::or` with the
+/// work it interrupts (which is polled first and dropped if this wins).
+async fn interrupted<L>(interrupt: &mut chronia::signal::Signal) -> Either<L, ()> {
+    interrupt.recv().await;
+    Either::Right(())
 }

@@ -9,7 +9,9 @@
 //! gives open connections up to 5 s to finish, then exits 0. The signal
 //! listeners are dropped as soon as the first signal arrives, which puts
 //! back the signals' previous disposition: a second Ctrl-C during the grace
-//! period ends the process at once.
+//! period ends the process at once. While it serves, `kill -USR1 <pid>`
+//! prints a task dump (every task, where it was spawned, what it waits on)
+//! to stderr.
 //!
 //! Run it, then talk to it:
 //!
@@ -19,16 +21,14 @@
 //! ```
 
 use std::cell::Cell;
-use std::future::{Future, poll_fn};
 use std::io::{self, Write};
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::Poll;
 use std::time::Duration;
 
 use chronia::net::{TcpListener, TcpStream};
-use chronia::signal::{SIGINT, SIGTERM, signal};
+use chronia::signal::{SIGINT, SIGTERM, SIGUSR1, Signal, signal};
 use chronia::time::{Instant, sleep};
+use futures_lite::future;
 
 /// Bytes read per `read` call: big enough for most requests in one call.
 const BUFFER: usize = 8 * 1024;
@@ -47,15 +47,30 @@ fn main() -> io::Result<()> {
     chronia::block_on(async {
         let mut interrupt = signal(SIGINT)?;
         let mut terminate = signal(SIGTERM)?;
+        let dumper = chronia::spawn(dump_on(signal(SIGUSR1)?));
         let listener = TcpListener::bind(&addr).await?;
         say(&format!("listening on {}", listener.local_addr()?));
 
         let open = Rc::new(Cell::new(0usize));
-        let server = chronia::spawn(accept_loop(listener, open.clone()));
-        let signo = first_of(interrupt.recv(), terminate.recv()).await;
+        let server = chronia::task::Builder::new()
+            .name("accept loop")
+            .spawn(accept_loop(listener, open.clone()));
+        // Whichever signal comes first (`or` polls the first future first).
+        let signo = future::or(
+            async {
+                interrupt.recv().await;
+                SIGINT
+            },
+            async {
+                terminate.recv().await;
+                SIGTERM
+            },
+        )
+        .await;
         // From here on, a second signal does what it did before we listened
         // (by default: end the process).
         drop((interrupt, terminate));
+        dumper.abort();
         // Dropping the accept loop closes the listener: no new connections.
         server.abort();
         say(&format!(
@@ -105,6 +120,14 @@ async fn accept_loop(listener: TcpListener, open: Rc<Cell<usize>>) {
     }
 }
 
+/// Prints a task dump to stderr at each delivery of `usr1`.
+async fn dump_on(mut usr1: Signal) {
+    loop {
+        usr1.recv().await;
+        eprint!("{}", chronia::runtime::dump());
+    }
+}
+
 /// Echoes until the client shuts down its write side or goes away.
 async fn echo(stream: &TcpStream) -> io::Result<()> {
     let mut buf = vec![0; BUFFER];
@@ -115,21 +138,6 @@ async fn echo(stream: &TcpStream) -> io::Result<()> {
         }
         stream.write_all(&buf[..n]).await?;
     }
-}
-
-/// Waits for whichever signal comes first; returns its number.
-async fn first_of(interrupt: impl Future<Output = ()>, terminate: impl Future<Output = ()>) -> i32 {
-    let (mut interrupt, mut terminate) = (pin!(interrupt), pin!(terminate));
-    poll_fn(|cx| {
-        if interrupt.as_mut().poll(cx).is_ready() {
-            Poll::Ready(SIGINT)
-        } else if terminate.as_mut().poll(cx).is_ready() {
-            Poll::Ready(SIGTERM)
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
 }
 
 fn is_out_of_fds(e: &io::Error) -> bool {

@@ -6,7 +6,9 @@
 //! [`net`] give non-blocking I/O, [`signal`] and [`process`] give signals
 //! and child processes. chronia starts no thread unless you ask for one:
 //! [`task::spawn_blocking`] and [`net::lookup_host`] use a pool of threads
-//! that exists only once one of them is first called.
+//! that exists only once one of them is first called, and
+//! [`runtime::PerCore`] runs one runtime per thread. [`sync`] has tokio's
+//! primitives for the tasks of one runtime, without atomics.
 //!
 //! ```
 //! use chronia::time::{sleep, Duration};
@@ -27,6 +29,7 @@ pub mod net;
 pub mod process;
 pub mod runtime;
 pub mod signal;
+pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;

@@ -337,3 +337,26 @@ fn ready_waits_for_the_interest_and_says_what_is_ready() {
         sender.await.expect("no panic").expect("sent");
     });
 }
+
+#[test]
+fn recv_buf_fills_spare_capacity_and_keeps_what_was_there() {
+    chronia::block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.expect("bind a");
+        let b = UdpSocket::bind("127.0.0.1:0").await.expect("bind b");
+        would_block(b.try_recv_buf(&mut Vec::with_capacity(8)));
+        a.send_to(b"first", b.local_addr().expect("addr"))
+            .await
+            .expect("send");
+        a.send_to(b"second", b.local_addr().expect("addr"))
+            .await
+            .expect("send");
+        let mut buf = b"kept:".to_vec();
+        buf.reserve(64);
+        assert_eq!(b.recv_buf(&mut buf).await.expect("recv_buf"), 5);
+        assert_eq!(buf, b"kept:first");
+        b.readable().await.expect("readable");
+        assert_eq!(b.try_recv_buf(&mut buf).expect("try_recv_buf"), 6);
+        assert_eq!(buf, b"kept:firstsecond");
+        would_block(b.try_recv_buf(&mut buf));
+    });
+}

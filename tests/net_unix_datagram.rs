@@ -207,3 +207,19 @@ fn peek_from_leaves_the_datagram_and_names_the_sender() {
     });
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn recv_buf_reads_whole_datagrams_into_spare_capacity() {
+    chronia::block_on(async {
+        let (a, b) = UnixDatagram::pair().expect("pair");
+        would_block(b.try_recv_buf(&mut Vec::with_capacity(8)));
+        a.send(b"one").await.expect("send");
+        a.send(b"two!").await.expect("send");
+        let mut buf = Vec::with_capacity(32);
+        assert_eq!(b.recv_buf(&mut buf).await.expect("recv_buf"), 3);
+        b.readable().await.expect("readable");
+        assert_eq!(b.try_recv_buf(&mut buf).expect("try_recv_buf"), 4);
+        assert_eq!(buf, b"onetwo!");
+        would_block(b.try_recv_buf(&mut buf));
+    });
+}

@@ -12,9 +12,22 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use process_checks as checks;
 
+#[expect(clippy::too_many_lines, reason = "one table row per check")]
 fn main() {
-    let all: [(&str, fn()); 22] = [
+    let all: [(&str, fn()); 25] = [
         ("exit_codes_are_reported", checks::exit_codes_are_reported),
+        (
+            "two_runtimes_on_one_thread_each_see_their_childrens_exits",
+            checks::two_runtimes_on_one_thread_each_see_their_childrens_exits,
+        ),
+        (
+            "a_child_spawned_under_one_runtime_is_awaited_under_another",
+            checks::a_child_spawned_under_one_runtime_is_awaited_under_another,
+        ),
+        (
+            "signal_zero_probes_a_live_child_and_refuses_a_reaped_one",
+            checks::signal_zero_probes_a_live_child_and_refuses_a_reaped_one,
+        ),
         (
             "deaths_by_signal_are_reported",
             checks::deaths_by_signal_are_reported,

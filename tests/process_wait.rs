@@ -53,3 +53,23 @@ fn child_reaped_elsewhere_gives_an_error_not_a_hang() {
 fn a_failed_spawn_does_not_lose_an_earlier_exit() {
     checks::a_failed_spawn_does_not_lose_an_earlier_exit();
 }
+
+#[test]
+fn a_child_spawned_under_one_runtime_is_awaited_under_another() {
+    checks::a_child_spawned_under_one_runtime_is_awaited_under_another();
+}
+
+#[test]
+fn waiting_outside_a_runtime_panics_with_a_message() {
+    checks::waiting_outside_a_runtime_panics_with_a_message();
+}
+
+#[test]
+fn signal_zero_probes_a_live_child_and_refuses_a_reaped_one() {
+    checks::signal_zero_probes_a_live_child_and_refuses_a_reaped_one();
+}
+
+#[test]
+fn two_runtimes_on_one_thread_each_see_their_childrens_exits() {
+    checks::two_runtimes_on_one_thread_each_see_their_childrens_exits();
+}

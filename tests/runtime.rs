@@ -451,3 +451,51 @@ fn a_runtime_kept_in_a_thread_local_drops_at_thread_exit() {
     // a TLS destructor, which aborts the process.
     util::run_isolated("thread_local_runtime_child", None);
 }
+
+#[test]
+#[expect(
+    clippy::async_yields_async,
+    reason = "the JoinHandle is carried out of runtime a on purpose"
+)]
+fn a_join_handle_awaited_under_another_runtime_panics_naming_the_rule() {
+    let a = chronia::Runtime::new().expect("runtime a");
+    let b = chronia::Runtime::new().expect("runtime b");
+    let handle = a.block_on(async {
+        chronia::spawn(async {
+            chronia::time::sleep(std::time::Duration::from_millis(5)).await;
+            5
+        })
+    });
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // The timeout only turns a regression (a silent hang) into a failure.
+        b.block_on(async {
+            chronia::time::timeout(std::time::Duration::from_secs(5), handle).await
+        })
+    }))
+    .expect_err("awaiting it under runtime b must panic, not hang");
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(
+        message.contains("must be awaited inside the runtime that spawned its task"),
+        "{message}"
+    );
+}
+
+#[test]
+#[expect(
+    clippy::async_yields_async,
+    reason = "the JoinHandle is carried out of runtime a on purpose"
+)]
+fn a_finished_task_can_be_joined_under_another_runtime() {
+    let a = chronia::Runtime::new().expect("runtime a");
+    let b = chronia::Runtime::new().expect("runtime b");
+    let handle = a.block_on(async {
+        let handle = chronia::spawn(async { 7 });
+        chronia::task::yield_now().await;
+        handle
+    });
+    assert!(handle.is_finished());
+    assert_eq!(b.block_on(handle).expect("no panic"), 7);
+}

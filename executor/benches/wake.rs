@@ -1,8 +1,9 @@
-//! Task-to-task wake ("ping-pong") and spawn+join, side by side:
+//! Task-to-task wake ("ping-pong"), spawn+join, and spawning 1 M tasks
+//! then awaiting them all, side by side:
 //! chronia-executor, tokio (`current_thread` runtime + `LocalSet`), and smol
 //! (`LocalExecutor`), in one run, printed as ns per operation and ratios.
 //!
-//! Run: `CARGO_TARGET_DIR=target-exec cargo bench -p chronia-executor --bench wake`
+//! Run: `cargo bench -p chronia-executor --bench wake`
 //!
 //! Each figure is the median of several runs of many iterations; nothing is
 //! asserted about time.
@@ -20,6 +21,7 @@ use chronia_executor::{LocalExecutor, Park, Unpark};
 const RUNS: usize = 9;
 const HOPS: u64 = 1_000_000;
 const SPAWNS: u64 = 200_000;
+const MANY: u64 = 1_000_000;
 
 /// A one-slot channel: the receiver's waker stays registered, so a hop costs
 /// one wake and one poll in every runtime.
@@ -118,7 +120,20 @@ impl Park for CondvarPark {
 }
 
 fn chronia_ping_pong(rounds: u64) -> Duration {
+    ping_pong_on(&LocalExecutor::new(), rounds)
+}
+
+/// The same, with the slow-poll alarm on (a threshold no poll reaches):
+/// what its clock reads per poll cost.
+fn chronia_ping_pong_slow_poll_alarm(rounds: u64) -> Duration {
     let ex = LocalExecutor::new();
+    ex.set_slow_poll(Duration::from_secs(1), |slow| {
+        black_box(slow);
+    });
+    ping_pong_on(&ex, rounds)
+}
+
+fn ping_pong_on(ex: &LocalExecutor, rounds: u64) -> Duration {
     let (ab, ba) = channels();
     let start = Instant::now();
     let sum = ex.block_on(
@@ -144,6 +159,26 @@ fn chronia_spawn_join(n: u64) -> Duration {
                 sum += chronia_executor::spawn(async move { i })
                     .await
                     .expect("no panic");
+            }
+            sum
+        },
+        &mut CondvarPark::default(),
+    );
+    black_box(sum);
+    start.elapsed()
+}
+
+fn chronia_spawn_many(n: u64) -> Duration {
+    let ex = LocalExecutor::new();
+    let start = Instant::now();
+    let sum = ex.block_on(
+        async move {
+            let handles: Vec<_> = (0..n)
+                .map(|i| chronia_executor::spawn(async move { i }))
+                .collect();
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.expect("no panic");
             }
             sum
         },
@@ -190,6 +225,23 @@ fn tokio_spawn_join(n: u64) -> Duration {
     start.elapsed()
 }
 
+fn tokio_spawn_many(n: u64) -> Duration {
+    let (rt, local) = tokio_runtime();
+    let start = Instant::now();
+    let sum = local.block_on(&rt, async move {
+        let handles: Vec<_> = (0..n)
+            .map(|i| tokio::task::spawn_local(async move { i }))
+            .collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.expect("no panic");
+        }
+        sum
+    });
+    black_box(sum);
+    start.elapsed()
+}
+
 fn smol_ping_pong(rounds: u64) -> Duration {
     let ex = smol::LocalExecutor::new();
     let (ab, ba) = channels();
@@ -218,10 +270,30 @@ fn smol_spawn_join(n: u64) -> Duration {
     start.elapsed()
 }
 
+fn smol_spawn_many(n: u64) -> Duration {
+    let ex = smol::LocalExecutor::new();
+    let start = Instant::now();
+    let sum = smol::future::block_on(ex.run(async {
+        let handles: Vec<_> = (0..n).map(|i| ex.spawn(async move { i })).collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await;
+        }
+        sum
+    }));
+    black_box(sum);
+    start.elapsed()
+}
+
 /// The median, over [`RUNS`] runs, of nanoseconds per operation.
 fn median_ns(ops: u64, run: impl Fn(u64) -> Duration, per_run: u64) -> f64 {
+    median_ns_of(RUNS, ops, run, per_run)
+}
+
+/// The median, over `runs` runs, of nanoseconds per operation.
+fn median_ns_of(runs: usize, ops: u64, run: impl Fn(u64) -> Duration, per_run: u64) -> f64 {
     run(per_run / 10); // warm up
-    let mut samples: Vec<f64> = (0..RUNS)
+    let mut samples: Vec<f64> = (0..runs)
         .map(|_| {
             #[expect(
                 clippy::cast_precision_loss,
@@ -234,7 +306,7 @@ fn median_ns(ops: u64, run: impl Fn(u64) -> Duration, per_run: u64) -> f64 {
         })
         .collect();
     samples.sort_by(f64::total_cmp);
-    samples[RUNS / 2]
+    samples[runs / 2]
 }
 
 fn report(what: &str, results: &[(&str, f64)]) {
@@ -252,6 +324,10 @@ fn main() {
         "ping-pong (ns per hop)",
         &[
             ("chronia-executor", median_ns(hops, chronia_ping_pong, HOPS)),
+            (
+                "chronia, slow-poll",
+                median_ns(hops, chronia_ping_pong_slow_poll_alarm, HOPS),
+            ),
             ("tokio LocalSet", median_ns(hops, tokio_ping_pong, HOPS)),
             ("smol LocalExecutor", median_ns(hops, smol_ping_pong, HOPS)),
         ],
@@ -270,6 +346,25 @@ fn main() {
             (
                 "smol LocalExecutor",
                 median_ns(SPAWNS, smol_spawn_join, SPAWNS),
+            ),
+        ],
+    );
+    // Fewer runs: each holds 1 M tasks at once.
+    let runs = 5;
+    report(
+        "spawn 1 M then await all (ns per task)",
+        &[
+            (
+                "chronia-executor",
+                median_ns_of(runs, MANY, chronia_spawn_many, MANY),
+            ),
+            (
+                "tokio LocalSet",
+                median_ns_of(runs, MANY, tokio_spawn_many, MANY),
+            ),
+            (
+                "smol LocalExecutor",
+                median_ns_of(runs, MANY, smol_spawn_many, MANY),
             ),
         ],
     );

@@ -15,15 +15,15 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::core::Core;
 use crate::join::JoinHandle;
-use crate::remote::Remote;
+use crate::observe::{ExecutorStats, TaskInfo};
+use crate::sync::thread_local_slot;
 
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
-    static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
+thread_local_slot! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = RefCell::new(None);
+    static IN_BLOCK_ON: Cell<bool> = Cell::new(false);
 }
 
 /// Makes an executor current on this thread until dropped.
@@ -42,12 +42,12 @@ impl Enter {
     #[track_caller]
     pub(crate) fn block_on(core: &Rc<Core>) -> Self {
         assert!(
-            !IN_BLOCK_ON.get(),
+            !IN_BLOCK_ON.with(Cell::get),
             "nested block_on is not allowed: this thread is already inside block_on \
              (spawn the future, or await it, instead)"
         );
         let mut enter = Self::tick(core);
-        IN_BLOCK_ON.set(true);
+        IN_BLOCK_ON.with(|b| b.set(true));
         enter.block_on = true;
         enter
     }
@@ -111,20 +111,13 @@ impl Drop for Enter {
     }
 }
 
-/// Queues the task `key`/`id` of the executor owning `remote` if that
-/// executor is current on this thread. Returns `false` otherwise (the
-/// caller then goes through the remote queue).
-pub(crate) fn schedule_local(remote: &Arc<Remote>, key: usize, id: u64) -> bool {
+/// Runs `f` with the executor current on this thread; `None` if there is
+/// none (or the thread is exiting and its slot is gone).
+pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     CURRENT
-        .try_with(|c| match &*c.borrow() {
-            Some(core) if Arc::ptr_eq(&core.remote, remote) => {
-                core.schedule(key, id);
-                true
-            }
-            _ => false,
-        })
-        // The thread is exiting and its slot is gone: not current.
-        .unwrap_or(false)
+        .try_with(|c| c.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// Spawns a task on the executor current on this thread.
@@ -168,14 +161,88 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_inner(future, None)
+}
+
+/// Spawns a task named `name` on the executor current on this thread: as
+/// [`spawn`], and the name shows in task dumps and slow-poll reports.
+///
+/// # Panics
+///
+/// As [`spawn`]: if no executor is current on this thread.
+///
+/// # Examples
+///
+/// ```
+/// let ex = chronia_executor::LocalExecutor::new();
+/// let _task = ex.spawn(async {
+///     let inner = chronia_executor::spawn_named("worker", std::future::pending::<()>());
+///     inner.detach();
+/// });
+/// ex.run_ready();
+/// assert!(ex.tasks().iter().any(|t| t.name.as_deref() == Some("worker")));
+/// ```
+#[track_caller]
+pub fn spawn_named<F>(name: &str, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_inner(future, Some(name.into()))
+}
+
+#[track_caller]
+fn spawn_inner<F>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let location = std::panic::Location::caller();
     let core = CURRENT.with(|c| c.borrow().clone());
     match core {
-        Some(core) => core.spawn(future),
+        Some(core) => core.spawn(future, location, name),
         None => panic!(
             "chronia::spawn called outside of a runtime: call it from code running \
              inside block_on (or use LocalExecutor::spawn)"
         ),
     }
+}
+
+/// The counters of the executor current on this thread, if any.
+///
+/// # Examples
+///
+/// ```
+/// assert!(chronia_executor::current_stats().is_none());
+/// let ex = chronia_executor::LocalExecutor::new();
+/// let task = ex.spawn(async { chronia_executor::current_stats().map(|s| s.spawned) });
+/// ex.run_ready();
+/// # use chronia_executor::{Park, Unpark};
+/// # use std::{sync::Arc, time::Duration};
+/// # struct Spin;
+/// # impl Unpark for Spin { fn unpark(&self) {} }
+/// # impl Park for Spin {
+/// #     fn park(&mut self, _: Option<Duration>) {}
+/// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+/// # }
+/// assert_eq!(ex.block_on(task, &mut Spin).expect("no panic"), Some(1));
+/// ```
+pub fn current_stats() -> Option<ExecutorStats> {
+    with_current(Core::stats)
+}
+
+/// A task dump of the executor current on this thread, if any.
+///
+/// # Examples
+///
+/// ```
+/// assert!(chronia_executor::current_tasks().is_none());
+/// let ex = chronia_executor::LocalExecutor::new();
+/// let _task = ex.spawn(async { assert_eq!(chronia_executor::current_tasks().map(|t| t.len()), Some(1)) });
+/// ex.run_ready();
+/// ```
+pub fn current_tasks() -> Option<Vec<TaskInfo>> {
+    with_current(Core::tasks)
 }
 
 /// Whether an executor is current on this thread, that is whether

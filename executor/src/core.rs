@@ -1,11 +1,12 @@
-//! The executor's state on its own thread: the task table and the local run
-//! queue.
+//! The executor's state on its own thread: the task table and the local
+//! run queue.
 //!
 //! # Invariants
 //!
 //! - `tasks` holds every task that is not complete, plus tasks aborted from
 //!   outside their poll until the run loop pops them once more; a task is
-//!   removed exactly once, by [`Core::run`] (or by the executor's drop).
+//!   removed exactly once (by [`Core::run`], or by the executor's drop),
+//!   and its `LISTED` bit is cleared as it is.
 //! - `queue` holds each task at most once: a task is pushed only when its
 //!   `SCHEDULED` bit was clear, and the bit is cleared when it is popped.
 //! - No `RefCell` borrow of `tasks` or `queue` is held while user code runs
@@ -13,109 +14,141 @@
 //!   the statement that takes it, and removed tasks are dropped after it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::rc::Rc;
-use std::sync::Arc;
+use std::panic::Location;
 use std::task::Waker;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+mod counters;
+
+use counters::{Counters, bump};
+
+use crate::executor::POLL_BUDGET;
 use crate::join::JoinHandle;
-use crate::remote::Remote;
-use crate::state::State;
-use crate::task::{Runnable, Task};
-use crate::waker::{MAIN_KEY, TaskWaker};
+use crate::observe::SlowPoll;
+use crate::raw::{LocalRef, Meta, Owner};
+use crate::waker::MainWaker;
+
+/// The slow-poll alarm's callback.
+type SlowPollFn = Box<dyn FnMut(&SlowPoll)>;
 
 /// What the run loop polls next.
 pub(crate) enum Turn {
     /// The main future of `block_on`.
     Main,
-    Task(Rc<dyn Runnable>),
+    Task(LocalRef),
 }
 
 /// The executor's state, shared (by `Rc`) between the `LocalExecutor` and
 /// the thread-local "current executor" slot.
 pub(crate) struct Core {
-    tasks: RefCell<Slab<Rc<dyn Runnable>>>,
+    tasks: RefCell<Slab<LocalRef>>,
     /// The local run queue; `None` stands for the main future of
     /// `block_on`, so that it takes its turn in order with the tasks.
-    queue: RefCell<VecDeque<Option<Rc<dyn Runnable>>>>,
-    /// The next task id; ids are never reused within one executor.
-    next_id: Cell<u64>,
+    queue: RefCell<VecDeque<Option<LocalRef>>>,
     /// The main future of `block_on` was woken and not polled since; a
     /// `None` for it is in `queue`.
     main_woken: Cell<bool>,
     /// The waker of the main future of `block_on`.
     pub(crate) main_waker: Waker,
-    pub(crate) remote: Arc<Remote>,
+    owner: Owner,
+    /// Names of named tasks, by table key; removed with the task.
+    names: RefCell<HashMap<usize, Box<str>>>,
+    counters: Counters,
+    /// Polls per non-blocking park turn (see `POLL_BUDGET`).
+    pub(crate) budget: Cell<usize>,
+    /// The slow-poll threshold; `None`: off, no clock read per poll.
+    slow_threshold: Cell<Option<Duration>>,
+    slow_callback: RefCell<Option<SlowPollFn>>,
+    /// With the alarm on: when the last timed poll ended, if only the run
+    /// loop's bookkeeping ran since (no park, no main future, no callback,
+    /// no return to the caller). The next timed poll starts from it, so
+    /// the alarm reads the clock once per poll, not twice.
+    poll_clock: Cell<Option<Instant>>,
 }
 
 impl Core {
     pub(crate) fn new() -> Self {
-        let remote = Arc::new(Remote::new());
+        let owner = Owner::new();
         Self {
             tasks: RefCell::new(Slab::new()),
             queue: RefCell::new(VecDeque::new()),
-            next_id: Cell::new(0),
             main_woken: Cell::new(false),
-            main_waker: TaskWaker::new_waker(MAIN_KEY, 0, &remote),
-            remote,
+            main_waker: MainWaker::new_waker(owner.remote()),
+            owner,
+            names: RefCell::new(HashMap::new()),
+            counters: Counters::default(),
+            budget: Cell::new(POLL_BUDGET),
+            slow_threshold: Cell::new(None),
+            slow_callback: RefCell::new(None),
+            poll_clock: Cell::new(None),
         }
     }
 
+    /// The proof that tasks run on this thread, and the remote queue.
+    pub(crate) fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
     /// Adds `future` as a task, queued to be polled.
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let key = entry.key();
-        let waker = TaskWaker::new_waker(key, id, &self.remote);
-        let task = Rc::new(Task::new(future, key, id, waker));
-        entry.insert(task.clone());
+        let meta = Meta {
+            key: u32::try_from(key).expect("fewer than 2^32 tasks fit in memory"),
+            spawned_ms: self.counters.now_ms.get(),
+            location,
+        };
+        let (listed, queued, join) = self.owner.spawn(future, meta);
+        entry.insert(listed);
         drop(tasks);
-        self.queue.borrow_mut().push_back(Some(task.clone()));
-        JoinHandle::new(task)
+        if let Some(name) = name {
+            self.names.borrow_mut().insert(key, name);
+        }
+        bump(&self.counters.spawned);
+        self.queue.borrow_mut().push_back(Some(queued));
+        JoinHandle::new(join)
     }
 
-    /// Queues the task `key`/`id` if it is still in the table and not
-    /// queued yet; wakes the main future for [`MAIN_KEY`].
-    pub(crate) fn schedule(&self, key: usize, id: u64) {
-        if key == MAIN_KEY {
-            if !self.main_woken.replace(true) {
-                self.queue.borrow_mut().push_back(None);
-            }
-            return;
+    /// Queues a task a wake marked scheduled.
+    pub(crate) fn push(&self, task: LocalRef) {
+        self.queue.borrow_mut().push_back(Some(task));
+    }
+
+    /// Marks the main future of `block_on` due.
+    pub(crate) fn schedule_main(&self) {
+        if !self.main_woken.replace(true) {
+            self.queue.borrow_mut().push_back(None);
         }
-        let tasks = self.tasks.borrow();
-        let Some(task) = tasks.get(key) else { return };
-        let header = task.header();
-        let state = header.state.get();
-        if header.id != id || !state.needs_schedule() {
-            return;
-        }
-        header.state.set(state.with(State::SCHEDULED));
-        self.queue.borrow_mut().push_back(Some(Rc::clone(task)));
     }
 
     /// Moves the tasks woken from other threads to the local queue.
     /// Returns whether any came.
     pub(crate) fn drain_remote(&self) -> bool {
-        let woken = self.remote.take();
-        for waker in &woken {
-            // AcqRel: a waker that found `queued` set and returned early
-            // happened before this swap, so before the poll it expects.
-            waker
-                .queued
-                .swap(false, std::sync::atomic::Ordering::AcqRel);
-            self.schedule(waker.key, waker.id);
+        let (woken, main) = self.owner.remote().take();
+        if main {
+            self.schedule_main();
         }
-        !woken.is_empty()
+        let any = main || !woken.is_empty();
+        for notified in woken {
+            if let Some(task) = self.owner.schedule_remote(notified) {
+                self.push(task);
+            }
+        }
+        any
     }
 
     /// Queues the main future of a `block_on` that starts, ahead of tasks.
@@ -139,7 +172,7 @@ impl Core {
 
     /// The next task of the local run queue; a due main future is
     /// forgotten (no `block_on` runs, a later one polls it first anyway).
-    pub(crate) fn pop_task(&self) -> Option<Rc<dyn Runnable>> {
+    pub(crate) fn pop_task(&self) -> Option<LocalRef> {
         loop {
             match self.pop()? {
                 Turn::Task(task) => return Some(task),
@@ -148,21 +181,97 @@ impl Core {
         }
     }
 
-    /// Polls `task` once, and forgets it if it completed.
-    pub(crate) fn run(&self, task: &Rc<dyn Runnable>) {
-        if task.run() {
-            let header = task.header();
-            let removed = self.remove(header.key, header.id);
+    /// Polls `task` once (the one place where a task poll begins), and
+    /// forgets it if it completed.
+    pub(crate) fn run(&self, task: &LocalRef) {
+        let before = task.polls();
+        let done = match self.slow_threshold.get() {
+            None => task.run(),
+            Some(threshold) => self.run_timed(task, threshold),
+        };
+        let polls = &self.counters.polls;
+        polls.set(polls.get() + u64::from(task.polls().wrapping_sub(before)));
+        if done {
+            let removed = self.remove(task);
+            if removed.is_some() {
+                bump(match task.ending() {
+                    0 => &self.counters.completed,
+                    e if e == crate::raw::PANICKED => &self.counters.panicked,
+                    _ => &self.counters.aborted,
+                });
+            }
             drop(removed);
         }
     }
 
-    fn remove(&self, key: usize, id: u64) -> Option<Rc<dyn Runnable>> {
+    /// `task.run()`, timed, reporting it to the slow-poll callback if it
+    /// took longer than `threshold`.
+    fn run_timed(&self, task: &LocalRef, threshold: Duration) -> bool {
+        let start = self.poll_clock.take().unwrap_or_else(Instant::now);
+        let done = task.run();
+        let end = Instant::now();
+        self.poll_clock.set(Some(end));
+        let duration = end.saturating_duration_since(start);
+        if duration > threshold {
+            // The callback's own time must not count for the next poll.
+            self.poll_clock.set(None);
+            let snap = task.snapshot();
+            let report = SlowPoll {
+                id: snap.id,
+                name: self
+                    .names
+                    .borrow()
+                    .get(&task.key())
+                    .map(ToString::to_string),
+                location: snap.location,
+                duration,
+            };
+            // Taken out while it runs: it may set a new callback itself.
+            let callback = self.slow_callback.borrow_mut().take();
+            if let Some(mut callback) = callback {
+                callback(&report);
+                let mut slot = self.slow_callback.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(callback);
+                }
+            }
+        }
+        done
+    }
+
+    /// Something other than a task poll ran (or will): the next timed
+    /// poll reads the clock afresh.
+    pub(crate) fn forget_poll_clock(&self) {
+        self.poll_clock.set(None);
+    }
+
+    /// Sets (or with `None`, clears) the slow-poll alarm.
+    pub(crate) fn set_slow_poll(&self, threshold: Option<Duration>, callback: Option<SlowPollFn>) {
+        let old = self.slow_callback.replace(callback);
+        self.slow_threshold.set(threshold);
+        drop(old);
+    }
+
+    fn remove(&self, task: &LocalRef) -> Option<LocalRef> {
         let mut tasks = self.tasks.borrow_mut();
-        if tasks.get(key).is_some_and(|t| t.header().id == id) {
-            Some(tasks.remove(key))
+        let key = task.key();
+        if tasks.get(key).is_some_and(|t| t.same_task(task)) {
+            task.unlist();
+            let removed = tasks.remove(key);
+            drop(tasks);
+            self.forget_name(key);
+            Some(removed)
         } else {
             None
+        }
+    }
+
+    fn forget_name(&self, key: usize) {
+        let mut names = self.names.borrow_mut();
+        if !names.is_empty() {
+            let name = names.remove(&key);
+            drop(names);
+            drop(name);
         }
     }
 
@@ -175,12 +284,14 @@ impl Core {
                 break;
             }
             for task in &tasks {
-                task.shutdown();
+                task.unlist();
+                task.cancel();
             }
+            self.names.borrow_mut().clear();
             drop(queued);
             drop(tasks);
         }
-        self.remote.close();
+        self.owner.remote().close();
     }
 
     /// The number of tasks not yet complete.

@@ -4,9 +4,13 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Mutex;
 
+use crate::id::Id;
+
 /// Why a task did not produce its output: it was cancelled, or it panicked.
 ///
-/// Returned by awaiting a [`JoinHandle`](crate::JoinHandle).
+/// Returned by awaiting a [`JoinHandle`](crate::JoinHandle). Shown as
+/// tokio shows its `JoinError`: `task 7 was cancelled`,
+/// `task 7 panicked with message "boom"`.
 ///
 /// # Examples
 ///
@@ -23,11 +27,12 @@ use std::sync::Mutex;
 /// let handle: JoinHandle<()> = ex.spawn(async { panic!("boom") });
 /// let err = ex.block_on(handle, &mut Spin).unwrap_err();
 /// assert!(err.is_panic());
-/// assert_eq!(err.to_string(), "task panicked: boom");
+/// assert_eq!(err.to_string(), format!("task {} panicked with message \"boom\"", err.id()));
 /// let payload = err.into_panic();
 /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
 /// ```
 pub struct JoinError {
+    id: Id,
     repr: Repr,
 }
 
@@ -35,20 +40,48 @@ enum Repr {
     Cancelled,
     // The Mutex only makes the error `Sync` (so it converts into
     // `Box<dyn Error + Send + Sync>`); it is never contended.
-    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+    // Boxed: a panic is rare, and this keeps `JoinError` (and the room a
+    // task keeps for its output) at two words.
+    Panic(Box<Mutex<Box<dyn Any + Send + 'static>>>),
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> Self {
+    pub(crate) fn cancelled(id: Id) -> Self {
         Self {
+            id,
             repr: Repr::Cancelled,
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> Self {
         Self {
-            repr: Repr::Panic(Mutex::new(payload)),
+            id,
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
         }
+    }
+
+    /// The id of the task that gave no output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::LocalExecutor;
+    /// # use chronia_executor::{Park, Unpark};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # struct Spin;
+    /// # impl Unpark for Spin { fn unpark(&self) {} }
+    /// # impl Park for Spin {
+    /// #     fn park(&mut self, _: Option<Duration>) {}
+    /// #     fn unparker(&self) -> Arc<dyn Unpark> { Arc::new(Spin) }
+    /// # }
+    /// let ex = LocalExecutor::new();
+    /// let handle = ex.spawn(std::future::pending::<()>());
+    /// let id = handle.id();
+    /// handle.abort();
+    /// assert_eq!(ex.block_on(handle, &mut Spin).unwrap_err().id(), id);
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// Whether the task was cancelled by [`JoinHandle::abort`](crate::JoinHandle::abort)
@@ -154,7 +187,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload
+            Repr::Panic(payload) => Ok((*payload)
                 .into_inner()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)),
             Repr::Cancelled => Err(self),
@@ -172,15 +205,16 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self.id;
         match &self.repr {
-            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Cancelled => write!(f, "task {id} was cancelled"),
             Repr::Panic(payload) => {
                 let payload = payload
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 match panic_message(&**payload) {
-                    Some(message) => write!(f, "task panicked: {message}"),
-                    None => f.write_str("task panicked"),
+                    Some(message) => write!(f, "task {id} panicked with message {message:?}"),
+                    None => write!(f, "task {id} panicked"),
                 }
             }
         }
@@ -189,15 +223,16 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self.id;
         match &self.repr {
-            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({id:?})"),
             Repr::Panic(payload) => {
                 let payload = payload
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 match panic_message(&**payload) {
-                    Some(message) => write!(f, "JoinError::Panic({message:?})"),
-                    None => f.write_str("JoinError::Panic(..)"),
+                    Some(message) => write!(f, "JoinError::Panic({id:?}, {message:?}, ...)"),
+                    None => write!(f, "JoinError::Panic({id:?}, ...)"),
                 }
             }
         }
@@ -209,23 +244,34 @@ impl std::error::Error for JoinError {}
 #[cfg(test)]
 mod tests {
     use super::JoinError;
+    use crate::id::Id;
 
     #[test]
-    fn cancelled_error_says_so() {
-        let e = JoinError::cancelled();
+    fn cancelled_error_says_so_with_its_id() {
+        let id = Id::next();
+        let e = JoinError::cancelled(id);
         assert!(e.is_cancelled() && !e.is_panic());
-        assert_eq!(e.to_string(), "task was cancelled");
-        assert_eq!(format!("{e:?}"), "JoinError::Cancelled");
+        assert_eq!(e.id(), id);
+        assert_eq!(e.to_string(), format!("task {id} was cancelled"));
+        assert_eq!(format!("{e:?}"), format!("JoinError::Cancelled(Id({id}))"));
         assert!(e.try_into_panic().is_err());
     }
 
     #[test]
-    fn panic_error_shows_string_messages() {
-        let e = JoinError::panic(Box::new(String::from("oops")));
-        assert_eq!(e.to_string(), "task panicked: oops");
-        assert_eq!(format!("{e:?}"), "JoinError::Panic(\"oops\")");
-        let e = JoinError::panic(Box::new(7_i32));
-        assert_eq!(e.to_string(), "task panicked");
+    fn panic_error_shows_string_messages_like_tokio() {
+        let id = Id::next();
+        let e = JoinError::panic(id, Box::new(String::from("oops")));
+        assert_eq!(
+            e.to_string(),
+            format!("task {id} panicked with message \"oops\"")
+        );
+        assert_eq!(
+            format!("{e:?}"),
+            format!("JoinError::Panic(Id({id}), \"oops\", ...)")
+        );
+        let e = JoinError::panic(id, Box::new(7_i32));
+        assert_eq!(e.to_string(), format!("task {id} panicked"));
+        assert_eq!(format!("{e:?}"), format!("JoinError::Panic(Id({id}), ...)"));
         assert_eq!(*e.into_panic().downcast::<i32>().expect("an i32"), 7);
     }
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 use crate::context::Enter;
 use crate::core::{Core, Turn};
 use crate::join::JoinHandle;
+use crate::observe::{ExecutorStats, SlowPoll, TaskInfo};
 use crate::park::Park;
 
 /// How many polls `block_on` makes while work stays ready before it gives
@@ -103,12 +104,108 @@ impl LocalExecutor {
     /// let handle = ex.spawn(async move { *data * 2 });
     /// assert_eq!(ex.block_on(handle, &mut Spin).expect("no panic"), 10);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.core.spawn(future)
+        self.core
+            .spawn(future, std::panic::Location::caller(), None)
+    }
+
+    /// The executor's counters: exact, read at the moment of the call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// let _a = ex.spawn(async {});
+    /// let _b = ex.spawn(async { panic!("boom") });
+    /// ex.run_ready();
+    /// let stats = ex.stats();
+    /// assert_eq!((stats.spawned, stats.completed, stats.panicked), (2, 1, 1));
+    /// ```
+    pub fn stats(&self) -> ExecutorStats {
+        self.core.stats()
+    }
+
+    /// A task dump: every task not yet complete, in no particular order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// let task = ex.spawn(std::future::pending::<()>());
+    /// ex.run_ready();
+    /// let dump = ex.tasks();
+    /// assert_eq!(dump.len(), 1);
+    /// assert_eq!((dump[0].id, dump[0].polls), (task.id(), 1));
+    /// ```
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.core.tasks()
+    }
+
+    /// Calls `callback` after every poll of a task that took longer than
+    /// `threshold` (the "something blocks the thread" alarm); replaces an
+    /// earlier one. Costs one clock read per poll while set (back-to-back
+    /// polls share one: a poll's start is the last one's end, so its
+    /// duration includes the run loop's few instructions between them);
+    /// none when not set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc, time::Duration};
+    ///
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// let slow = Rc::new(Cell::new(0));
+    /// let s = slow.clone();
+    /// ex.set_slow_poll(Duration::from_secs(10), move |_| s.set(s.get() + 1));
+    /// drop(ex.spawn(async {}));
+    /// ex.run_ready();
+    /// assert_eq!(slow.get(), 0);
+    /// ```
+    pub fn set_slow_poll(&self, threshold: Duration, callback: impl FnMut(&SlowPoll) + 'static) {
+        self.core
+            .set_slow_poll(Some(threshold), Some(Box::new(callback)));
+    }
+
+    /// Turns the slow-poll alarm off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// ex.set_slow_poll(std::time::Duration::ZERO, |_| panic!("never called"));
+    /// ex.clear_slow_poll();
+    /// drop(ex.spawn(async {}));
+    /// ex.run_ready();
+    /// ```
+    pub fn clear_slow_poll(&self) {
+        self.core.set_slow_poll(None, None);
+    }
+
+    /// Sets how many polls `block_on` makes while work stays ready before
+    /// it gives the park a non-blocking turn, and the most
+    /// [`run_ready`](Self::run_ready) makes (default [`POLL_BUDGET`]).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `polls` is 0: the run loop must poll something per turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = chronia_executor::LocalExecutor::new();
+    /// ex.set_poll_budget(2);
+    /// for _ in 0..3 { drop(ex.spawn(async {})); }
+    /// assert_eq!(ex.run_ready(), 2);
+    /// ```
+    #[track_caller]
+    pub fn set_poll_budget(&self, polls: usize) {
+        assert!(polls > 0, "the poll budget must be at least 1 poll");
+        self.core.budget.set(polls);
     }
 
     /// Polls at most one ready task; says whether it did. Never blocks.
@@ -132,6 +229,7 @@ impl LocalExecutor {
     pub fn try_tick(&self) -> bool {
         let _enter = Enter::tick(&self.core);
         let core = &self.core;
+        core.forget_poll_clock();
         let task = core.pop_task().or_else(|| {
             core.drain_remote();
             core.pop_task()
@@ -167,8 +265,10 @@ impl LocalExecutor {
     pub fn run_ready(&self) -> usize {
         let _enter = Enter::tick(&self.core);
         let core = &self.core;
+        core.forget_poll_clock();
         let mut polls = 0;
-        while polls < POLL_BUDGET {
+        let budget = core.budget.get();
+        while polls < budget {
             let task = core.pop_task().or_else(|| {
                 core.drain_remote();
                 core.pop_task()
@@ -221,6 +321,8 @@ impl LocalExecutor {
         core.schedule_main_first();
         // Wakes that came while no block_on ran, behind the main future.
         core.drain_remote();
+        let _busy = BusyGuard::start(core);
+        let budget = core.budget.get();
         let mut polls = 0;
         loop {
             let turn = core.pop();
@@ -228,6 +330,7 @@ impl LocalExecutor {
             let _budget = turn.is_some().then(crate::coop::Budget::start);
             match turn {
                 Some(Turn::Main) => {
+                    core.forget_poll_clock();
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;
                     }
@@ -237,23 +340,43 @@ impl LocalExecutor {
                     if core.drain_remote() {
                         continue;
                     }
-                    core.remote.prepare_park();
+                    core.owner().remote().prepare_park();
                     if !core.drain_remote() {
-                        park.park(None);
+                        core.blocking_park(|| park.park(None));
                         core.drain_remote();
                     }
-                    core.remote.after_park();
+                    core.owner().remote().after_park();
                     polls = 0;
                     continue;
                 }
             }
             polls += 1;
-            if polls >= POLL_BUDGET {
+            if polls >= budget {
                 polls = 0;
                 park.park(Some(Duration::ZERO));
+                core.nonblocking_parked();
                 core.drain_remote();
             }
         }
+    }
+}
+
+/// Counts a `block_on`'s time as busy (but for its blocking parks) until
+/// it returns or unwinds.
+struct BusyGuard<'a> {
+    core: &'a Core,
+}
+
+impl<'a> BusyGuard<'a> {
+    fn start(core: &'a Core) -> Self {
+        core.start_busy();
+        Self { core }
+    }
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.core.stop_busy();
     }
 }
 
@@ -264,14 +387,14 @@ struct UnparkerGuard<'a> {
 
 impl<'a> UnparkerGuard<'a> {
     fn install(core: &'a Core, park: &dyn Park) -> Self {
-        core.remote.set_unparker(Some(park.unparker()));
+        core.owner().remote().set_unparker(Some(park.unparker()));
         Self { core }
     }
 }
 
 impl Drop for UnparkerGuard<'_> {
     fn drop(&mut self) {
-        self.core.remote.set_unparker(None);
+        self.core.owner().remote().set_unparker(None);
     }
 }
 

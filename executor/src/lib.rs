@@ -7,20 +7,23 @@
 //! [`POLL_BUDGET`] polls while tasks stay ready), and whose [`Unpark`] other
 //! threads' wakes call.
 //!
-//! - A task is one `Rc` allocation holding its state, its (boxed) future and
-//!   its output, plus one small `Arc` for its `Waker`.
+//! - A task is one allocation holding its state, its future and then its
+//!   output; its `Waker` points at that allocation (see `src/raw/`, the
+//!   crate's one unsafe module, for the protocol of its state words).
 //! - Wakers are `Send + Sync`. A wake on the executor's thread is a push to
 //!   a local queue (no lock, no atomic, no syscall); a wake from another
 //!   thread goes through a mutex-guarded queue and one unpark per park.
-//! - Memory: one task costs, beyond its future, a 112-byte `Rc` allocation
-//!   (56-byte header, the stage `RefCell`, counts), the future's `Box`, a
-//!   48-byte `Arc` for its waker, and a slab entry; the future is boxed
-//!   because pinning it inside the `Rc` would need `unsafe`, which the
-//!   measured speed did not call for (see `benches/wake.rs`).
+//! - Memory: one task costs, beyond its future (or its output or a
+//!   `JoinError`, whichever is largest, plus a tag), an 80-byte header and a
+//!   16-byte slab entry (see `benches/task_size.rs`).
 //! - A panic in a task is caught and reported through its [`JoinHandle`] as
 //!   a [`JoinError`]; the executor goes on.
 //! - Each poll of a task gets a cooperative budget ([`coop`]) that the
 //!   runtime's resources spend, so a task whose I/O stays ready still yields.
+//! - Observation, always on: exact counters ([`LocalExecutor::stats`]), a
+//!   task dump with spawn locations, names and wait notes
+//!   ([`LocalExecutor::tasks`], [`note_wait`]), and an optional slow-poll
+//!   alarm ([`LocalExecutor::set_slow_poll`]).
 //!
 //! # Examples
 //!
@@ -50,17 +53,23 @@ pub mod coop;
 mod core;
 mod error;
 mod executor;
+mod id;
 mod join;
+mod observe;
 mod park;
+mod raw;
 mod remote;
-mod state;
-mod task;
+mod sync;
+mod wait;
 mod waker;
 mod yield_now;
 
-pub use context::{is_inside_runtime, spawn};
+pub use context::{current_stats, current_tasks, is_inside_runtime, spawn, spawn_named};
 pub use error::JoinError;
 pub use executor::{LocalExecutor, POLL_BUDGET};
-pub use join::JoinHandle;
+pub use id::{Id, id, try_id};
+pub use join::{AbortHandle, JoinHandle};
+pub use observe::{ExecutorStats, SlowPoll, TaskInfo, TaskState};
 pub use park::{Park, Unpark};
+pub use wait::{Wait, note_wait};
 pub use yield_now::{YieldNow, yield_now};

@@ -3,29 +3,32 @@
 //! # Protocol
 //!
 //! - A waker on another thread (or on the executor's thread while the
-//!   executor is not running there) locks `inner`, pushes its
-//!   [`TaskWaker`], sets `pending`, and swaps `notified` to `true`; only the
-//!   waker that flipped it from `false` calls the unparker, so many remote
-//!   wakes cost one unpark per park. A waker already in the queue (its
-//!   `queued` flag set) is not pushed twice.
+//!   executor is not running there) locks `inner`, pushes its task's
+//!   [`Notified`] (or sets `main` for the main future of `block_on`), sets
+//!   `pending`, and swaps `notified` to `true`; only the waker that flipped
+//!   it from `false` calls the unparker, so many remote wakes cost one
+//!   unpark per park. A task already in the queue (its `QUEUED` bit set,
+//!   see `raw`) is not pushed twice.
 //! - The executor's thread drains the queue (after checking `pending`
 //!   without locking) and schedules each task locally, clearing its
-//!   `queued` flag first so a wake after the drain queues it again.
-//! - Before a blocking park the executor stores `notified = false` and
-//!   then drains once more. A wake that lands after that drain sees
-//!   `false` and unparks; a wake before it is drained. (The mutex orders the
-//!   push against the drain.) After the park the executor stores `true`, so
+//!   `QUEUED` bit first so a wake after the drain queues it again.
+//! - Before a blocking park the executor stores `notified = false`, makes
+//!   a `SeqCst` fence, and then drains once more. A wake (which sets
+//!   `pending`, fences, then swaps `notified`) that the drain misses sees
+//!   `false` and unparks; a wake the drain sees needs no unpark. (The mutex
+//!   orders the push against the drain.) After the park the executor stores `true`, so
 //!   wakes while it runs do not unpark needlessly.
 //! - When the executor drops, [`Remote::close`] empties the queue and
 //!   refuses later pushes: a waker that outlives its executor does nothing.
-//!   (The queue holds `Arc<TaskWaker>`s, which hold this `Arc<Remote>`, so
+//!   (The queue holds `Notified`s, whose tasks hold this `Arc<Remote>`, so
 //!   emptying it on close is also what breaks that cycle.)
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
+use std::time::Instant;
 
 use crate::park::Unpark;
-use crate::waker::TaskWaker;
+use crate::raw::Notified;
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, fence};
 
 /// The part of an executor that other threads can reach.
 pub(crate) struct Remote {
@@ -36,10 +39,17 @@ pub(crate) struct Remote {
     /// `false` only while the executor is about to park or parked: then the
     /// next remote wake must unpark it.
     notified: AtomicBool,
+    /// Wakes from other threads (and from this one while the executor is
+    /// not current), each counted once, for the executor's stats.
+    wakes: AtomicUsize,
+    /// When the executor was made: the zero of its coarse clock.
+    epoch: Instant,
 }
 
 struct Inner {
-    queue: Vec<Arc<TaskWaker>>,
+    queue: Vec<Notified>,
+    /// The main future of `block_on` was woken from outside.
+    main: bool,
     /// The unparker of the park of the running `block_on`, if any.
     unparker: Option<Arc<dyn Unpark>>,
     /// The executor is gone: pushes are dropped.
@@ -51,12 +61,31 @@ impl Remote {
         Self {
             inner: Mutex::new(Inner {
                 queue: Vec::new(),
+                main: false,
                 unparker: None,
                 closed: false,
             }),
             pending: AtomicBool::new(false),
             notified: AtomicBool::new(true),
+            wakes: AtomicUsize::new(0),
+            epoch: Instant::now(),
         }
+    }
+
+    /// When the executor was made.
+    pub(crate) fn epoch(&self) -> Instant {
+        self.epoch
+    }
+
+    /// Counts one wake from off the executor's thread.
+    pub(crate) fn count_wake(&self) {
+        // Relaxed: a counter, read for stats only.
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The wakes [`count_wake`](Self::count_wake) counted.
+    pub(crate) fn wakes(&self) -> usize {
+        self.wakes.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -65,22 +94,38 @@ impl Remote {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `waker`'s task for the executor and unparks it if it is
-    /// parked (at most once per park).
-    pub(crate) fn push(&self, waker: &Arc<TaskWaker>) {
-        if waker.queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
+    /// Queues a task woken off the executor's thread, and unparks the
+    /// executor if it is parked (at most once per park). Gives `task`
+    /// back if the executor is gone.
+    pub(crate) fn push_task(&self, task: Notified) -> Result<(), Notified> {
         let mut inner = self.lock();
         if inner.closed {
+            return Err(task);
+        }
+        inner.queue.push(task);
+        self.notify(inner);
+        Ok(())
+    }
+
+    /// Wakes the main future of the running (or next) `block_on`.
+    pub(crate) fn wake_main(&self) {
+        let mut inner = self.lock();
+        if inner.closed || inner.main {
             return;
         }
-        inner.queue.push(Arc::clone(waker));
-        // SeqCst with the executor's `prepare_park` store and `take` load:
-        // either the executor's check after `prepare_park` sees `pending`,
-        // or this swap sees `notified == false` and unparks (a Dekker
-        // handshake, which acquire/release alone does not make).
+        inner.main = true;
+        self.notify(inner);
+    }
+
+    fn notify(&self, inner: MutexGuard<'_, Inner>) {
+        // A Dekker handshake with `prepare_park` and the `take` after it:
+        // each side writes its flag, then a SeqCst fence, then reads the
+        // other's; the fences are totally ordered, so either the executor's
+        // `take` sees `pending` or this swap sees `notified == false` and
+        // unparks. (Fences, not SeqCst accesses alone: that is what the C11
+        // model, and loom, which checks this, guarantee.)
         self.pending.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         let unparker = if self.notified.swap(true, Ordering::SeqCst) {
             None
         } else {
@@ -92,21 +137,25 @@ impl Remote {
         }
     }
 
-    /// Takes every queued waker, if any came (a relaxed check first, so the
-    /// common empty case takes no lock).
-    pub(crate) fn take(&self) -> Vec<Arc<TaskWaker>> {
+    /// Takes every queued task, and whether the main future was woken, if
+    /// anything came (a check of `pending` first, so the common empty case
+    /// takes no lock).
+    pub(crate) fn take(&self) -> (Vec<Notified>, bool) {
         if !self.pending.load(Ordering::SeqCst) {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         let mut inner = self.lock();
         self.pending.store(false, Ordering::Relaxed);
-        std::mem::take(&mut inner.queue)
+        let main = std::mem::replace(&mut inner.main, false);
+        (std::mem::take(&mut inner.queue), main)
     }
 
     /// Says the executor is about to park: the next remote wake must
     /// unpark. The caller drains the queue after this and before parking.
     pub(crate) fn prepare_park(&self) {
         self.notified.store(false, Ordering::SeqCst);
+        // The executor's half of the handshake in `notify`.
+        fence(Ordering::SeqCst);
     }
 
     /// Says the executor is running again: remote wakes need not unpark.
@@ -125,6 +174,7 @@ impl Remote {
     pub(crate) fn close(&self) {
         let mut inner = self.lock();
         inner.closed = true;
+        inner.main = false;
         let queue = std::mem::take(&mut inner.queue);
         let unparker = inner.unparker.take();
         drop(inner);

@@ -6,7 +6,6 @@ mod util;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use chronia_executor::LocalExecutor;
 use util::{CondvarPark, Gate};
@@ -18,6 +17,7 @@ fn wake_from_another_thread_unparks_a_parked_executor() {
     let (tx, rx) = mpsc::channel();
     let g = gate.clone();
     let mut park = CondvarPark::new();
+    let signal = park.signal.clone();
     let waker_thread = ex.block_on(
         async move {
             let waiter = chronia_executor::spawn(g.wait());
@@ -27,7 +27,7 @@ fn wake_from_another_thread_unparks_a_parked_executor() {
             let waker = g.waker();
             let t = thread::spawn(move || {
                 rx.recv().expect("the test sends");
-                thread::sleep(Duration::from_millis(20));
+                signal.wait_for_parks(1);
                 waker.wake();
             });
             tx.send(()).expect("the thread listens");
@@ -46,6 +46,7 @@ fn many_remote_wakes_cost_at_most_one_unpark_per_park() {
     let ex = LocalExecutor::new();
     let gates: Vec<Gate> = (0..50).map(|_| Gate::new()).collect();
     let mut park = CondvarPark::new();
+    let signal = park.signal.clone();
     let gs = gates.clone();
     ex.block_on(
         async move {
@@ -59,7 +60,7 @@ fn many_remote_wakes_cost_at_most_one_unpark_per_park() {
                 g.open_without_waking();
             }
             let t = thread::spawn(move || {
-                thread::sleep(Duration::from_millis(20));
+                signal.wait_for_parks(1);
                 for w in wakers {
                     w.wake();
                 }

@@ -207,6 +207,19 @@ pub struct SignalInfo {
 
 /// One readiness report of [`Selector::select_into`](crate::Selector::select_into).
 ///
+/// # The error of a handle report
+///
+/// For a handle, [`Events::ERROR`] with [`error`](ReadyKey::error)
+/// `ECONNRESET` is the seed's convention for *any* of `EPOLLHUP`,
+/// `EPOLLRDHUP` and `EPOLLERR`: the peer's orderly half-close
+/// (`shutdown(SHUT_WR)`, or a close with nothing left unread), a reset, a
+/// closed pipe end and a pending socket error all look the same here. The
+/// code is not what the kernel said; to tell the cases apart, ask the fd:
+/// read the socket's pending error with `getsockopt(SOL_SOCKET, SO_ERROR)`
+/// (`take_error()` on std's sockets: `None` for an orderly shutdown,
+/// `ECONNRESET` after a reset), or read the fd (0 bytes: end of stream; an
+/// `Err`: the real error).
+///
 /// # Examples
 ///
 /// ```
@@ -252,9 +265,31 @@ impl ReadyKey {
         self.events
     }
 
-    /// The error that came with the report: `ECONNRESET` when the peer hung
-    /// up or the socket has an error (as the seed reports it), or the kernel's
-    /// error from reading a timer, event or process status.
+    /// The error that came with the report: for a handle, `ECONNRESET` when
+    /// the peer hung up, half-closed, or the socket has an error (the seed's
+    /// convention, not the kernel's code: see [the error of a handle
+    /// report](ReadyKey#the-error-of-a-handle-report)); otherwise the
+    /// kernel's error from reading a timer, event or process status.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_reactor::{Events, Selector};
+    /// use std::net::Shutdown;
+    /// use std::os::fd::AsRawFd;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let (a, b) = UnixStream::pair()?;
+    /// let mut selector = Selector::new()?;
+    /// selector.register_handle(b.as_raw_fd(), Events::READ, ())?;
+    /// a.shutdown(Shutdown::Write)?;
+    /// let key = selector.select(None)?[0];
+    /// let reported = key.error().expect("a hang-up comes with an error");
+    /// assert_eq!(reported.raw_os_error(), Some(libc::ECONNRESET));
+    /// // The socket itself says the shutdown was orderly.
+    /// assert!(b.take_error()?.is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn error(&self) -> Option<io::Error> {
         (self.errno != 0).then(|| io::Error::from_raw_os_error(self.errno))
     }

@@ -34,4 +34,4 @@ mod sys;
 
 pub use event::SelectEvent;
 pub use events::{Events, Ident, ReadyKey, SignalInfo};
-pub use selector::Selector;
+pub use selector::{Selector, SignalUse, check_signal};

@@ -9,11 +9,19 @@
 //! - `count[s]` is the number of selectors on this thread whose signalfd
 //!   reads signal `s`. While it is above zero, `s` is blocked in this thread.
 //! - `blocked[s]` is set if the first hold blocked `s` (it was not blocked
-//!   before); when the last hold goes, `s` is unblocked again, its pending
-//!   instances taken first so none fires its default action. A signal that
-//!   was blocked before the first hold stays blocked, pending instances and
-//!   all. (`SIGCHLD`'s pending instances are left: its default action is
-//!   to do nothing, and they may be news for another selector.)
+//!   before); when the last hold goes, `s` is unblocked again. A signal
+//!   that was blocked before the first hold stays blocked, pending
+//!   instances and all.
+//! - Pending instances at the last hold are taken (discarded) only when
+//!   `s`'s disposition is `SIG_DFL` or `SIG_IGN`, where unblocking would
+//!   run the default action (for most signals, the end of the process).
+//!   With a handler installed they are left for the unblock to deliver to
+//!   it: a process-directed instance may be meant for a listener on
+//!   another thread (every thread blocking `s`, none reading it yet), and
+//!   a handler such as the chronia runtime's forwarder hands it on, where
+//!   `sigtimedwait` would lose it. (`SIGCHLD`'s are never taken: its
+//!   default action is to do nothing, and they may be news for another
+//!   selector.)
 //! - `CHILD_EPOCH` counts the `SIGCHLD`s this thread's selectors have read.
 //!   A selector with processes that finds it changed since it last looked
 //!   checks its own children: one `SIGCHLD` read by one selector of the
@@ -73,10 +81,13 @@ pub(crate) fn release(signo: i32) {
             // action on unblock. Not SIGCHLD's: its default is to do
             // nothing, and the instance may stand for another selector's
             // child, which must still learn of it (from a handler, or from
-            // its own signalfd while the instance stays pending).
+            // its own signalfd while the instance stays pending). Not
+            // under a handler either, which may hand them on.
             // sigtimedwait only fails for a bad set, which the caller's
             // checks ruled out; a failure leaves at worst one instance.
-            if signo != libc::SIGCHLD {
+            // With a handler installed (or if asking fails), the unblock
+            // hands them to it (module docs).
+            if signo != libc::SIGCHLD && !sys::has_handler(signo).unwrap_or(true) {
                 while let Ok(true) = sys::take_pending(signo) {}
             }
             let mut one = SigSet::empty();

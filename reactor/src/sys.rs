@@ -112,6 +112,53 @@ pub(crate) fn epoll_wait(
     Ok(usize::try_from(n).expect("epoll_wait returns a non-negative count"))
 }
 
+/// Waits for events with a timeout in nanoseconds (`None` waits forever):
+/// `epoll_pwait2(2)`, Linux 5.11+, called by number so that an older libc
+/// does not matter. `ENOSYS` where the kernel lacks it. `EINTR` is
+/// returned, as by [`epoll_wait`].
+pub(crate) fn epoll_pwait2(
+    epfd: BorrowedFd<'_>,
+    events: &mut [EpollEvent],
+    timeout: Option<Duration>,
+) -> io::Result<usize> {
+    let max = i32::try_from(events.len()).unwrap_or(i32::MAX);
+    let ts = timeout.map(timespec);
+    let ts_ptr = ts.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
+    // SAFETY: `events` is a writable buffer of `max` epoll_event entries and
+    // `ts_ptr` is null or points at a timespec, both living across the call;
+    // a null sigmask (size 0) leaves the thread's mask alone.
+    let n = cvt(unsafe {
+        libc::syscall(
+            libc::SYS_epoll_pwait2,
+            epfd.as_raw_fd(),
+            events.as_mut_ptr(),
+            max,
+            ts_ptr,
+            std::ptr::null::<libc::sigset_t>(),
+            0usize,
+        )
+    })?;
+    Ok(usize::try_from(n).expect("epoll_pwait2 returns a non-negative count"))
+}
+
+/// The calling thread's timer slack in nanoseconds (`PR_GET_TIMERSLACK`).
+pub(crate) fn timer_slack() -> io::Result<u64> {
+    // SAFETY: PR_GET_TIMERSLACK reads a value of the calling thread and
+    // takes no pointer; the unused arguments are zero.
+    let n = cvt(unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) })?;
+    Ok(u64::try_from(n).expect("a timer slack is not negative"))
+}
+
+/// Sets the calling thread's timer slack (`PR_SET_TIMERSLACK`; 0 means the
+/// thread's default).
+pub(crate) fn set_timer_slack(ns: u64) -> io::Result<()> {
+    let ns = libc::c_ulong::try_from(ns).unwrap_or(libc::c_ulong::MAX);
+    // SAFETY: PR_SET_TIMERSLACK sets a value of the calling thread and
+    // takes no pointer; the unused arguments are zero.
+    cvt(unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, ns, 0, 0, 0) })?;
+    Ok(())
+}
+
 /// Checks that `fd` is an open descriptor (`EBADF` otherwise).
 pub(crate) fn check_fd(fd: RawFd) -> io::Result<()> {
     // SAFETY: F_GETFD takes no argument and only reads the descriptor's
@@ -286,6 +333,18 @@ pub(crate) fn take_pending(signo: i32) -> io::Result<bool> {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Whether `signo`'s disposition is a handler function (neither `SIG_DFL`
+/// nor `SIG_IGN`).
+pub(crate) fn has_handler(signo: i32) -> io::Result<bool> {
+    let mut action = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only reads the current one into `action`,
+    // a writable sigaction that lives across the call.
+    cvt(unsafe { libc::sigaction(signo, std::ptr::null(), action.as_mut_ptr()) })?;
+    // SAFETY: zero-initialised (a valid sigaction) and filled by the kernel.
+    let handler = unsafe { action.assume_init() }.sa_sigaction;
+    Ok(handler != libc::SIG_DFL && handler != libc::SIG_IGN)
 }
 
 /// Creates a close-on-exec, non-blocking signalfd for `mask`, or changes the

@@ -5,7 +5,7 @@
 mod util;
 
 use std::io::{self, Read, Write};
-use std::net::Shutdown;
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
@@ -249,9 +249,30 @@ fn peer_close_reports_error_to_a_write_only_registration() {
     );
 }
 
+/// The hang-up report of `fd`: `ERROR` with `ECONNRESET`, the seed's
+/// convention for every hang-up, whatever the kernel's reason.
+fn hang_up_report(selector: &mut Selector<&str>, fd: RawFd) -> ReadyKey {
+    let key = only_report(selector, fd);
+    assert!(key.events().contains(Events::ERROR), "{key:?}");
+    assert_eq!(
+        key.error().expect("an error").raw_os_error(),
+        Some(libc::ECONNRESET),
+        "the seed's convention for a hang-up"
+    );
+    key
+}
+
+/// A connected TCP pair on the loopback: (client, server).
+fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+    let (server, _) = listener.accept().expect("accept");
+    (client, server)
+}
+
 #[test]
 fn half_close_reports_rdhup_to_a_read_registration() {
-    let (a, b) = UnixStream::pair().expect("pair");
+    let (a, mut b) = UnixStream::pair().expect("pair");
     let mut selector = Selector::new().expect("selector");
     let fd = b.as_raw_fd();
     selector
@@ -259,12 +280,44 @@ fn half_close_reports_rdhup_to_a_read_registration() {
         .expect("register");
     assert!(reports(&mut selector, QUIET).is_empty());
     a.shutdown(Shutdown::Write).expect("shutdown");
-    let key = only_report(&mut selector, fd);
-    assert!(key.events().contains(Events::ERROR), "{key:?}");
-    assert_eq!(
-        key.error().expect("an error").raw_os_error(),
-        Some(libc::ECONNRESET)
-    );
+    hang_up_report(&mut selector, fd);
+    // What really happened is read from the socket: no error, end of stream.
+    assert!(b.take_error().expect("SO_ERROR").is_none());
+    assert_eq!(b.read(&mut [0; 8]).expect("read"), 0);
+}
+
+#[test]
+fn tcp_half_close_and_reset_report_alike_and_so_error_tells_them_apart() {
+    let (shut_peer, mut half_closed) = tcp_pair();
+    let (mut rst_peer, mut reset) = tcp_pair();
+    let mut selector = Selector::new().expect("selector");
+    for s in [&half_closed, &reset] {
+        selector
+            .register_handle(s.as_raw_fd(), Events::READ, "s")
+            .expect("register");
+    }
+    assert!(reports(&mut selector, QUIET).is_empty());
+
+    shut_peer.shutdown(Shutdown::Write).expect("shutdown");
+    hang_up_report(&mut selector, half_closed.as_raw_fd());
+    assert!(half_closed.take_error().expect("SO_ERROR").is_none());
+    assert_eq!(half_closed.read(&mut [0; 8]).expect("read"), 0);
+    // Level-triggered, it would report again beside the reset.
+    selector
+        .unregister(Ident::from(half_closed.as_raw_fd()))
+        .expect("unregister");
+
+    // Closing a TCP socket with unread data sends RST instead of FIN.
+    reset.write_all(b"unread").expect("write");
+    let mut byte = [0; 1];
+    rst_peer
+        .read_exact(&mut byte)
+        .expect("the first byte arrived");
+    drop(rst_peer);
+    hang_up_report(&mut selector, reset.as_raw_fd());
+    let so_error = reset.take_error().expect("SO_ERROR").expect("a reset");
+    assert_eq!(so_error.raw_os_error(), Some(libc::ECONNRESET));
+    drop(shut_peer);
 }
 
 #[test]

@@ -55,6 +55,10 @@ fn main() {
             an_already_blocked_signal_stays_blocked_and_pending,
         ),
         (
+            "unregister_leaves_pending_instances_to_an_installed_handler",
+            unregister_leaves_pending_instances_to_an_installed_handler,
+        ),
+        (
             "a_duplicate_signal_already_exists",
             a_duplicate_signal_already_exists,
         ),
@@ -245,6 +249,33 @@ fn unregister_drains_pending_instances() {
     assert!(!pending().contains(libc::SIGUSR1), "{:?}", pending());
     assert!(!pending().contains(rt), "{:?}", pending());
     assert_eq!(thread_mask(), before);
+}
+
+/// With a handler installed, unblocking cannot kill the process, and the
+/// instance may be meant for someone else (a process-directed delivery
+/// that another thread's listener is waiting for, which the chronia
+/// runtime's forwarding handler hands on): unregister leaves the pending
+/// instances to the handler rather than discard them (issue 9, item 10).
+fn unregister_leaves_pending_instances_to_an_installed_handler() {
+    let before = thread_mask();
+    let rt = libc::SIGRTMIN() + 6;
+    util::install_counting_handler(rt);
+    let handled = util::handled();
+    let mut selector = Selector::new().expect("selector");
+    let id = selector.register_signal(rt, 1).expect("rt");
+    kill(getpid(), rt);
+    kill(getpid(), rt);
+    assert!(pending().contains(rt));
+    selector.unregister(id).expect("unregister");
+    // Delivered to the handler on the unblock, before it returned.
+    assert_eq!(
+        util::handled(),
+        handled + 2,
+        "both instances reached the handler"
+    );
+    assert!(!pending().contains(rt));
+    assert_eq!(thread_mask(), before);
+    // The counting handler stays: no other check uses this signal.
 }
 
 fn an_already_blocked_signal_stays_blocked_and_pending() {

@@ -44,21 +44,14 @@ use chronia_executor::coop;
 use chronia_reactor::{Events, Ident};
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, IoSlot, Slot, add_waiter};
+use crate::runtime::driver::{Driver, IoSlot, Slot};
+pub(crate) use crate::runtime::waiters::Direction;
 
-/// A direction of readiness.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
-    Read,
-    Write,
-}
-
-impl Direction {
-    fn events(self) -> Events {
-        match self {
-            Direction::Read => Events::READ,
-            Direction::Write => Events::WRITE,
-        }
+/// The readiness bit of `dir`.
+fn events(dir: Direction) -> Events {
+    match dir {
+        Direction::Read => Events::READ,
+        Direction::Write => Events::WRITE,
     }
 }
 
@@ -93,6 +86,7 @@ impl Registration {
             .borrow_mut()
             .selector
             .register_handle(fd, events, Slot::Io(slot))?;
+        crate::runtime::stats::add(&driver.inner.borrow().counters.fds_registered, 1);
         Ok(Registration { driver, fd })
     }
 
@@ -102,12 +96,13 @@ impl Registration {
         let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) else {
             return Poll::Ready(Err(lost()));
         };
-        if slot.ready.contains(dir.events()) {
+        if slot.ready.contains(events(dir)) {
             return Poll::Ready(Ok(()));
         }
-        let flushed = add_waiter(slot.waiters(dir), cx.waker());
+        let flushed = slot.waiters.add(dir, cx.waker());
         drop(inner);
         flushed.into_iter().for_each(Waker::wake);
+        crate::runtime::dump::note_fd(self.fd, dir == Direction::Write);
         Poll::Pending
     }
 
@@ -130,18 +125,19 @@ impl Registration {
         let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) else {
             return Poll::Ready(Err(lost()));
         };
-        if slot.fresh.contains(dir.events()) {
-            slot.fresh = slot.fresh.without(dir.events());
+        if slot.fresh.contains(events(dir)) {
+            slot.fresh = slot.fresh.without(events(dir));
             return Poll::Ready(Ok(()));
         }
         if crate::sys::poll_now(fd, dir == Direction::Write)? {
-            slot.ready |= dir.events();
+            slot.ready |= events(dir);
             return Poll::Ready(Ok(()));
         }
-        slot.ready = slot.ready.without(dir.events());
-        let flushed = add_waiter(slot.waiters(dir), cx.waker());
+        slot.ready = slot.ready.without(events(dir));
+        let flushed = slot.waiters.add(dir, cx.waker());
         drop(inner);
         flushed.into_iter().for_each(Waker::wake);
+        crate::runtime::dump::note_fd(self.fd, dir == Direction::Write);
         Poll::Pending
     }
 
@@ -149,8 +145,8 @@ impl Registration {
     fn clear_ready(&self, dir: Direction) {
         let mut inner = self.driver.inner.borrow_mut();
         if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) {
-            slot.ready = slot.ready.without(dir.events());
-            slot.fresh = slot.fresh.without(dir.events());
+            slot.ready = slot.ready.without(events(dir));
+            slot.fresh = slot.fresh.without(events(dir));
         }
     }
 
@@ -161,7 +157,7 @@ impl Registration {
         if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd))
             && !slot.hung_up
         {
-            slot.ready = slot.ready.without(dir.events());
+            slot.ready = slot.ready.without(events(dir));
         }
     }
 
@@ -247,6 +243,7 @@ impl Drop for Registration {
         // then nothing is left to undo.
         if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
             let _ = inner.selector.unregister(Ident::from(self.fd));
+            crate::runtime::stats::sub(&inner.counters.fds_registered);
         }
     }
 }

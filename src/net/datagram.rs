@@ -136,3 +136,14 @@ pub(crate) fn try_recv_from<T: Datagram>(
 ) -> io::Result<(usize, T::Addr)> {
     io.get_ref().recv_from(buf)
 }
+
+/// One datagram into the spare capacity of `buf`, without waiting.
+pub(crate) fn try_recv_buf<T: Datagram>(io: &Async<T>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    crate::sys::read_to_spare(io.get_ref().as_fd(), buf)
+}
+
+/// One datagram into the spare capacity of `buf`, waiting for one.
+pub(crate) async fn recv_buf<T: Datagram>(io: &Async<T>, buf: &mut Vec<u8>) -> io::Result<usize> {
+    io.read_with(|s| crate::sys::read_to_spare(s.as_fd(), buf))
+        .await
+}

@@ -91,6 +91,7 @@
 //! [`SocketAddr`](std::net::SocketAddr) or an IP literal to never block.
 
 mod datagram;
+mod incoming;
 mod lookup;
 pub mod split;
 mod stream;
@@ -98,6 +99,7 @@ pub mod tcp;
 mod udp;
 pub mod unix;
 
+pub use incoming::{TcpIncoming, UnixIncoming};
 pub use lookup::{ToSocketAddrs, lookup_host};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;

@@ -124,12 +124,22 @@ pub(super) fn poll_write<T: ByteSocket>(
     io.poll_write_stream(cx, buf.len(), |s| s.write_some(buf))
 }
 
-pub(super) async fn read<T: ByteSocket>(io: &Async<T>, buf: &mut [u8]) -> io::Result<usize> {
-    poll_fn(|cx| poll_read(io, cx, buf)).await
+// `read` and `write` return the `poll_fn` itself rather than being `async
+// fn`s: an idle connection's reading task keeps this future alive, and an
+// `async fn` (twice nested, with the types' own methods) would store its
+// arguments again in each layer's state.
+pub(super) fn read<'a, T: ByteSocket>(
+    io: &'a Async<T>,
+    buf: &'a mut [u8],
+) -> impl Future<Output = io::Result<usize>> + 'a {
+    poll_fn(move |cx| poll_read(io, cx, buf))
 }
 
-pub(super) async fn write<T: ByteSocket>(io: &Async<T>, buf: &[u8]) -> io::Result<usize> {
-    poll_fn(|cx| poll_write(io, cx, buf)).await
+pub(super) fn write<'a, T: ByteSocket>(
+    io: &'a Async<T>,
+    buf: &'a [u8],
+) -> impl Future<Output = io::Result<usize>> + 'a {
+    poll_fn(move |cx| poll_write(io, cx, buf))
 }
 
 pub(super) async fn write_all<T: ByteSocket>(io: &Async<T>, mut buf: &[u8]) -> io::Result<()> {

@@ -8,10 +8,11 @@ use std::process::ExitStatus;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use chronia_reactor::Ident;
+use chronia_reactor::{Ident, SignalUse, check_signal};
 
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
-use crate::runtime::driver::{Driver, Slot};
+use crate::runtime::context;
+use crate::runtime::driver::Driver;
 
 mod output;
 
@@ -123,7 +124,10 @@ impl Child {
     ///
     /// Waiting costs nothing while the child runs: the runtime learns of
     /// the exit from `SIGCHLD` and wakes this task alone. A stopped child
-    /// (`SIGSTOP`) has not exited; `wait` stays pending.
+    /// (`SIGSTOP`) has not exited; `wait` stays pending. A child may be
+    /// awaited under another runtime than the one that spawned it (even
+    /// after that one dropped): the child moves to the runtime it is
+    /// awaited under.
     ///
     /// # Errors
     ///
@@ -131,6 +135,11 @@ impl Child {
     /// (`ECHILD`: a `waitpid(-1)` elsewhere in the process), or, at once,
     /// if `SIGCHLD` was `SIG_IGN` or had `SA_NOCLDWAIT` when the child was
     /// spawned (the kernel reaps such children and keeps no status).
+    ///
+    /// # Panics
+    ///
+    /// When polled outside a runtime (no runtime would turn to see the
+    /// exit).
     ///
     /// # Examples
     ///
@@ -146,7 +155,12 @@ impl Child {
     /// ```
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         drop(self.stdin.take());
-        poll_fn(|cx| self.poll_exit(Some(cx))).await
+        poll_fn(|cx| {
+            // One unit of the task's cooperative budget (`chronia_executor::coop`).
+            std::task::ready!(chronia_executor::coop::poll_proceed(cx));
+            self.poll_exit(Some(cx))
+        })
+        .await
     }
 
     /// Reaps the child if it has exited, without waiting.
@@ -230,11 +244,12 @@ impl Child {
     /// Sends signal `signo` to the child, for example `SIGINT` or `SIGTERM`
     /// to ask it to stop, or `SIGINT` forwarded from a Ctrl-C. Signalling a
     /// child that has exited but is not yet reaped does nothing and
-    /// succeeds.
+    /// succeeds. Signal 0 sends nothing: as with `kill(2)`, it asks whether
+    /// the child can still be signalled.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a number that is not a signal (0, negative, above
+    /// `InvalidInput` for a number that is not a signal (negative, above
     /// `SIGRTMAX`), or if the child has been reaped: its pid may belong to
     /// another process by now, so it is not signalled. The kernel's error
     /// from `kill(2)`.
@@ -247,20 +262,17 @@ impl Child {
     ///
     /// chronia::block_on(async {
     ///     let mut child = Command::new("sleep").arg("10").spawn()?;
+    ///     child.signal(0)?; // still there
     ///     child.signal(libc::SIGTERM)?;
     ///     assert_eq!(child.wait().await?.signal(), Some(libc::SIGTERM));
+    ///     assert!(child.signal(0).is_err()); // reaped
     ///     assert_eq!(child.signal(libc::SIGTERM).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
     ///     Ok::<(), std::io::Error>(())
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn signal(&mut self, signo: i32) -> io::Result<()> {
-        if signo <= 0 || signo > libc::SIGRTMAX() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{signo} is not a signal number"),
-            ));
-        }
+        check_signal(signo, SignalUse::Send)?;
         match self.state {
             State::Watched(_) => crate::sys::process::send_signal(self.pid, signo),
             State::ReapedByKernel(_) => {
@@ -321,12 +333,17 @@ impl Child {
         // The registration is this child's alone, made at spawn and removed
         // only here or by the driver for an orphan (which this is not), so
         // it exists; a refusal could only leave an entry nobody looks at.
-        let _ = self.driver.inner.borrow_mut().selector.unregister(ident);
+        let _ = self.driver.inner_mut().unregister(ident);
     }
 
     /// The exit status if the runtime has seen the child exit (reaping it
     /// then), or `Pending` after storing `cx`'s waker.
     fn poll_exit(&mut self, cx: Option<&mut Context<'_>>) -> Poll<io::Result<ExitStatus>> {
+        if cx.is_some()
+            && let Err(e) = self.follow_current_runtime()
+        {
+            return Poll::Ready(Err(e));
+        }
         let ident = match self.state {
             State::Watched(ident) => ident,
             State::Reaped(status) => return Poll::Ready(Ok(status)),
@@ -341,34 +358,28 @@ impl Child {
                 ))));
             }
         };
-        let exited = {
-            let mut inner = self.driver.inner.borrow_mut();
-            let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
-                unreachable!("a watched child keeps its registration until reaped")
-            };
-            let Some(errno) = slot.exited else {
-                if let Some(cx) = cx {
-                    match &mut slot.waker {
-                        Some(w) if w.will_wake(cx.waker()) => {}
-                        w => *w = Some(cx.waker().clone()),
-                    }
-                }
-                return Poll::Pending;
-            };
-            errno
+        let mut inner = self.driver.inner_mut();
+        let Some(slot) = inner.child(ident) else {
+            unreachable!("a watched child keeps its registration until reaped")
         };
-        self.forget(ident);
-        if exited != 0 {
-            let e = io::Error::from_raw_os_error(exited);
-            return Poll::Ready(Err(self.reap_error(&e)));
-        }
-        // The selector saw the exit with WNOWAIT: the zombie is there, so
-        // this reaps at once.
-        let reaped = match self.std().try_wait() {
+        let Some(exited) = slot.exited else {
+            if let Some(cx) = cx {
+                match &mut slot.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    w => *w = Some(cx.waker().clone()),
+                }
+            }
+            crate::runtime::dump::note_child(self.pid);
+            return Poll::Pending;
+        };
+        let std = self.std.as_mut().expect("present until drop");
+        let reaped = match inner.reap_child(ident, std, exited) {
             Ok(Some(status)) => Ok(status),
-            Ok(None) => self.std().wait(),
+            // Seen exited with WNOWAIT, so a wait cannot block for long.
+            Ok(None) => std.wait(),
             Err(e) => Err(e),
         };
+        drop(inner);
         Poll::Ready(match reaped {
             Ok(status) => {
                 self.state = State::Reaped(status);
@@ -376,6 +387,55 @@ impl Child {
             }
             Err(e) => Err(self.reap_error(&e)),
         })
+    }
+}
+
+impl Child {
+    /// Moves the child's registration to the runtime it is awaited under,
+    /// if that is not the one that spawned it: a child is a process-wide
+    /// thing, and only a runtime that turns can see it exit. The new
+    /// registration looks for an exit at once (`waitid(WNOHANG | WNOWAIT)`),
+    /// so one that came while the child was registered elsewhere is not lost.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, naming the rule (a wait needs a runtime to turn).
+    fn follow_current_runtime(&mut self) -> io::Result<()> {
+        let State::Watched(ident) = self.state else {
+            return Ok(());
+        };
+        let current = context::current("chronia::process::Child::wait");
+        if Rc::ptr_eq(&current, &self.driver) {
+            return Ok(());
+        }
+        let seen = self
+            .driver
+            .inner_mut()
+            .child(ident)
+            .is_some_and(|slot| slot.exited.is_some());
+        if seen {
+            // The spawning runtime saw the exit already: reaping needs no turn.
+            return Ok(());
+        }
+        let pid = i32::try_from(self.pid).expect("pids fit in pid_t");
+        let registered = {
+            let mut inner = current.inner_mut();
+            super::listen_to_children(&mut inner)?;
+            inner.register_child(pid)
+        };
+        match registered {
+            Ok(new) => {
+                self.forget(ident);
+                self.driver = current;
+                self.state = State::Watched(new);
+                Ok(())
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ECHILD) => {
+                self.forget(ident);
+                Err(self.reap_error(&e))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -405,26 +465,21 @@ impl Drop for Child {
         // The driver is borrowed only inside its own methods, none of which
         // drops a `Child`; if it ever were, the child would be left to
         // become a zombie rather than panic in drop.
-        let Ok(mut inner) = self.driver.inner.try_borrow_mut() else {
+        let Some(mut inner) = self.driver.try_inner_mut() else {
             return;
         };
-        let Some(Slot::Process(slot)) = inner.selector.data_mut(ident) else {
+        let Some(slot) = inner.child(ident) else {
             return;
         };
         match slot.exited {
             None => {
-                slot.orphan = Some(std);
-                slot.orphan_killed = self.kill_on_drop;
-                inner.orphans.push(ident);
+                // Ours, present (just looked it up): cannot give it back.
+                let _ = inner.adopt_orphan(ident, std, self.kill_on_drop);
             }
-            Some(errno) => {
-                if errno == 0 {
-                    // Exited, not reaped: this reaps at once. An error means
-                    // someone else reaped it, which leaves nothing to do.
-                    let _ = std.try_wait();
-                }
-                // Ours, present (just looked it up): cannot fail.
-                let _ = inner.selector.unregister(ident);
+            Some(exited) => {
+                // Exited, not reaped: this reaps at once. An error means
+                // someone else reaped it, which leaves nothing to do.
+                let _ = inner.reap_child(ident, &mut std, exited);
             }
         }
     }

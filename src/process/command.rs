@@ -2,17 +2,15 @@
 //! watches, and which start with the signal mask a plain program has.
 
 use std::ffi::OsStr;
-use std::future::poll_fn;
 use std::io;
 use std::path::Path;
 use std::process::{ExitStatus, Output, Stdio};
 use std::rc::Rc;
-use std::task::Poll;
 
 use super::child::{Child, State};
-use super::pipe::{ChildStderr, ChildStdin, ChildStdout, poll_read_to_end};
+use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, ProcessSlot, Slot};
+use crate::runtime::driver::{Driver, orphans};
 use crate::sys::process::{UnblockHook, children_reaped_by_kernel, with_sigchld_unblocked};
 
 mod std_compat;
@@ -325,22 +323,26 @@ impl Command {
 
     fn spawn_on(&mut self, driver: Rc<Driver>) -> io::Result<Child> {
         // Children of runtimes that were dropped before them (cheap when
-        // there are none).
-        super::orphans::reap();
+        // there are none), now and on every SIGCHLD a runtime reads.
+        orphans::reap();
+        crate::signal::on_delivery(libc::SIGCHLD, orphans::reap);
         let reaped_by_kernel = children_reaped_by_kernel()?;
         let (blocked, only_children) = {
-            let mut inner = driver.inner.borrow_mut();
+            let mut inner = driver.inner_mut();
             // Listening to SIGCHLD (forwarded from other threads, blocked
             // and read here) starts before the first child exists, so that
             // no exit is missed, and goes on while the runtime lives.
-            if reaped_by_kernel.is_none() && !inner.listens_to_children {
-                crate::signal::listen(&mut inner, libc::SIGCHLD)?;
-                inner.listens_to_children = true;
+            if reaped_by_kernel.is_none() {
+                super::listen_to_children(&mut inner)?;
             }
-            let blocked = inner.selector.blocked_signals();
-            // SIGCHLD blocked for our children alone, nobody else listening.
-            let only_children =
-                blocked == [libc::SIGCHLD] && crate::signal::listeners(&inner, libc::SIGCHLD) == 1;
+            let blocked = inner.blocked_signals();
+            // SIGCHLD blocked for our children alone, nobody else listening:
+            // not another listener of this runtime, nor another runtime of
+            // this thread (which the unblocked window would hide an exit
+            // from: the handler does not forward to its own thread).
+            let only_children = blocked == [libc::SIGCHLD]
+                && crate::signal::listeners(&inner, libc::SIGCHLD) == 1
+                && crate::signal::thread_subscriptions(libc::SIGCHLD) == 1;
             (blocked, only_children)
         };
         let spawned = if only_children {
@@ -366,7 +368,7 @@ impl Command {
         if only_children {
             // Whatever the spawn did: a SIGCHLD that ran the handler while
             // SIGCHLD was unblocked may have been an earlier child's exit.
-            driver.inner.borrow_mut().selector.check_processes();
+            driver.inner_mut().check_children();
         }
         let mut std = spawned?;
         let pipes = match take_pipes(&mut std) {
@@ -379,12 +381,11 @@ impl Command {
         let state = if let Some(why) = reaped_by_kernel {
             State::ReapedByKernel(why)
         } else {
-            let pid = i32::try_from(std.id()).expect("pids fit in pid_t");
-            let slot = Slot::Process(ProcessSlot::default());
-            let mut inner = driver.inner.borrow_mut();
-            let registered = inner.selector.register_process(pid, slot);
+            let pid = std.id().cast_signed();
+            let mut inner = driver.inner_mut();
+            let registered = inner.register_child(pid);
             if only_children {
-                inner.selector.check_processes();
+                inner.check_children();
             }
             drop(inner);
             match registered {
@@ -458,62 +459,26 @@ impl Command {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn output(&mut self) -> io::Result<Output> {
-        let [stdin, stdout, stderr] = self.chosen;
-        if !stdin {
-            self.std.stdin(Stdio::null());
-        }
-        if !stdout {
-            self.std.stdout(Stdio::piped());
-        }
-        if !stderr {
-            self.std.stderr(Stdio::piped());
-        }
+        self.set_unchosen(Stdio::null, Stdio::piped);
         let spawned = self.spawn();
         // Back to what `spawn` and `status` do with a stream not set.
+        self.set_unchosen(Stdio::inherit, Stdio::inherit);
+        spawned?.wait_with_output().await
+    }
+
+    /// Sets the streams the caller did not choose: stdin to `input()`,
+    /// stdout and stderr to `output()`.
+    fn set_unchosen(&mut self, input: fn() -> Stdio, output: fn() -> Stdio) {
+        let [stdin, stdout, stderr] = self.chosen;
         if !stdin {
-            self.std.stdin(Stdio::inherit());
+            self.std.stdin(input());
         }
         if !stdout {
-            self.std.stdout(Stdio::inherit());
+            self.std.stdout(output());
         }
         if !stderr {
-            self.std.stderr(Stdio::inherit());
+            self.std.stderr(output());
         }
-        let mut child = spawned?;
-        drop(child.stdin.take());
-        let mut pipes = (child.stdout.take(), child.stderr.take());
-        let mut bufs = (Vec::new(), Vec::new());
-        let mut totals = (0, 0);
-        poll_fn(|cx| {
-            if let Some(pipe) = &mut pipes.0 {
-                let p = poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.0, &mut totals.0);
-                match p {
-                    Poll::Ready(Ok(_)) => pipes.0 = None,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
-                }
-            }
-            if let Some(pipe) = &mut pipes.1 {
-                let p = poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.1, &mut totals.1);
-                match p {
-                    Poll::Ready(Ok(_)) => pipes.1 = None,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
-                }
-            }
-            if pipes.0.is_none() && pipes.1.is_none() {
-                Poll::Ready(Ok(()))
-            } else {
-                Poll::Pending
-            }
-        })
-        .await?;
-        let status = child.wait().await?;
-        Ok(Output {
-            status,
-            stdout: bufs.0,
-            stderr: bufs.1,
-        })
     }
 }
 

@@ -44,12 +44,22 @@
 //!   orphan, reaped and unregistered when its exit is reported; one that
 //!   has exited is reaped in `drop`. No zombie outlives its exit while the
 //!   runtime lives. No helper thread is involved.
+//! - A child belongs to the process, not to a runtime: awaited under
+//!   another runtime than the one that spawned it (on the same thread,
+//!   while that one lives or after it dropped), its registration moves to
+//!   the runtime it is awaited under, which looks for an exit at once.
+//!   Awaited outside any runtime, it panics rather than hang.
 //! - Before the first spawn the runtime starts listening to `SIGCHLD` like
 //!   to any signal (see [`signal`](crate::signal)), and goes on while it
 //!   lives: a `SIGCHLD` the kernel hands to another thread is forwarded
 //!   here, one this runtime reads from the kernel is forwarded to the other
 //!   runtimes that have children, and the signalfd is not set up and torn
-//!   down again for every child.
+//!   down again for every child. A handler the program had for `SIGCHLD`
+//!   keeps running (see [`signal`](crate::signal)). The fast spawn path,
+//!   which unblocks `SIGCHLD` in this thread for the spawn, is taken only
+//!   when this runtime is the thread's only listener of `SIGCHLD`: a
+//!   `SIGCHLD` for another runtime of the thread would meet the handler in
+//!   that window, which does not forward to its own thread.
 //!
 //! # The child's signal state
 //!
@@ -64,10 +74,20 @@
 
 mod child;
 mod command;
-pub(crate) mod orphans;
 mod pipe;
 
 pub use child::Child;
 pub use command::Command;
-pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
+pub use pipe::{ChildReader, ChildStderr, ChildStdin, ChildStdout, Stderr, Stdout, Stream};
 pub use std::process::{ExitStatus, Output, Stdio};
+
+/// Makes the runtime listen to `SIGCHLD` (forwarded from other threads,
+/// blocked and read here) for its children, once: from before its first
+/// child exists, so that no exit is missed, for the runtime's life.
+fn listen_to_children(inner: &mut crate::runtime::driver::Inner) -> std::io::Result<()> {
+    if !inner.listens_to_children() {
+        crate::signal::listen(inner, libc::SIGCHLD)?;
+        inner.set_listens_to_children();
+    }
+    Ok(())
+}

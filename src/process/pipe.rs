@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, PipeReader, PipeWriter, Read, Write};
+use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -40,7 +41,8 @@ pub struct ChildStdin {
     inner: Async<PipeWriter>,
 }
 
-/// The read end of a child's standard output.
+/// The read end of a child's standard output: a [`ChildReader`] of
+/// [`Stdout`].
 ///
 /// # Examples
 ///
@@ -57,11 +59,10 @@ pub struct ChildStdin {
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct ChildStdout {
-    inner: Async<PipeReader>,
-}
+pub type ChildStdout = ChildReader<Stdout>;
 
-/// The read end of a child's standard error.
+/// The read end of a child's standard error: a [`ChildReader`] of
+/// [`Stderr`].
 ///
 /// # Examples
 ///
@@ -76,13 +77,101 @@ pub struct ChildStdout {
 ///     let mut err = Vec::new();
 ///     child.stderr.as_mut().expect("piped").read_to_end(&mut err).await?;
 ///     assert_eq!(err, b"oops\n");
+///     let mut buf = [0; 16];
+///     assert_eq!(child.stderr.as_mut().expect("piped").read(&mut buf).await?, 0);
 ///     child.wait().await?;
 ///     Ok::<(), std::io::Error>(())
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct ChildStderr {
+pub type ChildStderr = ChildReader<Stderr>;
+
+/// The read end of a pipe from a child: one type for its standard output
+/// ([`ChildStdout`]) and standard error ([`ChildStderr`]), told apart by
+/// the marker `S` ([`Stdout`] or [`Stderr`]). tokio has two distinct
+/// types; here the two names are aliases of this one, with the same
+/// methods and trait impls.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{ChildReader, Command, Stdio, Stdout};
+///
+/// chronia::block_on(async {
+///     let mut child = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+///     let out: &mut ChildReader<Stdout> = child.stdout.as_mut().expect("piped");
+///     let mut text = Vec::new();
+///     out.read_to_end(&mut text).await?;
+///     assert_eq!(text, b"hi\n");
+///     child.wait().await?;
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct ChildReader<S: Stream> {
     inner: Async<PipeReader>,
+    stream: PhantomData<fn() -> S>,
+}
+
+/// Which of a child's output streams a [`ChildReader`] reads: [`Stdout`]
+/// or [`Stderr`]. Sealed: implemented by those two alone.
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{Stderr, Stdout, Stream};
+///
+/// assert_eq!(Stdout::NAME, "ChildStdout");
+/// assert_eq!(Stderr::NAME, "ChildStderr");
+/// ```
+pub trait Stream: sealed::Sealed {
+    /// The name the reader goes by (`ChildStdout`, `ChildStderr`), for
+    /// `Debug`.
+    const NAME: &'static str;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Stdout {}
+    impl Sealed for super::Stderr {}
+}
+
+/// Marks a [`ChildReader`] of a child's standard output ([`ChildStdout`]).
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{ChildReader, ChildStdout, Stdout};
+///
+/// fn same(pipe: ChildStdout) -> ChildReader<Stdout> {
+///     pipe
+/// }
+/// # let _ = same;
+/// ```
+#[derive(Debug)]
+pub enum Stdout {}
+
+/// Marks a [`ChildReader`] of a child's standard error ([`ChildStderr`]).
+///
+/// # Examples
+///
+/// ```
+/// use chronia::process::{ChildReader, ChildStderr, Stderr};
+///
+/// fn same(pipe: ChildStderr) -> ChildReader<Stderr> {
+///     pipe
+/// }
+/// # let _ = same;
+/// ```
+#[derive(Debug)]
+pub enum Stderr {}
+
+impl Stream for Stdout {
+    const NAME: &'static str = "ChildStdout";
+}
+
+impl Stream for Stderr {
+    const NAME: &'static str = "ChildStderr";
 }
 
 impl ChildStdin {
@@ -189,10 +278,13 @@ pub(crate) fn poll_read_to_end(
     }
 }
 
-impl ChildStdout {
-    pub(crate) fn new(std: std::process::ChildStdout) -> io::Result<ChildStdout> {
-        let inner = Async::new(PipeReader::from(OwnedFd::from(std)))?;
-        Ok(ChildStdout { inner })
+impl<S: Stream> ChildReader<S> {
+    pub(crate) fn new(std: impl Into<OwnedFd>) -> io::Result<ChildReader<S>> {
+        let inner = Async::new(PipeReader::from(std.into()))?;
+        Ok(ChildReader {
+            inner,
+            stream: PhantomData,
+        })
     }
 
     pub(crate) fn as_async_mut(&mut self) -> &mut Async<PipeReader> {
@@ -255,77 +347,6 @@ impl ChildStdout {
     }
 }
 
-impl ChildStderr {
-    pub(crate) fn new(std: std::process::ChildStderr) -> io::Result<ChildStderr> {
-        let inner = Async::new(PipeReader::from(OwnedFd::from(std)))?;
-        Ok(ChildStderr { inner })
-    }
-
-    pub(crate) fn as_async_mut(&mut self) -> &mut Async<PipeReader> {
-        &mut self.inner
-    }
-
-    /// Reads into `buf`, waiting until the child writes or closes its end;
-    /// `Ok(0)` means end of file.
-    ///
-    /// # Errors
-    ///
-    /// The kernel's error from `read(2)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use chronia::process::{Command, Stdio};
-    ///
-    /// chronia::block_on(async {
-    ///     let mut child = Command::new("sh")
-    ///         .args(["-c", "echo e >&2"])
-    ///         .stderr(Stdio::piped())
-    ///         .spawn()?;
-    ///     let mut buf = [0; 16];
-    ///     let n = child.stderr.as_mut().expect("piped").read(&mut buf).await?;
-    ///     assert_eq!(&buf[..n], b"e\n");
-    ///     child.wait().await?;
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| poll_read(&mut self.inner, cx, buf)).await
-    }
-
-    /// Reads until end of file, appending to `buf`; returns how many bytes
-    /// were read.
-    ///
-    /// # Errors
-    ///
-    /// The kernel's error from `read(2)`; what was read before stays in
-    /// `buf`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use chronia::process::{Command, Stdio};
-    ///
-    /// chronia::block_on(async {
-    ///     let mut child = Command::new("sh")
-    ///         .args(["-c", "echo e >&2"])
-    ///         .stderr(Stdio::piped())
-    ///         .spawn()?;
-    ///     let mut err = Vec::new();
-    ///     child.stderr.as_mut().expect("piped").read_to_end(&mut err).await?;
-    ///     assert_eq!(err, b"e\n");
-    ///     child.wait().await?;
-    ///     Ok::<(), std::io::Error>(())
-    /// })?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        let mut total = 0;
-        poll_fn(|cx| poll_read_to_end(&mut self.inner, cx, buf, &mut total)).await
-    }
-}
-
 impl AsyncWrite for ChildStdin {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -350,17 +371,7 @@ impl AsyncWrite for ChildStdin {
     }
 }
 
-impl AsyncRead for ChildStdout {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&mut self.inner, cx, buf)
-    }
-}
-
-impl AsyncRead for ChildStderr {
+impl<S: Stream> AsyncRead for ChildReader<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -376,13 +387,7 @@ impl AsFd for ChildStdin {
     }
 }
 
-impl AsFd for ChildStdout {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.as_fd()
-    }
-}
-
-impl AsFd for ChildStderr {
+impl<S: Stream> AsFd for ChildReader<S> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.as_fd()
     }
@@ -394,14 +399,8 @@ impl fmt::Debug for ChildStdin {
     }
 }
 
-impl fmt::Debug for ChildStdout {
+impl<S: Stream> fmt::Debug for ChildReader<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ChildStdout").field(&self.inner).finish()
-    }
-}
-
-impl fmt::Debug for ChildStderr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ChildStderr").field(&self.inner).finish()
+        f.debug_tuple(S::NAME).field(&self.inner).finish()
     }
 }

@@ -6,13 +6,23 @@
 //! - Every fd a future waits on is registered once, edge-triggered, for
 //!   read and write; its [`IoSlot`] keeps the readiness the kernel reported
 //!   since the owner last saw `WouldBlock`. So a wait costs no `epoll_ctl`.
-//! - All timers share one timerfd, registered once. Before blocking, the
-//!   driver moves it to the earliest deadline, only if that changed; a park
-//!   that must not block (work is ready) never touches it.
+//! - Where the selector keeps timeouts to the nanosecond (`epoll_pwait2`,
+//!   Linux 5.11+), the earliest deadline is the park's timeout and no
+//!   timerfd is armed. Elsewhere all timers share one timerfd, registered
+//!   once: before blocking, the driver moves it to the earliest deadline,
+//!   only if that changed; a park that must not block (work is ready) never
+//!   touches it.
 //! - A wake from another thread triggers the unpark eventfd; the executor
 //!   does that at most once per park.
 //! - Wakers are woken after the driver's `RefCell` borrow ends, so a waker
 //!   that re-enters the driver cannot trip over it.
+//!
+//! # Who may touch what
+//!
+//! Only `runtime` reads or writes the fields of [`Inner`]. `signal` and
+//! `process` go through the methods of [`api`] (which lists what each may
+//! do); the orphans of a dropped runtime are kept by [`orphans`]. (`io`
+//! and `time` still use some fields directly: issue 8.)
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,7 +35,11 @@ use chronia_executor::{Park, Unpark};
 use chronia_reactor::{Events, Ident, ReadyKey, SelectEvent, Selector};
 
 use super::clock::Clock;
+use super::waiters::{Direction, WAITERS_MAX, Waiters};
 use crate::time::heap::Timers;
+
+mod api;
+pub(crate) mod orphans;
 
 /// The readiness of one registered fd and the tasks waiting on it.
 #[derive(Debug, Default)]
@@ -41,33 +55,13 @@ pub(crate) struct IoSlot {
     /// twice, so from then on a short read cannot mean "drained": the
     /// end-of-file behind the data is still to be read.
     pub(crate) hung_up: bool,
-    pub(crate) readers: Vec<Waker>,
-    pub(crate) writers: Vec<Waker>,
+    pub(crate) waiters: Waiters,
 }
 
-impl IoSlot {
-    /// The tasks waiting for `dir`.
-    pub(crate) fn waiters(&mut self, dir: crate::io::registration::Direction) -> &mut Vec<Waker> {
-        match dir {
-            crate::io::registration::Direction::Read => &mut self.readers,
-            crate::io::registration::Direction::Write => &mut self.writers,
-        }
-    }
-}
-
-/// How many distinct wakers one list holds before it is flushed (see
-/// [`add_waiter`]).
-const WAITERS_MAX: usize = 32;
-
-/// Adds `waker` to `waiters` unless a waker of the same task is there.
-///
-/// A future that is dropped while waiting leaves its waker behind until
-/// the next report wakes the list; code that keeps polling with new wakers
-/// and cancelling (say, a read raced against a timeout, per request, on an
-/// idle connection) would grow the list without bound. So a full list is
-/// handed back to be woken: a live waiter is polled once more and registers
-/// again, a stale one costs one spurious wake-up. The caller wakes the
-/// returned wakers after its borrow of the driver ends.
+/// Adds `waker` to `waiters` unless a waker of the same task is there; a
+/// full list is handed back to be woken, by the rule of
+/// [`Waiters::add`]. For the lists of one kind of waiter only (signals);
+/// an fd's waiters are a [`Waiters`].
 pub(crate) fn add_waiter(waiters: &mut Vec<Waker>, waker: &Waker) -> Vec<Waker> {
     if waiters.iter().any(|w| w.will_wake(waker)) {
         return Vec::new();
@@ -88,7 +82,9 @@ pub(crate) struct ProcessSlot {
     pub(crate) exited: Option<i32>,
     pub(crate) waker: Option<Waker>,
     /// A dropped `Child` that was still running: reaped when it exits.
-    pub(crate) orphan: Option<std::process::Child>,
+    /// Boxed: a `Child` is 28 bytes, and every slot of the selector's
+    /// table, one per connection, is as large as the largest kind of slot.
+    pub(crate) orphan: Option<Box<std::process::Child>>,
     /// The orphan was sent `SIGKILL` (`kill_on_drop`): about to exit.
     pub(crate) orphan_killed: bool,
 }
@@ -126,6 +122,7 @@ pub(crate) struct Inner {
     #[cfg(test)]
     fail_arming: bool,
     keys: Vec<ReadyKey>,
+    pub(crate) counters: super::stats::Counters,
 }
 
 /// One runtime's reactor side, shared by the futures of its thread.
@@ -140,12 +137,18 @@ pub(crate) struct Driver {
 /// Deadlines closer than this are not armed on the timerfd (see `turn`).
 const SPIN_BELOW: Duration = Duration::from_micros(20);
 
-/// How many reports one park takes from the selector at most; more stay
-/// queued in the selector and come with the next park, which does not block.
-const KEYS_PER_PARK: usize = 256;
+/// How many reports one park takes from the selector at most by default
+/// (`Builder::events_per_turn`); more stay queued in the selector and come
+/// with the next park, which does not block.
+pub(crate) const EVENTS_PER_TURN: usize = 256;
 
 impl Driver {
+    #[cfg(test)]
     pub(crate) fn new() -> io::Result<Driver> {
+        Self::with_events(EVENTS_PER_TURN)
+    }
+
+    pub(crate) fn with_events(events_per_turn: usize) -> io::Result<Driver> {
         let mut selector = Selector::new()?;
         // Registered as periodic so that firing never removes it from epoll;
         // `set_timer` then arms it once per deadline.
@@ -167,7 +170,8 @@ impl Driver {
                 armed: None,
                 #[cfg(test)]
                 fail_arming: false,
-                keys: vec![ReadyKey::default(); KEYS_PER_PARK],
+                keys: vec![ReadyKey::default(); events_per_turn],
+                counters: super::stats::Counters::default(),
             }),
             unpark,
             handle: std::cell::OnceCell::new(),
@@ -197,10 +201,12 @@ impl Driver {
             Some(Duration::ZERO)
         } else {
             match next {
-                // The timerfd could not be armed: the epoll timeout (whole
-                // milliseconds, rounded up) waits for the deadline instead
-                // of blocking with none.
-                Some(next) if !inner.arm(next, now) => {
+                // The selector's timeout is kept to the nanosecond
+                // (`epoll_pwait2`): it waits for the deadline, with no
+                // timerfd to arm. Or the timerfd could not be armed: the
+                // epoll timeout (whole milliseconds, rounded up) waits for
+                // the deadline instead of blocking with none.
+                Some(next) if inner.selector.has_precise_timeout() || !inner.arm(next, now) => {
                     let until = next.saturating_duration_since(now);
                     Some(timeout.map_or(until, |t| t.min(until)))
                 }
@@ -211,6 +217,8 @@ impl Driver {
             .selector
             .select_into(wait, &mut inner.keys)
             .expect("epoll_wait on the runtime's own epoll fd and buffer cannot fail");
+        super::stats::add(&inner.counters.epoll_waits, 1);
+        super::stats::add(&inner.counters.events, n);
         let before = wakers.len();
         for i in 0..n {
             let key = inner.keys[i];
@@ -223,8 +231,9 @@ impl Driver {
         {
             inner.clock.advance_to(next);
         }
-        let now = inner.clock.now();
+        let (now, fired) = (inner.clock.now(), wakers.len());
         inner.timers.fire_due(now, wakers);
+        super::stats::add(&inner.counters.timers_fired, wakers.len() - fired);
     }
 }
 
@@ -247,6 +256,7 @@ impl Inner {
             .is_ok()
         {
             self.armed = Some(deadline);
+            super::stats::add(&self.counters.timer_rearms, 1);
             true
         } else {
             // The old arming may be anything now: forget it.
@@ -280,25 +290,24 @@ impl Inner {
                 io.ready |= ready;
                 io.fresh |= ready;
                 if ready.contains(Events::READ) {
-                    wakers.append(&mut io.readers);
+                    io.waiters.take(Direction::Read, wakers);
                 }
                 if ready.contains(Events::WRITE) {
-                    wakers.append(&mut io.writers);
+                    io.waiters.take(Direction::Write, wakers);
                 }
             }
             Slot::Timer => self.armed = None,
             Slot::Unpark => {}
             Slot::Signal => crate::signal::deliver(self, key, wakers),
             Slot::Process(p) => {
-                p.exited = Some(key.error().and_then(|e| e.raw_os_error()).unwrap_or(0));
+                let exited = key.error().and_then(|e| e.raw_os_error()).unwrap_or(0);
+                p.exited = Some(exited);
                 if let Some(w) = p.waker.take() {
                     wakers.push(w);
                 }
                 if let Some(mut orphan) = p.orphan.take() {
-                    // The child has exited: this reaps it at once.
-                    let _ = orphan.try_wait();
-                    let _ = self.selector.unregister(ident);
-                    self.orphans.retain(|&o| o != ident);
+                    // Nobody waits for it: what the reap says goes unheard.
+                    let _ = self.reap_child(ident, &mut orphan, exited);
                 }
             }
         }
@@ -307,17 +316,20 @@ impl Inner {
 
 impl Drop for Inner {
     /// Hands the orphans this runtime still holds to the process-wide list,
-    /// so that they are reaped after it is gone (see `process::orphans`).
+    /// so that they are reaped after it is gone (see [`orphans`]).
     fn drop(&mut self) {
+        // Before the selector goes: signals are given back in the order the
+        // signal registry needs.
+        crate::signal::shutdown(self);
         let orphans: Vec<_> = self
             .orphans
             .drain(..)
             .filter_map(|ident| match self.selector.data_mut(ident) {
-                Some(Slot::Process(p)) => p.orphan.take().map(|c| (c, p.orphan_killed)),
+                Some(Slot::Process(p)) => p.orphan.take().map(|c| (*c, p.orphan_killed)),
                 _ => None,
             })
             .collect();
-        crate::process::orphans::adopt(orphans);
+        orphans::adopt(orphans);
     }
 }
 
@@ -355,6 +367,15 @@ impl Park for DriverPark<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selector_slot_is_no_larger_than_an_io_slot() {
+        // Every fd of the selector's table takes a `Slot`, so the largest
+        // kind sets the size of a connection's bookkeeping: a process's
+        // orphan is boxed to keep it from being that kind.
+        assert_eq!(size_of::<Slot>(), size_of::<IoSlot>());
+        assert!(size_of::<IoSlot>() <= 48, "{}", size_of::<IoSlot>());
+    }
 
     #[test]
     fn a_timer_fires_even_when_the_timerfd_cannot_be_armed() {

@@ -3,8 +3,15 @@
 //! [`Runtime::block_on`] runs a future to completion on the calling thread,
 //! together with the tasks it [`spawn`]s. Nothing runs in the background:
 //! chronia starts no thread unless asked to (the blocking pool of
-//! [`spawn_blocking`](crate::task::spawn_blocking)). Dropping a `Runtime` drops its tasks and,
-//! with them, everything they held.
+//! [`spawn_blocking`](crate::task::spawn_blocking), or [`PerCore`]'s
+//! shards). Dropping a `Runtime` drops its tasks and, with them, everything
+//! they held.
+//!
+//! [`Builder`] sets a runtime's options (the poll budget, the events per
+//! reactor turn, a slow-poll alarm). [`stats`] and [`dump`] (or
+//! [`Runtime::stats`], [`Runtime::tasks`]) show what it is doing: exact
+//! counters, and every live task with where it was spawned and what it
+//! waits on.
 //!
 //! # Objects that outlive their runtime
 //!
@@ -26,12 +33,21 @@
 //!   it is ready and otherwise waits in its own runtime, which a later
 //!   `block_on` of that runtime drives.
 
+mod builder;
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod driver;
+pub(crate) mod dump;
 mod handle;
+mod per_core;
+pub(crate) mod stats;
+pub(crate) mod waiters;
 
+pub use builder::Builder;
+pub use chronia_executor::SlowPoll;
+pub use dump::{TaskDump, TaskInfo, TaskState, Wait};
 pub use handle::{Handle, RemoteJoinHandle, SpawnError, TryCurrentError};
+pub use stats::Stats;
 
 use std::fmt;
 use std::future::Future;
@@ -41,6 +57,7 @@ use std::rc::Rc;
 use chronia_executor::{JoinHandle, LocalExecutor};
 
 use driver::{Driver, DriverPark};
+pub use per_core::{PerCore, Shard, ShardPanic, Stopped, Stopper};
 
 /// A single-threaded runtime: a local task executor and an epoll reactor.
 ///
@@ -86,10 +103,36 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> io::Result<Runtime> {
-        Ok(Runtime {
-            executor: Some(LocalExecutor::new()),
-            driver: Rc::new(Driver::new()?),
-        })
+        Builder::new().build()
+    }
+
+    /// The runtime's counters now (see [`Stats`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// rt.block_on(async { chronia::time::sleep(std::time::Duration::from_millis(1)).await });
+    /// assert_eq!(rt.stats().timers_fired, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stats(&self) -> Stats {
+        Stats::new(self.executor().stats(), &self.driver)
+    }
+
+    /// A task dump: every live task of the runtime, with what it waits on
+    /// (see [`TaskDump`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let _idle = rt.spawn(std::future::pending::<()>());
+    /// assert_eq!(rt.tasks().tasks.len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn tasks(&self) -> TaskDump {
+        TaskDump::new(self.executor().tasks())
     }
 
     /// Runs `future` to completion on this thread, with every task spawned
@@ -139,6 +182,7 @@ impl Runtime {
     /// assert_eq!(rt.block_on(task).expect("no panic"), "done");
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -217,9 +261,60 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    assert_inside("chronia::spawn");
+    chronia_executor::spawn(future)
+}
+
+/// Panics unless a runtime runs on this thread, naming `what`.
+#[track_caller]
+pub(crate) fn assert_inside(what: &str) {
     assert!(
         context::is_inside(),
-        "chronia::spawn must be called inside a chronia runtime (within `chronia::block_on` or `Runtime::block_on`)"
+        "{what} must be called inside a chronia runtime (within `chronia::block_on` or `Runtime::block_on`)"
     );
-    chronia_executor::spawn(future)
+}
+
+/// The counters of the runtime running on this thread (see [`Stats`]).
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+///
+/// # Examples
+///
+/// ```
+/// chronia::block_on(async {
+///     chronia::spawn(async {}).await.expect("no panic");
+///     assert_eq!(chronia::runtime::stats().tasks_completed, 1);
+/// });
+/// ```
+#[track_caller]
+pub fn stats() -> Stats {
+    let driver = context::current("chronia::runtime::stats");
+    let ex = chronia_executor::current_stats()
+        .expect("a chronia runtime runs its executor on this thread");
+    Stats::new(ex, &driver)
+}
+
+/// A task dump of the runtime running on this thread (see [`TaskDump`]).
+///
+/// # Panics
+///
+/// Outside a runtime, with a message that says so.
+///
+/// # Examples
+///
+/// ```
+/// chronia::block_on(async {
+///     let _idle = chronia::spawn(std::future::pending::<()>());
+///     assert_eq!(chronia::runtime::dump().tasks.len(), 1);
+/// });
+/// ```
+#[track_caller]
+pub fn dump() -> TaskDump {
+    let _driver = context::current("chronia::runtime::dump");
+    TaskDump::new(
+        chronia_executor::current_tasks()
+            .expect("a chronia runtime runs its executor on this thread"),
+    )
 }

@@ -18,24 +18,45 @@
 //! it through its selector's signalfd. So that it works whichever thread the
 //! kernel hands a process-directed signal to, a process-wide handler is
 //! installed while any listener exists: on a thread that does not block the
-//! signal it forwards the delivery, with `tgkill`, to every listening
+//! signal it forwards the delivery (`rt_tgsigqueueinfo`) to every listening
 //! thread. A delivery that a runtime reads straight from the kernel (every
 //! thread blocked it) is forwarded likewise to the other listening threads.
-//! So several [`Signal`]s for one signal number, in one runtime or in
-//! runtimes on different threads, each see every delivery.
+//! So several [`Signal`]s for one signal number, in one runtime, in
+//! several runtimes of one thread, or in runtimes on different threads,
+//! each see every delivery. A [`Signal`] belongs to the runtime that created
+//! it: polling it under another panics (only its own runtime reads it).
 //!
 //! Deliveries that arrive while nobody is inside [`Signal::recv`] are not
 //! lost: the next `recv` completes at once. Deliveries that pile up
 //! coalesce into one, as the kernel coalesces standard signals.
 //!
+//! # A handler the program had before
+//!
+//! If the signal had a handler function before the first listener (the
+//! program's, a C library's), it keeps running: the forwarding handler
+//! calls it after forwarding, and a delivery a runtime reads from its
+//! signalfd (no handler ran for it) calls it too, from the runtime's
+//! thread with every signal blocked, with a `siginfo_t` that carries the
+//! signal, code, sender pid and uid, and a null context. Each delivery
+//! calls it once; forwards between runtimes do not. With a real handler
+//! installed, a thread that does not block the signal can see `EINTR` from
+//! a syscall that `SA_RESTART` does not restart (`epoll_wait`,
+//! `nanosleep`, `poll` with a timeout, ... see `signal(7)`), as under any
+//! handler.
+//!
 //! # Restoring the process
 //!
-//! When the last listener of a signal in a runtime drops, the signal's
-//! pending instances are taken and the thread's mask bit is given back as it
-//! was; when the last listener in the process drops, the disposition that was
-//! there before the first (`SIG_DFL`, `SIG_IGN` or a handler, with its flags)
-//! is put back. So a second Ctrl-C after the listener is gone does what it
-//! did before: by default, end the process.
+//! When the last listener of a signal in a thread drops, the thread's mask
+//! bit is given back as it was, with the forwarding handler still
+//! installed: an instance still pending for the process (every thread
+//! blocking it, nobody having read it) is handed on to the threads that
+//! still listen, not discarded. When the last listener in the process
+//! drops, the disposition that was there before the first (`SIG_DFL`,
+//! `SIG_IGN` or a handler, with its flags) is put back. So a second Ctrl-C
+//! after the listener is gone does what it did before: by default, end the
+//! process. [`ctrl_c`] is the exception: it listens until the runtime
+//! drops. The order of these steps, and why no forward can meet the
+//! restored disposition, is in the docs of the `registry` module.
 //!
 //! # Graceful shutdown
 //!
@@ -61,16 +82,20 @@
 
 pub(crate) mod registry;
 
+mod stream;
+
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
-use chronia_reactor::{Ident, ReadyKey};
+use chronia_reactor::{Ident, ReadyKey, SignalUse, check_signal};
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, Inner, Slot, add_waiter};
+use crate::runtime::driver::{Driver, Inner, add_waiter};
 use registry::{Subscription, subscribe};
 
 pub use libc::{
@@ -81,11 +106,50 @@ pub use libc::{
 #[derive(Debug)]
 pub(crate) struct SignalSlot {
     ident: Ident,
-    /// Deliveries seen since the first listener.
-    deliveries: u64,
     listeners: usize,
-    wakers: Vec<Waker>,
-    _subscription: Subscription,
+    /// `Some` until the last listener gives it back.
+    subscription: Option<Subscription>,
+    /// The delivery count [`ctrl_c`] has reported up to, once it has pinned
+    /// a listener of `SIGINT` for the runtime's life.
+    ctrl_c_seen: Option<u64>,
+}
+
+// Deliveries and waiting tasks are counted per thread, not per runtime: a
+// delivery is read by one signalfd of the thread (whichever selects first
+// takes it), and every runtime of the thread that listens must see it.
+thread_local! {
+    /// Deliveries of each signal read by any runtime of this thread.
+    static DELIVERED: [Cell<u64>; SIGNALS] = const { [const { Cell::new(0) }; SIGNALS] };
+    /// Tasks of this thread's runtimes waiting for each signal.
+    static WAITERS: RefCell<Vec<Vec<Waker>>> = const { RefCell::new(Vec::new()) };
+}
+
+const SIGNALS: usize = 65;
+
+/// Per signal, a function that runs for every delivery any runtime of the
+/// process reads, before its listeners are woken (see [`on_delivery`]).
+static HOOKS: [OnceLock<fn()>; SIGNALS] = [const { OnceLock::new() }; SIGNALS];
+
+/// Has `hook` run, on the runtime's thread, for every delivery of `signo`
+/// that any runtime of the process reads from now on. One hook per signal
+/// for the process's life: a later call for the same signal keeps the
+/// first (`process` sets one for `SIGCHLD`, to reap the orphans of dropped
+/// runtimes, so that this module knows nothing of children).
+pub(crate) fn on_delivery(signo: i32, hook: fn()) {
+    if let Some(slot) = usize::try_from(signo).ok().and_then(|i| HOOKS.get(i)) {
+        let _ = slot.set(hook);
+    }
+}
+
+fn slot_index(signo: i32) -> usize {
+    usize::try_from(signo)
+        .ok()
+        .filter(|&i| i < SIGNALS)
+        .expect("signal numbers were checked when listening")
+}
+
+fn delivered(signo: i32) -> u64 {
+    DELIVERED.with(|d| d[slot_index(signo)].get())
 }
 
 /// Listens for `signo`: the returned [`Signal`] completes
@@ -122,9 +186,9 @@ pub(crate) struct SignalSlot {
 /// ```
 #[track_caller]
 pub fn signal(signo: i32) -> io::Result<Signal> {
-    check(signo)?;
+    check_signal(signo, SignalUse::Forward)?;
     let driver = context::current("chronia::signal::signal");
-    let seen = listen(&mut driver.inner.borrow_mut(), signo)?;
+    let seen = listen(&mut driver.inner_mut(), signo)?;
     Ok(Signal {
         signo,
         seen,
@@ -139,28 +203,38 @@ pub fn signal(signo: i32) -> io::Result<Signal> {
 /// deliveries counted so far. The caller gives the listener back with
 /// [`unlisten`]; `process` holds one for `SIGCHLD` while the runtime lives.
 pub(crate) fn listen(inner: &mut Inner, signo: i32) -> io::Result<u64> {
-    if let Some(slot) = inner.signals.get_mut(&signo) {
+    if let Some(slot) = inner.signal_slot_mut(signo) {
         slot.listeners += 1;
-        return Ok(slot.deliveries);
+        return Ok(delivered(signo));
     }
     let subscription = subscribe(signo)?;
-    let ident = inner.selector.register_signal(signo, Slot::Signal)?;
-    inner.signals.insert(
+    let ident = match inner.register_signal(signo) {
+        Ok(ident) => ident,
+        Err(e) => {
+            subscription.leave(|| {});
+            return Err(e);
+        }
+    };
+    inner.insert_signal_slot(
         signo,
         SignalSlot {
             ident,
-            deliveries: 0,
             listeners: 1,
-            wakers: Vec::new(),
-            _subscription: subscription,
+            subscription: Some(subscription),
+            ctrl_c_seen: None,
         },
     );
-    Ok(0)
+    Ok(delivered(signo))
+}
+
+/// How many runtimes of this thread listen for `signo`.
+pub(crate) fn thread_subscriptions(signo: i32) -> usize {
+    registry::thread_subscriptions(signo)
 }
 
 /// How many listeners of `signo` this runtime has.
 pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
-    inner.signals.get(&signo).map_or(0, |slot| slot.listeners)
+    inner.signal_slot(signo).map_or(0, |slot| slot.listeners)
 }
 
 /// Gives back a listener taken by [`listen`]; the last one unblocks the
@@ -169,21 +243,51 @@ pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
 /// between, a delivery to this thread runs the forwarding handler, never
 /// the default action.
 fn unlisten(inner: &mut Inner, signo: i32) {
-    let Some(slot) = inner.signals.get_mut(&signo) else {
+    let Some(slot) = inner.signal_slot_mut(signo) else {
         return;
     };
     slot.listeners -= 1;
     if slot.listeners == 0
-        && let Some(slot) = inner.signals.remove(&signo)
+        && let Some(slot) = inner.remove_signal_slot(signo)
     {
-        // Fails only if the ident is gone already; nothing left to undo.
-        let _ = inner.selector.unregister(slot.ident);
-        drop(slot);
+        stop(inner, slot);
     }
 }
 
-/// Waits for one Ctrl-C (`SIGINT`); the listener is dropped after, so the
-/// next Ctrl-C does what it did before.
+/// Ends a runtime's listening to one signal, in the order the registry
+/// needs (see `registry`: the selector's hold is given back last, under
+/// the registry's lock).
+fn stop(inner: &mut Inner, mut slot: SignalSlot) {
+    // Fails only if the ident is gone already; nothing left to undo.
+    let ident = slot.ident;
+    let mut release = move || drop(inner.unregister(ident));
+    match slot.subscription.take() {
+        Some(subscription) => subscription.leave(release),
+        None => release(),
+    }
+}
+
+/// Stops every signal the runtime still listens to (its `SIGCHLD`, its
+/// pinned `SIGINT`, listeners that outlive it); called first when the
+/// driver drops.
+pub(crate) fn shutdown(inner: &mut Inner) {
+    for signo in inner.signal_numbers() {
+        if let Some(slot) = inner.remove_signal_slot(signo) {
+            stop(inner, slot);
+        }
+    }
+}
+
+/// Waits for the next Ctrl-C (`SIGINT`).
+///
+/// The first call makes the runtime listen for `SIGINT` until the runtime
+/// drops (tokio keeps its handler for the process's life), so calling
+/// `ctrl_c()` in a loop leaves no moment in which a Ctrl-C takes the
+/// default action and ends the process. A Ctrl-C that arrives between two
+/// calls is not lost either: the next call completes at once. When the
+/// runtime drops, `SIGINT`'s mask and disposition are put back as they
+/// were. To have a second Ctrl-C end the process, use a [`signal`] listener
+/// and drop it instead (see the module docs).
 ///
 /// # Errors
 ///
@@ -203,24 +307,47 @@ fn unlisten(inner: &mut Inner, signo: i32) {
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub async fn ctrl_c() -> io::Result<()> {
-    signal(SIGINT)?.recv().await;
-    Ok(())
+#[track_caller]
+pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
+    let driver = context::current("chronia::signal::ctrl_c");
+    async move {
+        let mut int = ctrl_c_listener(driver)?;
+        int.recv().await;
+        let mut inner = int.driver.inner_mut();
+        if let Some(seen) = inner
+            .signal_slot_mut(SIGINT)
+            .and_then(|s| s.ctrl_c_seen.as_mut())
+        {
+            *seen = (*seen).max(int.seen);
+        }
+        Ok(())
+    }
 }
 
-fn check(signo: i32) -> io::Result<()> {
-    let reason = match signo {
-        libc::SIGKILL | libc::SIGSTOP => "cannot be caught",
-        libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL => {
-            "is a synchronous fault signal, handled by the faulting thread"
-        }
-        s if s <= 0 || s > libc::SIGRTMAX() => "is not a signal number",
-        _ => return Ok(()),
-    };
-    Err(io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("signal {signo} {reason}"),
-    ))
+/// A listener of `SIGINT` that has seen what earlier [`ctrl_c`] calls
+/// reported, pinning one listener for the runtime's life at the first call.
+fn ctrl_c_listener(driver: Rc<Driver>) -> io::Result<Signal> {
+    let mut inner = driver.inner_mut();
+    let pinned = inner
+        .signal_slot_mut(SIGINT)
+        .and_then(|s| s.ctrl_c_seen)
+        .is_some();
+    if !pinned {
+        let seen = listen(&mut inner, SIGINT)?;
+        let slot = inner.signal_slot_mut(SIGINT).expect("just listened");
+        slot.ctrl_c_seen = Some(seen);
+    }
+    listen(&mut inner, SIGINT)?;
+    let seen = inner
+        .signal_slot_mut(SIGINT)
+        .and_then(|s| s.ctrl_c_seen)
+        .expect("pinned above");
+    drop(inner);
+    Ok(Signal {
+        signo: SIGINT,
+        seen,
+        driver,
+    })
 }
 
 /// A stream of deliveries of one signal; see [`signal`].
@@ -243,6 +370,10 @@ impl Signal {
     /// Waits for the next delivery; completes at once if one came since
     /// the last `recv` (several coalesce into one).
     ///
+    /// # Panics
+    ///
+    /// As [`poll_recv`](Signal::poll_recv).
+    ///
     /// # Examples
     ///
     /// ```
@@ -262,6 +393,12 @@ impl Signal {
 
     /// Polls for the next delivery.
     ///
+    /// # Panics
+    ///
+    /// Outside a runtime, or inside another runtime than the one that
+    /// created this `Signal` (only that runtime's signalfd reads its
+    /// deliveries, so another would wait forever).
+    ///
     /// # Examples
     ///
     /// ```
@@ -276,19 +413,28 @@ impl Signal {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut inner = self.driver.inner.borrow_mut();
-        // A listener keeps its signal's slot until it drops.
-        let Some(slot) = inner.signals.get_mut(&self.signo) else {
-            return Poll::Pending;
-        };
-        if slot.deliveries > self.seen {
-            self.seen = slot.deliveries;
+        let current = context::current("chronia::signal::Signal::poll_recv");
+        assert!(
+            Rc::ptr_eq(&current, &self.driver),
+            "a chronia Signal must be polled inside the runtime that created it \
+             (its runtime's signalfd reads the deliveries; another runtime would never see them)"
+        );
+        let now = delivered(self.signo);
+        if now > self.seen {
+            self.seen = now;
             return Poll::Ready(());
         }
-        let flushed = add_waiter(&mut slot.wakers, cx.waker());
-        drop(inner);
+        let flushed = WAITERS.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.is_empty() {
+                w.resize_with(SIGNALS, Vec::new);
+            }
+            add_waiter(&mut w[slot_index(self.signo)], cx.waker())
+        });
         flushed.into_iter().for_each(Waker::wake);
+        crate::runtime::dump::note_signal(self.signo);
         Poll::Pending
     }
 
@@ -300,9 +446,9 @@ impl Signal {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        // `try_borrow_mut` fails only while the driver itself is dropping,
+        // `try_inner_mut` gives `None` only while the driver itself is dropping,
         // which gives everything back anyway.
-        if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
+        if let Some(mut inner) = self.driver.try_inner_mut() {
             unlisten(&mut inner, self.signo);
         }
     }
@@ -315,14 +461,52 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
     let Some(info) = key.signal_info() else {
         return;
     };
-    if info.signo == libc::SIGCHLD {
-        crate::process::orphans::reap();
+    if let Some(hook) = usize::try_from(info.signo)
+        .ok()
+        .and_then(|i| HOOKS.get(i))
+        .and_then(OnceLock::get)
+    {
+        hook();
     }
-    if !registry::is_forwarded(info, inner.pid) {
+    if !registry::is_forwarded(info, inner.pid()) {
         registry::forward(info.signo);
+        // No handler saw this delivery: the program's own, if it had one
+        // before, runs now (see `sys::signal`).
+        crate::sys::signal::call_previous_from_signalfd(info.signo, info.code, info.pid, info.uid);
     }
-    if let Some(slot) = inner.signals.get_mut(&info.signo) {
-        slot.deliveries += 1;
-        wakers.append(&mut slot.wakers);
+    let Some(i) = usize::try_from(info.signo).ok().filter(|&i| i < SIGNALS) else {
+        return;
+    };
+    DELIVERED.with(|d| d[i].set(d[i].get() + 1));
+    crate::runtime::stats::add(&inner.counters.signals_delivered, 1);
+    WAITERS.with(|w| {
+        if let Some(waiting) = w.borrow_mut().get_mut(i) {
+            wakers.append(waiting);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{SIGWINCH, on_delivery, signal};
+    use crate::sys::signal::{forward_to, gettid};
+
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    fn count() {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn a_delivery_hook_runs_before_listeners_wake() {
+        on_delivery(SIGWINCH, count);
+        crate::block_on(async {
+            let mut winch = signal(SIGWINCH).expect("listens");
+            forward_to(gettid(), SIGWINCH).expect("sends to this thread");
+            winch.recv().await;
+            assert!(RUNS.load(Ordering::SeqCst) >= 1, "the hook did not run");
+        });
     }
 }

@@ -35,6 +35,7 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+pub(crate) mod affinity;
 pub(crate) mod fd;
 pub(crate) mod thread_bound;
 pub(crate) mod uninit;
@@ -88,7 +89,10 @@ pub(crate) fn read_to_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result
 }
 
 pub(crate) mod net;
+pub(crate) mod peer;
 pub(crate) mod process;
 pub(crate) mod signal;
+pub(crate) mod sigset;
 pub(crate) mod socket;
+pub(crate) mod sockopt;
 pub(crate) mod thread;

@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
-use super::cvt;
+use super::{cvt, sockopt};
 
 /// A socket address in the kernel's layout, ready for `connect(2)`.
 pub(crate) enum RawAddr {
@@ -189,19 +189,7 @@ pub(crate) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Re
             libc::c_int::try_from(secs).unwrap_or(libc::c_int::MAX)
         }),
     };
-    let len = libc::socklen_t::try_from(mem::size_of::<libc::linger>()).expect("8 bytes");
-    // SAFETY: `value` is an initialised `linger` of `len` bytes that lives
-    // across the call; the kernel only reads it.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw const value).cast(),
-            len,
-        )
-    };
-    cvt(rc).map(drop)
+    sockopt::set(fd, libc::SOL_SOCKET, libc::SO_LINGER, value)
 }
 
 /// Reads into `buf` without taking the bytes from the receive queue
@@ -225,53 +213,26 @@ pub(crate) fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
 /// The credentials of the peer of a Unix socket at connect time
 /// (`SO_PEERCRED`): pid, uid, gid.
 pub(crate) fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
-    let mut cred = libc::ucred {
+    let zero = libc::ucred {
         pid: 0,
         uid: 0,
         gid: 0,
     };
-    let mut len = libc::socklen_t::try_from(mem::size_of::<libc::ucred>()).expect("12 bytes");
-    // SAFETY: `cred` and `len` are writable and live across the call; `len`
-    // says how many bytes `cred` has.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&raw mut cred).cast(),
-            &raw mut len,
-        )
-    };
-    cvt(rc)?;
+    let cred = sockopt::get(fd, libc::SOL_SOCKET, libc::SO_PEERCRED, zero)?;
     Ok((cred.pid, cred.uid, cred.gid))
 }
 
 /// `listen(2)` with `backlog`; on a socket that listens already it only
-/// changes the backlog.
-pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()> {
-    // SAFETY: listen takes two integers and touches no memory of ours.
-    cvt(unsafe { libc::listen(fd.as_raw_fd(), backlog) }).map(drop)
-}
+/// changes the backlog. (Wrapped once, in `sys::socket`.)
+pub(crate) use super::socket::listen;
 
 /// Reads `SO_LINGER`, as [`set_linger`] takes it.
 pub(crate) fn linger(fd: BorrowedFd<'_>) -> io::Result<Option<Duration>> {
-    let mut value = libc::linger {
+    let off = libc::linger {
         l_onoff: 0,
         l_linger: 0,
     };
-    let mut len = libc::socklen_t::try_from(mem::size_of::<libc::linger>()).expect("8 bytes");
-    // SAFETY: `value` and `len` are writable and live across the call; `len`
-    // says how many bytes `value` has.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw mut value).cast(),
-            &raw mut len,
-        )
-    };
-    cvt(rc)?;
+    let value = sockopt::get(fd, libc::SOL_SOCKET, libc::SO_LINGER, off)?;
     Ok((value.l_onoff != 0)
         .then(|| Duration::from_secs(u64::try_from(value.l_linger).unwrap_or(0))))
 }

@@ -28,6 +28,8 @@ use std::fmt;
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::unix::process::CommandExt;
+
+use super::sigset::{How, SigSet, thread_mask};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,27 +77,9 @@ fn unblock(bits: u64) -> io::Result<()> {
     if bits == 0 {
         return Ok(());
     }
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: `set` is a writable sigset_t that lives across the call;
-    // sigemptyset initialises it and cannot fail for a valid pointer.
-    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
-    for signo in 1..=64 {
-        if bits & 1 << (signo - 1) != 0 {
-            // SAFETY: `set` was initialised by sigemptyset; an invalid signal
-            // number only makes sigaddset fail with EINVAL, which is
-            // harmless: that signal cannot be blocked either.
-            unsafe { libc::sigaddset(set.as_mut_ptr(), signo) };
-        }
-    }
-    // SAFETY: `set` is an initialised sigset_t; a null old set asks for
-    // nothing back. pthread_sigmask returns the error number, not -1.
-    let rc =
-        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, set.as_ptr(), std::ptr::null_mut()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(rc))
-    }
+    let set = SigSet::of((1..=64).filter(|signo| bits & 1 << (signo - 1) != 0));
+    thread_mask(How::Unblock, Some(&set))?;
+    Ok(())
 }
 
 /// Why the kernel reaps this process's children itself, if it does:
@@ -124,27 +108,17 @@ pub(crate) fn children_reaped_by_kernel() -> io::Result<Option<&'static str>> {
 /// after (whatever `f` returns), so that a child spawned by `f` starts
 /// with it unblocked.
 pub(crate) fn with_sigchld_unblocked<R>(f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
-    set_sigchld(libc::SIG_UNBLOCK)?;
+    set_sigchld(How::Unblock)?;
     let out = f();
     // Blocking a valid signal cannot fail; were it to, the runtime would
     // only miss SIGCHLDs to a handler, as during `f`.
-    let _ = set_sigchld(libc::SIG_BLOCK);
+    let _ = set_sigchld(How::Block);
     out
 }
 
-fn set_sigchld(how: libc::c_int) -> io::Result<()> {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: `set` is a writable sigset_t; sigemptyset initialises it.
-    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
-    // SAFETY: `set` was initialised just above; SIGCHLD is a valid signal.
-    unsafe { libc::sigaddset(set.as_mut_ptr(), libc::SIGCHLD) };
-    // SAFETY: `set` is initialised; a null old set asks for nothing back.
-    let rc = unsafe { libc::pthread_sigmask(how, set.as_ptr(), std::ptr::null_mut()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(rc))
-    }
+fn set_sigchld(how: How) -> io::Result<()> {
+    thread_mask(how, Some(&SigSet::of([libc::SIGCHLD])))?;
+    Ok(())
 }
 
 /// Sends `signo` to process `pid`. The caller makes sure `pid` is an

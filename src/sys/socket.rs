@@ -11,8 +11,8 @@ use std::mem;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::cvt;
 use super::net::{Connect, RawAddr};
+use super::{cvt, sockopt};
 
 /// The IP version of a new socket.
 #[derive(Debug, Clone, Copy)]
@@ -61,12 +61,6 @@ impl IntOption {
     }
 }
 
-#[expect(
-    clippy::cast_possible_truncation,
-    reason = "size_of::<c_int>() is 4, which fits in socklen_t"
-)]
-const INT_LEN: libc::socklen_t = mem::size_of::<libc::c_int>() as libc::socklen_t;
-
 /// Sets `option` to `value` with `setsockopt(2)`.
 pub(crate) fn set_int_option(
     fd: BorrowedFd<'_>,
@@ -74,41 +68,15 @@ pub(crate) fn set_int_option(
     value: libc::c_int,
 ) -> io::Result<()> {
     let (level, name) = option.level_and_name();
-    // SAFETY: `value` is an initialised int of INT_LEN bytes that lives
-    // across the call; the kernel only reads it.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (&raw const value).cast(),
-            INT_LEN,
-        )
-    };
-    cvt(rc).map(drop)
+    sockopt::set(fd, level, name, value)
 }
 
 /// Reads `option` with `getsockopt(2)`.
 pub(crate) fn int_option(fd: BorrowedFd<'_>, option: IntOption) -> io::Result<libc::c_int> {
     let (level, name) = option.level_and_name();
-    let mut value: libc::c_int = 0;
-    let mut len = INT_LEN;
-    // SAFETY: `value` and `len` are writable and live across the call; `len`
-    // says how many bytes `value` has.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (&raw mut value).cast(),
-            &raw mut len,
-        )
-    };
-    cvt(rc)?;
-    Ok(value)
+    sockopt::get(fd, level, name, 0)
 }
 
-/// Binds `fd` to `addr`.
 pub(crate) fn bind(fd: BorrowedFd<'_>, addr: &RawAddr) -> io::Result<()> {
     let (ptr, len) = addr.as_ptr();
     // SAFETY: `ptr` points to an initialised sockaddr of `len` bytes that

@@ -7,15 +7,15 @@
 //! thread that creates it, so the pool blocks everything around the
 //! `pthread_create` ([`MaskGuard`]) and the thread starts with every signal
 //! blocked, without a window in which one could arrive.
-#![allow(unsafe_code)]
 
 use std::io;
-use std::mem::MaybeUninit;
+
+use super::sigset::{How, SigSet, thread_mask};
 
 /// Blocks every signal in the calling thread until dropped, then puts the
 /// mask back as it was.
 pub(crate) struct MaskGuard {
-    previous: libc::sigset_t,
+    previous: SigSet,
 }
 
 impl MaskGuard {
@@ -23,37 +23,36 @@ impl MaskGuard {
     /// (the kernel never blocks `SIGKILL` and `SIGSTOP`, and libc keeps its
     /// two internal real-time signals for itself).
     pub(crate) fn block_all() -> io::Result<MaskGuard> {
-        let mut all = MaybeUninit::<libc::sigset_t>::uninit();
-        // SAFETY: `all` is a writable sigset_t; sigfillset initialises it
-        // and cannot fail with a valid pointer.
-        unsafe { libc::sigfillset(all.as_mut_ptr()) };
-        let mut previous = MaybeUninit::<libc::sigset_t>::uninit();
-        // SAFETY: `all` was initialised just above and `previous` is a
-        // writable sigset_t; both live across the call.
-        let rc = unsafe {
-            libc::pthread_sigmask(libc::SIG_SETMASK, all.as_ptr(), previous.as_mut_ptr())
-        };
-        if rc != 0 {
-            return Err(io::Error::from_raw_os_error(rc));
-        }
-        Ok(MaskGuard {
-            // SAFETY: pthread_sigmask succeeded, so it filled `previous`.
-            previous: unsafe { previous.assume_init() },
-        })
+        let previous = thread_mask(How::Set, Some(&SigSet::full()))?;
+        Ok(MaskGuard { previous })
+    }
+
+    /// As [`block_all`](Self::block_all), but leaves the synchronous fault
+    /// signals (`SIGSEGV`, `SIGBUS`, `SIGFPE`, `SIGILL`, `SIGTRAP`,
+    /// `SIGSYS`) unblocked: a fault raises them in the faulting thread,
+    /// and the kernel kills the process at once (skipping any handler, such
+    /// as std's stack-overflow report) when the thread blocks them.
+    pub(crate) fn block_all_but_faults() -> io::Result<MaskGuard> {
+        let guard = MaskGuard::block_all()?;
+        thread_mask(How::Unblock, Some(&SigSet::of(FAULTS)))?;
+        Ok(guard)
     }
 }
 
+/// The signals the kernel raises in a thread for a fault of its own.
+const FAULTS: [libc::c_int; 6] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+];
+
 impl Drop for MaskGuard {
     fn drop(&mut self) {
-        // SAFETY: `previous` is the initialised mask this thread had; the
-        // old-set pointer may be null. pthread_sigmask only fails on a bad
-        // `how`, which SIG_SETMASK is not, so its result carries nothing.
-        unsafe {
-            libc::pthread_sigmask(
-                libc::SIG_SETMASK,
-                &raw const self.previous,
-                std::ptr::null_mut(),
-            )
-        };
+        // pthread_sigmask only fails on a bad `how`, which `Set` is not, so
+        // its result carries nothing.
+        let _ = thread_mask(How::Set, Some(&self.previous));
     }
 }

@@ -33,6 +33,7 @@ pub(crate) mod heap;
 mod interval;
 mod send_sleep;
 mod sleep;
+mod stream;
 mod timeout;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};

@@ -132,11 +132,15 @@ pub fn child_that_exits_before_wait_is_reported() {
     run(30, async {
         // Exited before the runtime took a turn.
         let mut child = Command::new("true").spawn()?;
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        wait_until_zombie(pid_of(&child));
         assert!(child.wait().await?.success());
-        // Exited, and the runtime saw it, before anyone waited.
+        // Exited, and the runtime took turns (to read its SIGCHLD) before
+        // anyone waited.
         let mut child = Command::new("false").spawn()?;
-        sleep(Duration::from_millis(100)).await;
+        wait_until_zombie(pid_of(&child));
+        for _ in 0..3 {
+            sleep(Duration::from_millis(1)).await;
+        }
         assert_eq!(child.wait().await?.code(), Some(1));
         // Waiting again gives the same status at once.
         assert_eq!(child.wait().await?.code(), Some(1));
@@ -150,7 +154,7 @@ pub fn a_failed_spawn_does_not_lose_an_earlier_exit() {
     run(30, async {
         let mut child = Command::new("true").spawn()?;
         // The child exits while this thread is busy: its SIGCHLD is pending.
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        wait_until_zombie(pid_of(&child));
         let err = Command::new("/no/such/program")
             .spawn()
             .expect_err("missing program");
@@ -331,14 +335,10 @@ pub fn dropped_children_leave_no_zombie() {
     });
 }
 
-/// A runtime dropped while it holds orphans (an exited child it never
-/// looked at, a child killed on drop, a child still running) leaves no
-/// zombie: the first two are reaped by the drop, the last by the next
-/// runtime that spawns or reads a SIGCHLD.
 /// Blocks the thread (so that no runtime turn happens) until `pid` has
-/// exited and waits to be reaped.
+/// exited and waits to be reaped (up to 10 s).
 fn wait_until_zombie(pid: i32) {
-    for _ in 0..1000 {
+    for _ in 0..2000 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let state = stat
             .rfind(')')
@@ -348,43 +348,64 @@ fn wait_until_zombie(pid: i32) {
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    panic!("child {pid} did not exit within 5 s");
+    panic!("child {pid} did not exit within 10 s");
 }
 
+/// A runtime dropped while it holds orphans (an exited child it never
+/// looked at, a child killed on drop, a child still running) leaves no
+/// zombie: the first two are reaped by the drop, the last by the next
+/// runtime that spawns or reads a SIGCHLD.
 pub fn a_dropped_runtime_leaves_no_zombie() {
-    let before = zombies();
     let rt = chronia::Runtime::new().expect("a runtime");
-    let exited_pid = rt
+    let pids = rt
         .block_on(async {
             let exited = Command::new("true").spawn()?;
             let pid = pid_of(&exited);
             // Exits while this thread is busy: the runtime never sees it.
             wait_until_zombie(pid);
             drop(exited);
-            drop(Command::new("sleep").arg("30").kill_on_drop(true).spawn()?);
-            drop(Command::new("sleep").arg("0.2").spawn()?);
-            Ok::<i32, io::Error>(pid)
+            let killed = Command::new("sleep").arg("30").kill_on_drop(true).spawn()?;
+            let running = Command::new("sleep").arg("0.2").spawn()?;
+            let pids = [pid, pid_of(&killed), pid_of(&running)];
+            drop((killed, running));
+            Ok::<[i32; 3], io::Error>(pids)
         })
         .expect("spawns");
     drop(rt);
     // The child that had exited is reaped by the drop itself.
     assert!(
-        !std::path::Path::new(&format!("/proc/{exited_pid}")).exists(),
+        !is_our_child(pids[0]),
         "the exited orphan is reaped when its runtime drops"
     );
     // The killed one and the running one are reaped as soon as they are
     // gone, by the drop or by the next runtime that spawns; on a loaded
-    // machine they may take a while to die.
-    let mut left = usize::MAX;
-    for _ in 0..100 {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    // machine they may take a while to die. (Only these three are looked
+    // at: other checks' orphans may be reaped meanwhile.)
+    let mut left = pids.to_vec();
+    for _ in 0..200 {
         chronia::block_on(async { Command::new("true").status().await }).expect("a status");
-        left = zombies();
-        if left <= before {
+        left.retain(|&pid| is_our_child(pid));
+        if left.is_empty() {
             break;
         }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(left, before, "orphans of the dropped runtime left zombies");
+    assert!(
+        left.is_empty(),
+        "orphans of the dropped runtime left zombies: {left:?}"
+    );
+}
+
+/// Whether `pid` is still a child of this process (running, or a zombie
+/// nobody reaped).
+fn is_our_child(pid: i32) -> bool {
+    let me = std::process::id().to_string();
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    stat.rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+        .is_some_and(|ppid| ppid == me)
 }
 
 pub fn kill_on_drop_kills_the_child() {
@@ -579,4 +600,126 @@ pub fn ignored_sigchld_makes_wait_fail_at_once() {
     });
     // SAFETY: `old` was the disposition before.
     unsafe { libc::signal(libc::SIGCHLD, old) };
+}
+
+/// Issue 9, item 17 (tokio's `process_change_of_runtime`): a child is a
+/// process-wide thing; awaited under another runtime than the one that
+/// spawned it, while that one lives or after it dropped, its exit is seen,
+/// whether it came before the wait or during it.
+pub fn a_child_spawned_under_one_runtime_is_awaited_under_another() {
+    let spawner = chronia::Runtime::new().expect("a runtime");
+    let (mut early, mut late, mut orphaned) = spawner
+        .block_on(async {
+            let early = Command::new("sh").args(["-c", "exit 4"]).spawn()?;
+            let late = Command::new("sh")
+                .args(["-c", "sleep 0.1; exit 5"])
+                .spawn()?;
+            let orphaned = Command::new("sh")
+                .args(["-c", "sleep 0.1; exit 6"])
+                .spawn()?;
+            Ok::<_, io::Error>((early, late, orphaned))
+        })
+        .expect("spawns");
+    // Exits while no runtime turns.
+    wait_until_zombie(pid_of(&early));
+    let waiter = chronia::Runtime::new().expect("a runtime");
+    waiter.block_on(async {
+        let early = timeout(Duration::from_secs(10), early.wait()).await;
+        assert_eq!(early.expect("no hang").expect("reaped").code(), Some(4));
+        let late = timeout(Duration::from_secs(10), late.wait()).await;
+        assert_eq!(late.expect("no hang").expect("reaped").code(), Some(5));
+    });
+    drop(spawner);
+    waiter.block_on(async {
+        let status = timeout(Duration::from_secs(10), orphaned.wait()).await;
+        assert_eq!(status.expect("no hang").expect("reaped").code(), Some(6));
+    });
+}
+
+/// Waiting outside any runtime panics, naming the rule, rather than hang.
+pub fn waiting_outside_a_runtime_panics_with_a_message() {
+    let rt = chronia::Runtime::new().expect("a runtime");
+    let mut child = rt
+        .block_on(async { Command::new("true").spawn() })
+        .expect("spawns");
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures_lite::future::block_on(child.wait())
+    }))
+    .expect_err("panics rather than hangs");
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .expect("a message");
+    assert!(msg.contains("inside a chronia runtime"), "{msg}");
+    rt.block_on(async {
+        let status = timeout(Duration::from_secs(10), child.wait()).await;
+        assert!(status.expect("no hang").expect("reaped").success());
+    });
+}
+
+/// Issue 9, item 16: signal 0 is `kill(2)`'s "does it still exist" probe.
+pub fn signal_zero_probes_a_live_child_and_refuses_a_reaped_one() {
+    run(30, async {
+        let mut child = Command::new("sleep").arg("30").spawn()?;
+        child.signal(0)?;
+        child.kill()?;
+        child.wait().await?;
+        let err = child.signal(0).expect_err("reaped");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let err = child.signal(-1).expect_err("not a signal");
+        assert!(err.to_string().contains("-1"), "{err}");
+        Ok(())
+    });
+}
+
+fn is_zombie(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+        == Some("Z")
+}
+
+/// Issue 9, item 12: runtime A spawns children while runtime B, on the
+/// same thread, waits for its own. A spawn must not open a window in which
+/// B's child's `SIGCHLD` meets the handler on this thread (which does not
+/// forward to its own thread) and is lost to B.
+pub fn two_runtimes_on_one_thread_each_see_their_childrens_exits() {
+    let a = chronia::Runtime::new().expect("a runtime");
+    let b = chronia::Runtime::new().expect("a runtime");
+    for _ in 0..5 {
+        let mut child = b
+            .block_on(async { Command::new("sh").args(["-c", "sleep 0.02"]).spawn() })
+            .expect("spawns");
+        let pid = pid_of(&child);
+        // A turn of B, so that B has seen every SIGCHLD its thread read so
+        // far (A's of the last round): only a new one can tell it of this
+        // exit.
+        b.block_on(async { sleep(Duration::from_millis(1)).await });
+        // A spawns until B's child has exited, so that its SIGCHLD comes
+        // while A spawns. A's children do not exit meanwhile: no later
+        // SIGCHLD could make up for a lost one.
+        let sleepers = a.block_on(async {
+            let mut sleepers = Vec::new();
+            while !is_zombie(pid) && sleepers.len() < 500 {
+                sleepers.push(Command::new("sleep").arg("30").kill_on_drop(true).spawn()?);
+            }
+            Ok::<_, io::Error>(sleepers)
+        });
+        let status = b.block_on(async { timeout(Duration::from_secs(5), child.wait()).await });
+        assert!(
+            status
+                .expect("B saw its child exit")
+                .expect("reaped")
+                .success()
+        );
+        a.block_on(async {
+            for mut s in sleepers.expect("A spawned") {
+                s.kill()?;
+                s.wait().await?;
+            }
+            Ok::<(), io::Error>(())
+        })
+        .expect("A's children reaped");
+    }
 }

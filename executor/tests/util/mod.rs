@@ -21,6 +21,30 @@ pub struct Signal {
     cv: Condvar,
     /// How many times `unpark` was called.
     pub unparks: AtomicUsize,
+    /// How many blocking parks (`park(None)`) began waiting; counted under
+    /// the lock, before the wait, so an `unpark` after a thread saw it
+    /// lands in (or after) that wait.
+    pub parks: AtomicUsize,
+}
+
+impl Signal {
+    /// Blocks the calling thread until `parks` blocking parks have begun,
+    /// polling with a generous deadline (a test that waits for a state,
+    /// not a fixed sleep).
+    ///
+    /// # Panics
+    ///
+    /// Panics if that does not happen within 10 seconds.
+    pub fn wait_for_parks(&self, parks: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.parks.load(Ordering::SeqCst) < parks {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the executor did not park within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
 
 impl Unpark for Signal {
@@ -68,6 +92,7 @@ impl Park for CondvarPark {
             }
             None => {
                 self.blocking += 1;
+                self.signal.parks.fetch_add(1, Ordering::SeqCst);
                 self.signal
                     .cv
                     .wait_while(guard, |w| !*w)

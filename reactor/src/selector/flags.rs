@@ -34,24 +34,83 @@ pub(super) fn check_handle_events(events: Events) -> io::Result<()> {
     }
 }
 
-pub(super) fn check_signal(signo: i32) -> io::Result<()> {
-    if signo <= 0 || signo > sys::sigrtmax() {
+/// What a signal number is checked for by [`check_signal`]; each use
+/// refuses what the one before it refuses, and more.
+///
+/// # Examples
+///
+/// ```
+/// use chronia_reactor::{check_signal, SignalUse};
+///
+/// assert!(check_signal(libc::SIGKILL, SignalUse::Send).is_ok());
+/// assert!(check_signal(libc::SIGKILL, SignalUse::Listen).is_err());
+/// assert!(check_signal(libc::SIGSEGV, SignalUse::Listen).is_ok());
+/// assert!(check_signal(libc::SIGSEGV, SignalUse::Forward).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalUse {
+    /// Sent to a process (`kill(2)`): 0 (which only probes) up to
+    /// `SIGRTMAX`.
+    Send,
+    /// Read through a signalfd ([`Selector::register_signal`]): 1 up to
+    /// `SIGRTMAX`, but not `SIGKILL` and `SIGSTOP` (they cannot be
+    /// caught), nor the real-time signals below `SIGRTMIN` that the C
+    /// library keeps for its threads.
+    ///
+    /// [`Selector::register_signal`]: crate::Selector::register_signal
+    Listen,
+    /// Listened for with a process-wide handler that forwards it: as
+    /// `Listen`, and not the synchronous fault signals `SIGSEGV`, `SIGBUS`,
+    /// `SIGFPE` and `SIGILL`, which the faulting thread must handle itself.
+    Forward,
+}
+
+/// Checks `signo` for `usage`: the one rule set for signal numbers in
+/// chronia.
+///
+/// # Errors
+///
+/// `InvalidInput`, with a message that names the number and the rule it
+/// breaks (see [`SignalUse`]).
+///
+/// # Examples
+///
+/// ```
+/// use chronia_reactor::{check_signal, SignalUse};
+///
+/// assert!(check_signal(libc::SIGINT, SignalUse::Forward).is_ok());
+/// assert!(check_signal(0, SignalUse::Send).is_ok());
+/// let e = check_signal(libc::SIGKILL, SignalUse::Listen).unwrap_err();
+/// assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+/// assert!(e.to_string().contains("9"));
+/// ```
+pub fn check_signal(signo: i32, usage: SignalUse) -> io::Result<()> {
+    let lowest = match usage {
+        SignalUse::Send => 0,
+        SignalUse::Listen | SignalUse::Forward => 1,
+    };
+    if signo < lowest || signo > sys::sigrtmax() {
         return Err(invalid(format!(
-            "{signo} is not a signal number (1..={})",
+            "{signo} is not a signal number ({lowest}..={})",
             sys::sigrtmax()
         )));
     }
-    if signo == libc::SIGKILL || signo == libc::SIGSTOP {
-        return Err(invalid(format!(
-            "signal {signo} (SIGKILL or SIGSTOP) cannot be caught"
-        )));
+    if usage == SignalUse::Send {
+        return Ok(());
     }
-    if signo > libc::SIGSYS && signo < libc::SIGRTMIN() {
-        return Err(invalid(format!(
-            "signal {signo} is reserved by the C library"
-        )));
-    }
-    Ok(())
+    let reason = match signo {
+        libc::SIGKILL | libc::SIGSTOP => "(SIGKILL or SIGSTOP) cannot be caught",
+        s if s > libc::SIGSYS && s < libc::SIGRTMIN() => {
+            "is reserved by the C library for its threads (it lies below SIGRTMIN)"
+        }
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL
+            if usage == SignalUse::Forward =>
+        {
+            "is a synchronous fault signal, handled by the faulting thread"
+        }
+        _ => return Ok(()),
+    };
+    Err(invalid(format!("signal {signo} {reason}")))
 }
 
 /// The epoll bits for a handle's events.
@@ -159,6 +218,27 @@ mod tests {
     }
 
     #[test]
+    fn fault_signals_are_refused_for_forwarding_only() {
+        for signo in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL] {
+            let e = check_signal(signo, SignalUse::Forward).expect_err("refused");
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains(&signo.to_string()), "{e}");
+            assert!(check_signal(signo, SignalUse::Listen).is_ok());
+        }
+    }
+
+    #[test]
+    fn any_number_up_to_sigrtmax_can_be_sent() {
+        for signo in [0, libc::SIGKILL, libc::SIGSTOP, 32, sys::sigrtmax()] {
+            assert!(check_signal(signo, SignalUse::Send).is_ok(), "{signo}");
+        }
+        for signo in [-1, sys::sigrtmax() + 1] {
+            let e = check_signal(signo, SignalUse::Send).expect_err("refused");
+            assert!(e.to_string().contains(&signo.to_string()), "{e}");
+        }
+    }
+
+    #[test]
     fn uncatchable_and_reserved_signals_are_refused() {
         for signo in [
             0,
@@ -169,12 +249,11 @@ mod tests {
             33,
             sys::sigrtmax() + 1,
         ] {
-            assert_eq!(
-                check_signal(signo).expect_err("refused").kind(),
-                io::ErrorKind::InvalidInput
-            );
+            let e = check_signal(signo, SignalUse::Listen).expect_err("refused");
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains(&signo.to_string()), "{e}");
         }
-        assert!(check_signal(libc::SIGINT).is_ok());
-        assert!(check_signal(sys::sigrtmax()).is_ok());
+        assert!(check_signal(libc::SIGINT, SignalUse::Listen).is_ok());
+        assert!(check_signal(sys::sigrtmax(), SignalUse::Listen).is_ok());
     }
 }

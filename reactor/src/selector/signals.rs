@@ -13,7 +13,7 @@
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 
-use super::flags::{check_signal, invalid};
+use super::flags::{SignalUse, check_signal, invalid};
 use super::{Entry, Kind, SIGNALFD_TOKEN, Selector};
 use crate::events::{Events, Ident, ReadyKey, SignalInfo};
 use crate::mask;
@@ -46,7 +46,7 @@ impl<T> Selector<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn register_signal(&mut self, signo: i32, data: T) -> io::Result<Ident> {
-        check_signal(signo)?;
+        check_signal(signo, SignalUse::Listen)?;
         if self.signals.contains_key(&signo) {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,

@@ -2,6 +2,7 @@
 //! of a split stream at tokio's paths.
 
 mod listener;
+mod reuseport;
 mod socket;
 mod stream;
 

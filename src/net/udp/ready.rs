@@ -319,4 +319,60 @@ impl UdpSocket {
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.read_with(|s| s.peek_from(buf)).await
     }
+
+    /// Receives one datagram into the spare capacity of `buf`, without
+    /// waiting, and extends its length by the datagram's size: the bytes
+    /// need not be zeroed first (tokio's `try_recv_buf`, on a `Vec<u8>`
+    /// rather than any `BufMut`). A datagram longer than the spare capacity
+    /// is cut to it, as with any `recv` (64 bytes are reserved first when
+    /// `buf` has no spare capacity at all); reserve what you expect.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none is queued; the kernel's error from `read(2)`
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let a = chronia::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = chronia::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", b.local_addr()?).await?;
+    ///     b.readable().await?;
+    ///     let mut buf = Vec::with_capacity(16);
+    ///     assert_eq!(b.try_recv_buf(&mut buf)?, 2);
+    ///     assert_eq!(buf, b"hi");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        datagram::try_recv_buf(&self.io, buf)
+    }
+
+    /// Waits for one datagram and receives it into the spare capacity of
+    /// `buf`, as [`try_recv_buf`](UdpSocket::try_recv_buf) does.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error from `read(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let a = chronia::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = chronia::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", b.local_addr()?).await?;
+    ///     let mut buf = Vec::with_capacity(16);
+    ///     assert_eq!(b.recv_buf(&mut buf).await?, 2);
+    ///     assert_eq!(buf, b"hi");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        datagram::recv_buf(&self.io, buf).await
+    }
 }

@@ -5,10 +5,10 @@
 use std::future::poll_fn;
 use std::io;
 use std::process::Output;
-use std::task::Poll;
+use std::task::{Context, Poll, ready};
 
 use super::Child;
-use crate::process::pipe::poll_read_to_end;
+use crate::process::pipe::{ChildReader, Stream, poll_read_to_end};
 
 impl Child {
     /// Closes the child's stdin (if piped), reads its stdout and stderr
@@ -45,22 +45,12 @@ impl Child {
         let mut bufs = (Vec::new(), Vec::new());
         let mut totals = (0, 0);
         poll_fn(|cx| {
-            if let Some(pipe) = &mut stdout {
-                match poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.0, &mut totals.0) {
-                    Poll::Ready(Ok(_)) => stdout = None,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
-                }
-            }
-            if let Some(pipe) = &mut stderr {
-                match poll_read_to_end(pipe.as_async_mut(), cx, &mut bufs.1, &mut totals.1) {
-                    Poll::Ready(Ok(_)) => stderr = None,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
-                }
-            }
-            if stdout.is_none() && stderr.is_none() {
-                Poll::Ready(Ok(()))
+            // Both each time: a child blocked on a full stderr pipe would
+            // never close its stdout.
+            let out = poll_drain(&mut stdout, cx, &mut bufs.0, &mut totals.0)?;
+            let err = poll_drain(&mut stderr, cx, &mut bufs.1, &mut totals.1)?;
+            if out.is_ready() && err.is_ready() {
+                Poll::Ready(Ok::<(), io::Error>(()))
             } else {
                 Poll::Pending
             }
@@ -73,4 +63,19 @@ impl Child {
             stderr: bufs.1,
         })
     }
+}
+
+/// Reads `pipe` (if any) to its end into `buf`, and takes it then; `Ready`
+/// once it is gone.
+fn poll_drain<S: Stream>(
+    pipe: &mut Option<ChildReader<S>>,
+    cx: &mut Context<'_>,
+    buf: &mut Vec<u8>,
+    total: &mut usize,
+) -> Poll<io::Result<()>> {
+    if let Some(p) = pipe {
+        ready!(poll_read_to_end(p.as_async_mut(), cx, buf, total))?;
+        *pipe = None;
+    }
+    Poll::Ready(Ok(()))
 }

@@ -1,6 +1,11 @@
-//! Children whose runtime was dropped before they exited.
+//! Children whose runtime was dropped before they exited: driver state
+//! that outlives the driver, so it lives here, under it. The driver hands
+//! its orphans over when it drops ([`adopt`]); `process` calls [`reap`] at
+//! every spawn and has it run on every `SIGCHLD` a runtime reads (a
+//! `signal` delivery hook), so neither `signal` nor the driver knows of
+//! `process`.
 //!
-//! A dropped [`Child`](super::Child) that is still running is reaped by its
+//! A dropped [`Child`](crate::process::Child) that is still running is reaped by its
 //! runtime's driver when it exits. When the runtime itself goes first, its
 //! orphans come here: each is reaped (`waitpid` on its own pid, never -1)
 //! the next time any runtime of the process reads a `SIGCHLD`, or at once

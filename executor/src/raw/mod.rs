@@ -1,0 +1,89 @@
+//! Tasks as single allocations: the executor's one unsafe module.
+//!
+//! A task is one heap block ([`task::RawTask`]): a [`Header`](header::Header) (two state
+//! words, a vtable, id, table key, the executor's remote queue, the
+//! joiner's waker, and for observation the spawn location, poll count,
+//! spawn time and wait note), then the future; the output takes the future's place
+//! once it is gone. Its `Waker` points at the block itself.
+//!
+//! # The local state (`Header::state`, executor's thread only)
+//!
+//! Read and written only on the executor's thread (every holder of it,
+//! [`LocalRef`] and [`JoinRef`], is `!Send`; wakes from other threads
+//! never read it), so it is a `Cell`, no atomics.
+//!
+//! | bit | set by | cleared by |
+//! |---|---|---|
+//! | `SCHEDULED` | a wake that finds the task listed and not queued (it pushes a [`LocalRef`] to the local run queue); spawn | the run loop's `poll`, as it takes the task off the queue |
+//! | `RUNNING` | `poll`, for the poll; `complete`, while the future drops | the same, when that returns |
+//! | `COMPLETE` | `complete`: the future returned, panicked, or was cancelled (abort, executor drop), and is dropped | never |
+//! | `ABORT` | `cancel` while `RUNNING` (an abort from the task's own poll or drop) | never; `poll` completes the task as cancelled when the poll returns |
+//! | `DETACHED` | the drop of the [`JoinRef`] | never |
+//! | `LISTED` | spawn | the executor, as it removes the task from its table (when the task completed, or at its drop) |
+//! | `PANICKED`, `CANCELLED` | `complete`, with `COMPLETE`, by how the task ended | never |
+//!
+//! Invariants: the future is polled only with `RUNNING` and `COMPLETE`
+//! clear, so a wake during a poll queues the task for later, never a
+//! recursive poll, and no two `&mut` to the stage ever exist; the stage is
+//! touched only by `poll` and `complete` (under `RUNNING`) and by
+//! `take_output`/`drop_output` (once `COMPLETE`). `COMPLETE` implies the
+//! future was dropped exactly once. A task not `LISTED` is `COMPLETE`.
+//!
+//! # Observation fields (executor's thread only)
+//!
+//! `polls` counts the polls of the future; `wait` is the task's wait note
+//! (see [`Wait`](crate::Wait)): cleared by `poll` before each poll of the
+//! future, set by the runtime's wait points through the current-task slot
+//! ([`current`]) while that poll runs. `location` and `spawned_ms` never
+//! change after spawn.
+//!
+//! # The shared word (`Header::shared`, any thread)
+//!
+//! | part | set by | cleared by |
+//! |---|---|---|
+//! | bit 0 `QUEUED` | a wake off the executor's thread (or while it is not current) that finds it clear; that wake pushes a [`Notified`] to the remote queue | the executor, as it takes that `Notified` from the queue (`Owner::schedule_remote`), before scheduling the task; never, if the queue refused or dropped it because the executor is gone |
+//! | bits 1.. reference count | `+1` per `Waker` clone and per `Notified`; the local references together hold 1 | `-1` per drop of each; the one that takes it to 0 frees the block |
+//!
+//! A wake RMWs the word even when `QUEUED` is already set, and the
+//! executor clears `QUEUED` with an Acquire RMW, so writes a thread made
+//! before waking are visible to the poll it caused.
+//!
+//! # References and where the block is freed
+//!
+//! `Header::local_refs` counts the table entry, run queue entries, the
+//! `JoinHandle`, `AbortHandle`s and the popped task being run; it only
+//! falls once at 0 (nothing makes a local reference to a task without
+//! one). At 0 the table has forgotten the task (so it is `COMPLETE`: the
+//! future is dropped) and the `JoinHandle` is gone (so the output was taken
+//! or dropped): the stage is empty. So whichever thread drops the last
+//! reference (a `Waker` held by a timer thread, say) frees a block that
+//! holds nothing `!Send`; the free never drops the stage
+//! (`ManuallyDrop`), so a leaked `JoinHandle` leaks its output rather
+//! than dropping it on a foreign thread.
+//!
+//! # Ownership of wakes
+//!
+//! A wake on the thread where the task's executor is current schedules it
+//! locally; any other wake goes through the remote queue of the
+//! executor's [`Remote`](crate::remote::Remote). When the executor drops,
+//! its remote queue refuses pushes, so a later wake only drops its
+//! `Notified`: nothing runs, nothing leaks.
+
+#![expect(
+    unsafe_code,
+    reason = "the executor's one unsafe module: task allocations"
+)]
+
+mod current;
+mod handle;
+mod header;
+mod state;
+mod task;
+mod waker;
+
+pub(crate) use current::{current_id, note_wait};
+pub(crate) use handle::{JoinRef, LocalRef, Notified, Owner};
+pub(crate) use header::Meta;
+
+/// [`LocalRef::ending`] of a task that panicked.
+pub(crate) const PANICKED: u8 = state::State::PANICKED;

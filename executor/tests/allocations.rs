@@ -1,0 +1,56 @@
+//! A task is one allocation, and its wakers allocate nothing (counted with
+//! a counting global allocator; one test only in this binary, so no other
+//! test thread allocates meanwhile).
+
+mod util;
+
+use std::alloc::System;
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use chronia_executor::LocalExecutor;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+#[test]
+fn spawn_is_one_allocation_and_its_wakers_allocate_nothing() {
+    let ex = LocalExecutor::new();
+    // Grow the table and the run queue first, so only the task is counted.
+    let warm: Vec<_> = (0..64).map(|_| ex.spawn(async {})).collect();
+    ex.run_ready();
+    drop(warm);
+    let kept: Rc<RefCell<Vec<Waker>>> = Rc::new(RefCell::new(Vec::with_capacity(8)));
+    let k = kept.clone();
+
+    let region = Region::new(GLOBAL);
+    let handle = ex.spawn(poll_fn(move |cx| {
+        for _ in 0..4 {
+            k.borrow_mut().push(cx.waker().clone());
+        }
+        Poll::<()>::Pending
+    }));
+    ex.run_ready();
+    let change = region.change();
+    assert_eq!(kept.borrow().len(), 4);
+    assert_eq!(change.allocations, 1, "{change:?}");
+    assert_eq!(change.reallocations, 0, "{change:?}");
+
+    for w in kept.borrow().iter() {
+        w.wake_by_ref();
+    }
+    ex.run_ready();
+    let mut park = util::CondvarPark::new();
+    let region = Region::new(GLOBAL);
+    // Inside block_on the executor is current: the abort's wake is local.
+    ex.block_on(async { handle.abort() }, &mut park);
+    drop(handle);
+    kept.borrow_mut().clear();
+    ex.run_ready();
+    let change = region.change();
+    assert_eq!(change.deallocations, 1, "the task's block: {change:?}");
+    assert_eq!(change.allocations, 0, "{change:?}");
+}

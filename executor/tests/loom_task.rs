@@ -1,0 +1,153 @@
+//! Loom models of the task state transitions that cross threads: a wake
+//! from another thread racing the task's completion, its abort, its join,
+//! and the executor's drop. Run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p chronia-executor --release --test loom_task`.
+//!
+//! The executor's atomics, mutex and thread-locals are loom's under
+//! `--cfg loom` (see `src/sync.rs`); each task holds one loom `Arc`, so a
+//! task block that is never freed fails the model as a leak, and a wake
+//! that is lost leaves `block_on` parked: a deadlock, which loom reports.
+
+#![cfg(loom)]
+
+mod loom_util;
+
+use std::future::poll_fn;
+use std::task::Poll;
+
+use chronia_executor::LocalExecutor;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom_util::{LoomPark, WakerSlot, model};
+
+/// A task that leaves its waker in `slot` and is ready once `flag` is
+/// set (read Relaxed: only the wake's own ordering makes it visible).
+fn flag_task(
+    slot: WakerSlot,
+    flag: Arc<AtomicBool>,
+    polls: Arc<AtomicUsize>,
+) -> impl std::future::Future<Output = ()> {
+    poll_fn(move |cx| {
+        polls.fetch_add(1, Ordering::Relaxed);
+        if flag.load(Ordering::Relaxed) {
+            return Poll::Ready(());
+        }
+        *slot.lock().expect("not poisoned") = Some(cx.waker().clone());
+        Poll::Pending
+    })
+}
+
+#[test]
+fn wake_from_another_thread_races_completion_and_join() {
+    model(|| {
+        let ex = LocalExecutor::new();
+        let slot = WakerSlot::default();
+        let flag = Arc::new(AtomicBool::new(false));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let handle = ex.spawn(flag_task(slot.clone(), flag.clone(), polls.clone()));
+        ex.run_ready();
+        let waker = slot
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("the first poll left its waker");
+        let f = flag.clone();
+        let t = loom::thread::spawn(move || {
+            f.store(true, Ordering::Relaxed);
+            waker.wake_by_ref();
+            // A second wake races the completion the first one caused.
+            waker.wake();
+        });
+        ex.block_on(handle, &mut LoomPark::default())
+            .expect("no panic");
+        t.join().expect("the waking thread did not panic");
+        assert!(polls.load(Ordering::Relaxed) >= 2);
+        drop(slot);
+        drop(ex);
+    });
+}
+
+#[test]
+fn wake_from_another_thread_races_abort() {
+    model(|| {
+        let ex = LocalExecutor::new();
+        let slot = WakerSlot::default();
+        let flag = Arc::new(AtomicBool::new(false));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let handle = ex.spawn(flag_task(slot.clone(), flag, polls.clone()));
+        ex.run_ready();
+        let waker = slot
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("the first poll left its waker");
+        let t = loom::thread::spawn(move || waker.wake());
+        handle.abort();
+        ex.run_ready();
+        let err = ex
+            .block_on(handle, &mut LoomPark::default())
+            .expect_err("aborted");
+        assert!(err.is_cancelled());
+        t.join().expect("the waking thread did not panic");
+        // Polled once: the abort came before any poll the wake asked for.
+        assert_eq!(polls.load(Ordering::Relaxed), 1);
+        ex.run_ready();
+        assert_eq!(format!("{ex:?}"), "LocalExecutor { tasks: 0, .. }");
+    });
+}
+
+#[test]
+fn wake_and_last_drop_on_another_thread_race_the_executor_drop() {
+    model(|| {
+        let ex = LocalExecutor::new();
+        let slot = WakerSlot::default();
+        let flag = Arc::new(AtomicBool::new(false));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let handle = ex.spawn(flag_task(slot.clone(), flag, polls));
+        ex.run_ready();
+        let waker = slot
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("the first poll left its waker");
+        // Either thread may hold the last reference and free the block.
+        let t = loom::thread::spawn(move || waker.wake());
+        drop(handle);
+        drop(ex);
+        t.join().expect("the waking thread did not panic");
+    });
+}
+
+#[test]
+fn a_second_remote_wake_after_the_first_was_taken_is_not_lost() {
+    model(|| {
+        let ex = LocalExecutor::new();
+        let slot = WakerSlot::default();
+        let steps = Arc::new(AtomicUsize::new(0));
+        let (s, st) = (slot.clone(), steps.clone());
+        // Ready once it has seen both steps; each step comes with a wake.
+        let handle = ex.spawn(poll_fn(move |cx| {
+            if st.load(Ordering::Relaxed) == 2 {
+                return Poll::Ready(());
+            }
+            *s.lock().expect("not poisoned") = Some(cx.waker().clone());
+            Poll::Pending
+        }));
+        ex.run_ready();
+        let waker = slot
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("the first poll left its waker");
+        let st = steps.clone();
+        let t = loom::thread::spawn(move || {
+            st.store(1, Ordering::Relaxed);
+            waker.wake_by_ref();
+            st.store(2, Ordering::Relaxed);
+            waker.wake();
+        });
+        ex.block_on(handle, &mut LoomPark::default())
+            .expect("no panic");
+        t.join().expect("the waking thread did not panic");
+    });
+}

@@ -1,0 +1,116 @@
+//! `chronia::sync::oneshot`: send, receive, close and drop from each side.
+
+mod util;
+
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use chronia::sync::oneshot::{self, error::TryRecvError};
+use chronia::task::yield_now;
+use util::within;
+
+#[test]
+fn value_reaches_a_waiting_receiver() {
+    chronia::block_on(async {
+        let (tx, rx) = oneshot::channel();
+        let task = chronia::spawn(rx);
+        yield_now().await;
+        tx.send(String::from("hi")).expect("rx waits");
+        assert_eq!(
+            within("recv", task).await.expect("no panic"),
+            Ok("hi".into())
+        );
+    });
+}
+
+#[test]
+fn sender_drop_wakes_the_receiver_with_an_error() {
+    chronia::block_on(async {
+        let (tx, rx) = oneshot::channel::<u8>();
+        let task = chronia::spawn(rx);
+        yield_now().await;
+        drop(tx);
+        assert!(within("recv", task).await.expect("no panic").is_err());
+    });
+}
+
+#[test]
+fn receiver_drop_wakes_closed_and_fails_send() {
+    chronia::block_on(async {
+        let (mut tx, rx) = oneshot::channel::<u8>();
+        let dropper = chronia::spawn(async move {
+            yield_now().await;
+            drop(rx);
+        });
+        within("closed", tx.closed()).await;
+        assert!(tx.is_closed());
+        assert_eq!(tx.send(1), Err(1));
+        dropper.await.expect("no panic");
+    });
+}
+
+#[test]
+fn close_keeps_a_value_already_sent() {
+    let (tx, mut rx) = oneshot::channel();
+    tx.send(1).expect("rx is alive");
+    rx.close();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn a_dropped_recv_poll_loses_no_value() {
+    let (tx, mut rx) = oneshot::channel();
+    let mut cx = Context::from_waker(Waker::noop());
+    // Poll through `&mut rx` and drop that future: the receiver remains.
+    assert!(pin!(&mut rx).poll(&mut cx).is_pending());
+    tx.send(3).expect("rx is alive");
+    assert_eq!(pin!(&mut rx).poll(&mut cx), Poll::Ready(Ok(3)));
+}
+
+#[test]
+fn a_dropped_closed_future_leaves_the_sender_usable() {
+    let (mut tx, mut rx) = oneshot::channel();
+    let mut cx = Context::from_waker(Waker::noop());
+    {
+        let closed = pin!(tx.closed());
+        assert!(closed.poll(&mut cx).is_pending());
+    }
+    tx.send(4).expect("rx is alive");
+    assert_eq!(rx.try_recv(), Ok(4));
+}
+
+#[test]
+fn many_channels_between_many_tasks() {
+    chronia::block_on(async {
+        let mut receivers = Vec::new();
+        for n in 0..1000u32 {
+            let (tx, rx) = oneshot::channel();
+            let _task = chronia::spawn(async move {
+                yield_now().await;
+                tx.send(n).expect("rx waits");
+            });
+            receivers.push(rx);
+        }
+        for (n, rx) in (0..).zip(receivers) {
+            assert_eq!(within("recv", rx).await, Ok(n));
+        }
+    });
+}
+
+#[test]
+fn wakers_outlive_the_runtime() {
+    let (tx, rx) = oneshot::channel::<u8>();
+    let (mut tx2, rx2) = oneshot::channel::<u8>();
+    {
+        let rt = chronia::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let _waits = chronia::spawn(rx);
+            let _closes = chronia::spawn(async move { tx2.closed().await });
+            yield_now().await;
+        });
+    }
+    // The receiving tasks are gone with the runtime: their ends dropped.
+    assert_eq!(tx.send(1), Err(1));
+    drop(rx2);
+}
