@@ -63,7 +63,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use chronia_reactor::{Events, Ident};
+use chronia_reactor::Events;
 
 use crate::runtime::context;
 use registration::{Direction, Registration};
@@ -126,7 +126,7 @@ pub async fn writable(fd: impl AsFd) -> io::Result<()> {
 async fn wait_once(fd: BorrowedFd<'_>, dir: Direction) -> io::Result<()> {
     let driver = context::current("chronia::io::readable/writable");
     let raw = fd.as_raw_fd();
-    if driver.inner.borrow().selector.contains(Ident::from(raw)) {
+    if driver.state_mut().is_fd_registered(raw) {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!(

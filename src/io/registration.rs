@@ -41,11 +41,11 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use chronia_executor::coop;
-use chronia_reactor::{Events, Ident};
+use chronia_reactor::Events;
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, IoSlot, Slot};
-pub(crate) use crate::runtime::waiters::Direction;
+use crate::runtime::driver::Driver;
+pub(crate) use crate::runtime::slot::Direction;
 
 /// The readiness bit of `dir`.
 fn events(dir: Direction) -> Events {
@@ -76,31 +76,21 @@ impl Registration {
         fd: RawFd,
         ready: Events,
     ) -> io::Result<Registration> {
-        let slot = IoSlot {
-            ready,
-            ..IoSlot::default()
-        };
-        let events = Events::READ | Events::WRITE | Events::EDGE;
-        driver
-            .inner
-            .borrow_mut()
-            .selector
-            .register_handle(fd, events, Slot::Io(slot))?;
-        crate::runtime::stats::add(&driver.inner.borrow().counters.fds_registered, 1);
+        driver.state_mut().register_fd(fd, ready)?;
         Ok(Registration { driver, fd })
     }
 
     /// Ready, or registers the task's waker and waits for the kernel.
     fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
-        let mut inner = self.driver.inner.borrow_mut();
-        let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) else {
+        let mut state = self.driver.state_mut();
+        let Some(slot) = state.io_slot(self.fd) else {
             return Poll::Ready(Err(lost()));
         };
         if slot.ready.contains(events(dir)) {
             return Poll::Ready(Ok(()));
         }
         let flushed = slot.waiters.add(dir, cx.waker());
-        drop(inner);
+        drop(state);
         flushed.into_iter().for_each(Waker::wake);
         crate::runtime::dump::note_fd(self.fd, dir == Direction::Write);
         Poll::Pending
@@ -121,8 +111,8 @@ impl Registration {
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let mut inner = self.driver.inner.borrow_mut();
-        let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) else {
+        let mut state = self.driver.state_mut();
+        let Some(slot) = state.io_slot(self.fd) else {
             return Poll::Ready(Err(lost()));
         };
         if slot.fresh.contains(events(dir)) {
@@ -135,7 +125,7 @@ impl Registration {
         }
         slot.ready = slot.ready.without(events(dir));
         let flushed = slot.waiters.add(dir, cx.waker());
-        drop(inner);
+        drop(state);
         flushed.into_iter().for_each(Waker::wake);
         crate::runtime::dump::note_fd(self.fd, dir == Direction::Write);
         Poll::Pending
@@ -143,8 +133,7 @@ impl Registration {
 
     /// Forgets the readiness of `dir`: the last operation said `WouldBlock`.
     fn clear_ready(&self, dir: Direction) {
-        let mut inner = self.driver.inner.borrow_mut();
-        if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd)) {
+        if let Some(slot) = self.driver.state_mut().io_slot(self.fd) {
             slot.ready = slot.ready.without(events(dir));
             slot.fresh = slot.fresh.without(events(dir));
         }
@@ -153,8 +142,7 @@ impl Registration {
     /// Forgets the readiness of `dir` after a short transfer, unless the fd
     /// has hung up (see [`poll_stream`](Self::poll_stream)).
     fn clear_ready_unless_hung_up(&self, dir: Direction) {
-        let mut inner = self.driver.inner.borrow_mut();
-        if let Some(Slot::Io(slot)) = inner.selector.data_mut(Ident::from(self.fd))
+        if let Some(slot) = self.driver.state_mut().io_slot(self.fd)
             && !slot.hung_up
         {
             slot.ready = slot.ready.without(events(dir));
@@ -241,9 +229,8 @@ impl Drop for Registration {
     fn drop(&mut self) {
         // Fails only if the fd was never registered or its driver is gone;
         // then nothing is left to undo.
-        if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
-            let _ = inner.selector.unregister(Ident::from(self.fd));
-            crate::runtime::stats::sub(&inner.counters.fds_registered);
+        if let Some(mut state) = self.driver.try_state_mut() {
+            state.deregister_fd(self.fd);
         }
     }
 }

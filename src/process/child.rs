@@ -333,7 +333,7 @@ impl Child {
         // The registration is this child's alone, made at spawn and removed
         // only here or by the driver for an orphan (which this is not), so
         // it exists; a refusal could only leave an entry nobody looks at.
-        let _ = self.driver.inner_mut().unregister(ident);
+        let _ = self.driver.state_mut().unregister(ident);
     }
 
     /// The exit status if the runtime has seen the child exit (reaping it
@@ -358,7 +358,7 @@ impl Child {
                 ))));
             }
         };
-        let mut inner = self.driver.inner_mut();
+        let mut inner = self.driver.state_mut();
         let Some(slot) = inner.child(ident) else {
             unreachable!("a watched child keeps its registration until reaped")
         };
@@ -410,7 +410,7 @@ impl Child {
         }
         let seen = self
             .driver
-            .inner_mut()
+            .state_mut()
             .child(ident)
             .is_some_and(|slot| slot.exited.is_some());
         if seen {
@@ -419,7 +419,7 @@ impl Child {
         }
         let pid = i32::try_from(self.pid).expect("pids fit in pid_t");
         let registered = {
-            let mut inner = current.inner_mut();
+            let mut inner = current.state_mut();
             super::listen_to_children(&mut inner)?;
             inner.register_child(pid)
         };
@@ -465,7 +465,7 @@ impl Drop for Child {
         // The driver is borrowed only inside its own methods, none of which
         // drops a `Child`; if it ever were, the child would be left to
         // become a zombie rather than panic in drop.
-        let Some(mut inner) = self.driver.try_inner_mut() else {
+        let Some(mut inner) = self.driver.try_state_mut() else {
             return;
         };
         let Some(slot) = inner.child(ident) else {

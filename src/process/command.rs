@@ -328,7 +328,7 @@ impl Command {
         crate::signal::on_delivery(libc::SIGCHLD, orphans::reap);
         let reaped_by_kernel = children_reaped_by_kernel()?;
         let (blocked, only_children) = {
-            let mut inner = driver.inner_mut();
+            let mut inner = driver.state_mut();
             // Listening to SIGCHLD (forwarded from other threads, blocked
             // and read here) starts before the first child exists, so that
             // no exit is missed, and goes on while the runtime lives.
@@ -368,7 +368,7 @@ impl Command {
         if only_children {
             // Whatever the spawn did: a SIGCHLD that ran the handler while
             // SIGCHLD was unblocked may have been an earlier child's exit.
-            driver.inner_mut().check_children();
+            driver.state_mut().check_children();
         }
         let mut std = spawned?;
         let pipes = match take_pipes(&mut std) {
@@ -382,7 +382,7 @@ impl Command {
             State::ReapedByKernel(why)
         } else {
             let pid = std.id().cast_signed();
-            let mut inner = driver.inner_mut();
+            let mut inner = driver.state_mut();
             let registered = inner.register_child(pid);
             if only_children {
                 inner.check_children();

@@ -84,7 +84,7 @@ pub use std::process::{ExitStatus, Output, Stdio};
 /// Makes the runtime listen to `SIGCHLD` (forwarded from other threads,
 /// blocked and read here) for its children, once: from before its first
 /// child exists, so that no exit is missed, for the runtime's life.
-fn listen_to_children(inner: &mut crate::runtime::driver::Inner) -> std::io::Result<()> {
+fn listen_to_children(inner: &mut crate::runtime::driver::DriverState) -> std::io::Result<()> {
     if !inner.listens_to_children() {
         crate::signal::listen(inner, libc::SIGCHLD)?;
         inner.set_listens_to_children();

@@ -4,7 +4,7 @@
 //! # Protocol
 //!
 //! - Every fd a future waits on is registered once, edge-triggered, for
-//!   read and write; its [`IoSlot`] keeps the readiness the kernel reported
+//!   read and write; its [`IoSlot`](super::slot::IoSlot) keeps the readiness the kernel reported
 //!   since the owner last saw `WouldBlock`. So a wait costs no `epoll_ctl`.
 //! - Where the selector keeps timeouts to the nanosecond (`epoll_pwait2`,
 //!   Linux 5.11+), the earliest deadline is the park's timeout and no
@@ -19,10 +19,21 @@
 //!
 //! # Who may touch what
 //!
-//! Only `runtime` reads or writes the fields of [`Inner`]. `signal` and
-//! `process` go through the methods of [`api`] (which lists what each may
-//! do); the orphans of a dropped runtime are kept by [`orphans`]. (`io`
-//! and `time` still use some fields directly: issue 8.)
+//! The fields of [`DriverState`] are private to this module and its
+//! children: no other module reads or writes them. The capabilities
+//! (`io`, `net`, `time`, `signal`, `process`) call the small API of
+//! [`api`], which says what each may do, through one borrow of the state
+//! ([`Driver::state_mut`]) that ends before a waker is woken or a future
+//! polled. The rest of `runtime` (the executor's park, `Handle`, stats)
+//! uses the methods of this file.
+//!
+//! The driver imports none of the capabilities it serves. The slots it
+//! stores with the selector's registrations, and what a report does to
+//! them, are the leaf [`slot`](super::slot); the timer heap and the clock
+//! are the leaf [`timers`](super::timers); a signal's delivery and
+//! leaving are reached through the [`SignalHold`](super::slot::SignalHold) that `signal` gives
+//! when it listens; the orphans of a dropped runtime are kept by
+//! [`orphans`], under the driver, which `process` calls.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -32,88 +43,32 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use chronia_executor::{Park, Unpark};
-use chronia_reactor::{Events, Ident, ReadyKey, SelectEvent, Selector};
+use chronia_reactor::{Ident, ReadyKey, SelectEvent, Selector};
 
-use super::clock::Clock;
-use super::waiters::{Direction, WAITERS_MAX, Waiters};
-use crate::time::heap::Timers;
+use super::slot::{Report, SignalSlot, Slot};
+use super::stats::{self, Counters};
+use super::timers::{Clock, Timers};
 
 mod api;
 pub(crate) mod orphans;
 
-/// The readiness of one registered fd and the tasks waiting on it.
-#[derive(Debug, Default)]
-pub(crate) struct IoSlot {
-    /// `READ`, `WRITE` as reported by the kernel since last cleared.
-    pub(crate) ready: Events,
-    /// `READ`, `WRITE` as reported by the kernel since a readiness wait
-    /// (`Async::readable`/`writable`) last completed for that direction, or
-    /// an operation last saw `WouldBlock` (see `io::registration`).
-    pub(crate) fresh: Events,
-    /// Set when the kernel reports a hang-up or error (`EPOLLHUP`,
-    /// `EPOLLRDHUP`, `EPOLLERR`); never cleared. That report does not come
-    /// twice, so from then on a short read cannot mean "drained": the
-    /// end-of-file behind the data is still to be read.
-    pub(crate) hung_up: bool,
-    pub(crate) waiters: Waiters,
-}
-
-/// Adds `waker` to `waiters` unless a waker of the same task is there; a
-/// full list is handed back to be woken, by the rule of
-/// [`Waiters::add`]. For the lists of one kind of waiter only (signals);
-/// an fd's waiters are a [`Waiters`].
-pub(crate) fn add_waiter(waiters: &mut Vec<Waker>, waker: &Waker) -> Vec<Waker> {
-    if waiters.iter().any(|w| w.will_wake(waker)) {
-        return Vec::new();
-    }
-    let flushed = if waiters.len() >= WAITERS_MAX {
-        std::mem::take(waiters)
-    } else {
-        Vec::new()
-    };
-    waiters.push(waker.clone());
-    flushed
-}
-
-/// A child process the runtime watches.
-#[derive(Debug, Default)]
-pub(crate) struct ProcessSlot {
-    /// Set once the child has exited (0), or the kernel's error (`ECHILD`).
-    pub(crate) exited: Option<i32>,
-    pub(crate) waker: Option<Waker>,
-    /// A dropped `Child` that was still running: reaped when it exits.
-    /// Boxed: a `Child` is 28 bytes, and every slot of the selector's
-    /// table, one per connection, is as large as the largest kind of slot.
-    pub(crate) orphan: Option<Box<std::process::Child>>,
-    /// The orphan was sent `SIGKILL` (`kill_on_drop`): about to exit.
-    pub(crate) orphan_killed: bool,
-}
-
-/// What the runtime stores with each registration of its selector.
+/// The state of one runtime's driver: its selector, timers and clock,
+/// and what it keeps of signals and children. Reached only through
+/// [`Driver::state_mut`] and the methods of this module and [`api`].
 #[derive(Debug)]
-pub(crate) enum Slot {
-    Io(IoSlot),
-    /// The runtime's one timerfd.
-    Timer,
-    /// The eventfd that other threads trigger to unpark the runtime.
-    Unpark,
-    Signal,
-    Process(ProcessSlot),
-}
-
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) selector: Selector<Slot>,
-    pub(crate) timers: Timers,
-    pub(crate) clock: Clock,
-    pub(crate) signals: HashMap<i32, crate::signal::SignalSlot>,
+pub(crate) struct DriverState {
+    selector: Selector<Slot>,
+    timers: Timers,
+    clock: Clock,
+    signals: HashMap<i32, SignalSlot>,
     /// This process's id, read once: tells forwarded signals from others.
-    pub(crate) pid: i32,
+    pid: i32,
     /// Forwarding of `SIGCHLD` to this thread, taken at the first spawn of
     /// a child and kept while the runtime lives (see `process`).
-    pub(crate) listens_to_children: bool,
-    /// Registrations that hold an orphan (see [`ProcessSlot::orphan`]).
-    pub(crate) orphans: Vec<Ident>,
+    listens_to_children: bool,
+    /// Registrations that hold an orphan (see
+    /// [`ProcessSlot::orphan`](super::slot::ProcessSlot::orphan)).
+    orphans: Vec<Ident>,
     timer: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
@@ -122,13 +77,13 @@ pub(crate) struct Inner {
     #[cfg(test)]
     fail_arming: bool,
     keys: Vec<ReadyKey>,
-    pub(crate) counters: super::stats::Counters,
+    counters: Counters,
 }
 
 /// One runtime's reactor side, shared by the futures of its thread.
 #[derive(Debug)]
 pub(crate) struct Driver {
-    pub(crate) inner: RefCell<Inner>,
+    state: RefCell<DriverState>,
     unpark: SelectEvent,
     /// The state of this runtime's [`Handle`](super::Handle)s, made at the first ask.
     pub(crate) handle: std::cell::OnceCell<Arc<super::handle::Shared>>,
@@ -158,7 +113,7 @@ impl Driver {
         let unpark = SelectEvent::new()?;
         selector.register_event(&unpark, Slot::Unpark)?;
         Ok(Driver {
-            inner: RefCell::new(Inner {
+            state: RefCell::new(DriverState {
                 selector,
                 timers: Timers::default(),
                 clock: Clock::new(),
@@ -171,7 +126,7 @@ impl Driver {
                 #[cfg(test)]
                 fail_arming: false,
                 keys: vec![ReadyKey::default(); events_per_turn],
-                counters: super::stats::Counters::default(),
+                counters: Counters::default(),
             }),
             unpark,
             handle: std::cell::OnceCell::new(),
@@ -185,10 +140,10 @@ impl Driver {
     /// One turn of the reactor: wait up to `timeout` for events (not at all
     /// when a timer is already due), then wake what became ready.
     pub(crate) fn turn(&self, timeout: Option<Duration>, wakers: &mut Vec<Waker>) {
-        let mut guard = self.inner.borrow_mut();
-        let inner = &mut *guard;
-        let now = inner.clock.now();
-        let next = inner.timers.next_deadline();
+        let mut guard = self.state.borrow_mut();
+        let state = &mut *guard;
+        let now = state.clock.now();
+        let next = state.timers.next_deadline();
         // A deadline closer than arming the timerfd costs (a few µs, more in
         // a VM, where reprogramming the clock traps) is waited for by polling
         // the selector instead: it can only make the wake-up more precise.
@@ -196,7 +151,7 @@ impl Driver {
         // Paused time jumps to the next timer only when every task is idle:
         // a zero timeout means the executor still has work.
         let auto_advance =
-            inner.clock.is_paused() && next.is_some() && timeout != Some(Duration::ZERO);
+            state.clock.is_paused() && next.is_some() && timeout != Some(Duration::ZERO);
         let wait = if due || auto_advance || timeout == Some(Duration::ZERO) {
             Some(Duration::ZERO)
         } else {
@@ -206,38 +161,38 @@ impl Driver {
                 // timerfd to arm. Or the timerfd could not be armed: the
                 // epoll timeout (whole milliseconds, rounded up) waits for
                 // the deadline instead of blocking with none.
-                Some(next) if inner.selector.has_precise_timeout() || !inner.arm(next, now) => {
+                Some(next) if state.selector.has_precise_timeout() || !state.arm(next, now) => {
                     let until = next.saturating_duration_since(now);
                     Some(timeout.map_or(until, |t| t.min(until)))
                 }
                 _ => timeout,
             }
         };
-        let n = inner
+        let n = state
             .selector
-            .select_into(wait, &mut inner.keys)
+            .select_into(wait, &mut state.keys)
             .expect("epoll_wait on the runtime's own epoll fd and buffer cannot fail");
-        super::stats::add(&inner.counters.epoll_waits, 1);
-        super::stats::add(&inner.counters.events, n);
+        stats::add(&state.counters.epoll_waits, 1);
+        stats::add(&state.counters.events, n);
         let before = wakers.len();
         for i in 0..n {
-            let key = inner.keys[i];
-            inner.dispatch(key, wakers);
+            let key = state.keys[i];
+            state.dispatch(key, wakers);
         }
         if auto_advance
             && wakers.len() == before
             && n == 0
             && let Some(next) = next
         {
-            inner.clock.advance_to(next);
+            state.clock.advance_to(next);
         }
-        let (now, fired) = (inner.clock.now(), wakers.len());
-        inner.timers.fire_due(now, wakers);
-        super::stats::add(&inner.counters.timers_fired, wakers.len() - fired);
+        let (now, fired) = (state.clock.now(), wakers.len());
+        state.timers.fire_due(now, wakers);
+        stats::add(&state.counters.timers_fired, wakers.len() - fired);
     }
 }
 
-impl Inner {
+impl DriverState {
     /// Moves the timerfd to `deadline` if it is not armed at or before it
     /// (an earlier arming only causes one spurious turn). Returns `false` if
     /// `timerfd_settime(2)` failed: the caller must bound its wait itself.
@@ -252,11 +207,11 @@ impl Inner {
         // Relative arming from a `now` read before the call can only fire
         // late, never early.
         if self
-            .set_timer(deadline.saturating_duration_since(now))
+            .set_timerfd(deadline.saturating_duration_since(now))
             .is_ok()
         {
             self.armed = Some(deadline);
-            super::stats::add(&self.counters.timer_rearms, 1);
+            stats::add(&self.counters.timer_rearms, 1);
             true
         } else {
             // The old arming may be anything now: forget it.
@@ -265,7 +220,7 @@ impl Inner {
         }
     }
 
-    fn set_timer(&mut self, after: Duration) -> io::Result<()> {
+    fn set_timerfd(&mut self, after: Duration) -> io::Result<()> {
         #[cfg(test)]
         if self.fail_arming {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
@@ -275,52 +230,36 @@ impl Inner {
 
     fn dispatch(&mut self, key: ReadyKey, wakers: &mut Vec<Waker>) {
         let ident = key.ident();
-        let events = key.events();
         let Some(slot) = self.selector.data_mut(ident) else {
             return;
         };
-        match slot {
-            Slot::Io(io) => {
-                let mut ready = events & (Events::READ | Events::WRITE);
-                if events.contains(Events::ERROR) {
-                    // A hang-up or error: the next read or write reports it.
-                    ready |= Events::READ | Events::WRITE;
-                    io.hung_up = true;
-                }
-                io.ready |= ready;
-                io.fresh |= ready;
-                if ready.contains(Events::READ) {
-                    io.waiters.take(Direction::Read, wakers);
-                }
-                if ready.contains(Events::WRITE) {
-                    io.waiters.take(Direction::Write, wakers);
+        match slot.report(key, wakers) {
+            Report::Done => {}
+            Report::TimerFired => self.armed = None,
+            Report::Signal(info) => {
+                let delivered = self
+                    .signals
+                    .get(&info.signo)
+                    .is_some_and(|s| s.deliver(info, self.pid, wakers));
+                if delivered {
+                    stats::add(&self.counters.signals_delivered, 1);
                 }
             }
-            Slot::Timer => self.armed = None,
-            Slot::Unpark => {}
-            Slot::Signal => crate::signal::deliver(self, key, wakers),
-            Slot::Process(p) => {
-                let exited = key.error().and_then(|e| e.raw_os_error()).unwrap_or(0);
-                p.exited = Some(exited);
-                if let Some(w) = p.waker.take() {
-                    wakers.push(w);
-                }
-                if let Some(mut orphan) = p.orphan.take() {
-                    // Nobody waits for it: what the reap says goes unheard.
-                    let _ = self.reap_child(ident, &mut orphan, exited);
-                }
+            Report::Orphan { mut child, exited } => {
+                // Nobody waits for it: what the reap says goes unheard.
+                let _ = self.reap_child(ident, &mut child, exited);
             }
         }
     }
 }
 
-impl Drop for Inner {
+impl Drop for DriverState {
     /// Hands the orphans this runtime still holds to the process-wide list,
     /// so that they are reaped after it is gone (see [`orphans`]).
     fn drop(&mut self) {
         // Before the selector goes: signals are given back in the order the
-        // signal registry needs.
-        crate::signal::shutdown(self);
+        // signal registry needs (see `SignalHold::leave`).
+        self.unlisten_all_signals();
         let orphans: Vec<_> = self
             .orphans
             .drain(..)
@@ -369,15 +308,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_selector_slot_is_no_larger_than_an_io_slot() {
-        // Every fd of the selector's table takes a `Slot`, so the largest
-        // kind sets the size of a connection's bookkeeping: a process's
-        // orphan is boxed to keep it from being that kind.
-        assert_eq!(size_of::<Slot>(), size_of::<IoSlot>());
-        assert!(size_of::<IoSlot>() <= 48, "{}", size_of::<IoSlot>());
-    }
-
-    #[test]
     fn a_timer_fires_even_when_the_timerfd_cannot_be_armed() {
         // Before the fix a failed `timerfd_settime` was ignored and the
         // park blocked with no deadline, forever.
@@ -386,12 +316,12 @@ mod tests {
             let driver = Driver::new().expect("driver");
             let start = Instant::now();
             let deadline = start + Duration::from_millis(5);
-            let mut inner = driver.inner.borrow_mut();
-            inner.fail_arming = true;
-            let key = inner.timers.insert(deadline, Waker::noop().clone());
-            drop(inner);
+            let mut state = driver.state_mut();
+            state.fail_arming = true;
+            let key = state.add_timer(deadline, Waker::noop().clone());
+            drop(state);
             let mut wakers = Vec::new();
-            while !driver.inner.borrow().timers.is_fired(key) {
+            while !driver.state_mut().is_timer_fired(key) {
                 driver.turn(None, &mut wakers);
             }
             let _ = tx.send(start.elapsed());

@@ -34,14 +34,14 @@
 //!   `block_on` of that runtime drives.
 
 mod builder;
-pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod driver;
 pub(crate) mod dump;
 mod handle;
 mod per_core;
+pub(crate) mod slot;
 pub(crate) mod stats;
-pub(crate) mod waiters;
+pub(crate) mod timers;
 
 pub use builder::Builder;
 pub use chronia_executor::SlowPoll;

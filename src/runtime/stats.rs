@@ -106,8 +106,8 @@ pub struct Stats {
 
 impl Stats {
     pub(crate) fn new(ex: ExecutorStats, driver: &Driver) -> Stats {
-        let inner = driver.inner.borrow();
-        let c = &inner.counters;
+        let state = driver.state_mut();
+        let c = state.counters();
         Stats {
             tasks_spawned: ex.spawned,
             tasks_alive: ex.alive,
@@ -121,7 +121,7 @@ impl Stats {
             nonblocking_parks: ex.nonblocking_parks,
             epoll_waits: c.epoll_waits.get(),
             events: c.events.get(),
-            timers_pending: inner.timers.len() as u64,
+            timers_pending: state.timers_pending() as u64,
             timers_fired: c.timers_fired.get(),
             timer_rearms: c.timer_rearms.get(),
             fds_registered: c.fds_registered.get(),

@@ -92,26 +92,30 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
-use chronia_reactor::{Ident, ReadyKey, SignalUse, check_signal};
+use chronia_reactor::{SignalInfo, SignalUse, check_signal};
 
 use crate::runtime::context;
-use crate::runtime::driver::{Driver, Inner, add_waiter};
+use crate::runtime::driver::{Driver, DriverState};
+use crate::runtime::slot::{SignalHold, add_waiter};
 use registry::{Subscription, subscribe};
 
 pub use libc::{
     SIGALRM, SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH,
 };
 
-/// One runtime's state for one signal number.
+/// A runtime's hold on one signal, which its driver keeps while the
+/// runtime listens: the thread's subscription, and [`deliver`].
 #[derive(Debug)]
-pub(crate) struct SignalSlot {
-    ident: Ident,
-    listeners: usize,
-    /// `Some` until the last listener gives it back.
-    subscription: Option<Subscription>,
-    /// The delivery count [`ctrl_c`] has reported up to, once it has pinned
-    /// a listener of `SIGINT` for the runtime's life.
-    ctrl_c_seen: Option<u64>,
+struct Hold(Subscription);
+
+impl SignalHold for Hold {
+    fn deliver(&self, info: SignalInfo, pid: i32, wakers: &mut Vec<Waker>) -> bool {
+        deliver(info, pid, wakers)
+    }
+
+    fn leave(self: Box<Self>, release: &mut dyn FnMut()) {
+        self.0.leave(release);
+    }
 }
 
 // Deliveries and waiting tasks are counted per thread, not per runtime: a
@@ -188,7 +192,7 @@ fn delivered(signo: i32) -> u64 {
 pub fn signal(signo: i32) -> io::Result<Signal> {
     check_signal(signo, SignalUse::Forward)?;
     let driver = context::current("chronia::signal::signal");
-    let seen = listen(&mut driver.inner_mut(), signo)?;
+    let seen = listen(&mut driver.state_mut(), signo)?;
     Ok(Signal {
         signo,
         seen,
@@ -202,28 +206,8 @@ pub fn signal(signo: i32) -> io::Result<Signal> {
 /// and registers the signal with the selector, which blocks it. Returns the
 /// deliveries counted so far. The caller gives the listener back with
 /// [`unlisten`]; `process` holds one for `SIGCHLD` while the runtime lives.
-pub(crate) fn listen(inner: &mut Inner, signo: i32) -> io::Result<u64> {
-    if let Some(slot) = inner.signal_slot_mut(signo) {
-        slot.listeners += 1;
-        return Ok(delivered(signo));
-    }
-    let subscription = subscribe(signo)?;
-    let ident = match inner.register_signal(signo) {
-        Ok(ident) => ident,
-        Err(e) => {
-            subscription.leave(|| {});
-            return Err(e);
-        }
-    };
-    inner.insert_signal_slot(
-        signo,
-        SignalSlot {
-            ident,
-            listeners: 1,
-            subscription: Some(subscription),
-            ctrl_c_seen: None,
-        },
-    );
+pub(crate) fn listen(state: &mut DriverState, signo: i32) -> io::Result<u64> {
+    state.listen_signal(signo, || Ok(Box::new(Hold(subscribe(signo)?))))?;
     Ok(delivered(signo))
 }
 
@@ -233,49 +217,19 @@ pub(crate) fn thread_subscriptions(signo: i32) -> usize {
 }
 
 /// How many listeners of `signo` this runtime has.
-pub(crate) fn listeners(inner: &Inner, signo: i32) -> usize {
-    inner.signal_slot(signo).map_or(0, |slot| slot.listeners)
+pub(crate) fn listeners(state: &DriverState, signo: i32) -> usize {
+    state.signal_listeners(signo)
 }
 
 /// Gives back a listener taken by [`listen`]; the last one unblocks the
 /// signal (pending instances taken first) and then, with the subscription,
 /// restores its disposition if no other thread listens. In that order: in
 /// between, a delivery to this thread runs the forwarding handler, never
-/// the default action.
-fn unlisten(inner: &mut Inner, signo: i32) {
-    let Some(slot) = inner.signal_slot_mut(signo) else {
-        return;
-    };
-    slot.listeners -= 1;
-    if slot.listeners == 0
-        && let Some(slot) = inner.remove_signal_slot(signo)
-    {
-        stop(inner, slot);
-    }
-}
-
-/// Ends a runtime's listening to one signal, in the order the registry
-/// needs (see `registry`: the selector's hold is given back last, under
-/// the registry's lock).
-fn stop(inner: &mut Inner, mut slot: SignalSlot) {
-    // Fails only if the ident is gone already; nothing left to undo.
-    let ident = slot.ident;
-    let mut release = move || drop(inner.unregister(ident));
-    match slot.subscription.take() {
-        Some(subscription) => subscription.leave(release),
-        None => release(),
-    }
-}
-
-/// Stops every signal the runtime still listens to (its `SIGCHLD`, its
-/// pinned `SIGINT`, listeners that outlive it); called first when the
-/// driver drops.
-pub(crate) fn shutdown(inner: &mut Inner) {
-    for signo in inner.signal_numbers() {
-        if let Some(slot) = inner.remove_signal_slot(signo) {
-            stop(inner, slot);
-        }
-    }
+/// the default action. The driver does the same for every signal it still
+/// listens to when it drops (its `SIGCHLD`, its pinned `SIGINT`, listeners
+/// that outlive it).
+fn unlisten(state: &mut DriverState, signo: i32) {
+    state.unlisten_signal(signo);
 }
 
 /// Waits for the next Ctrl-C (`SIGINT`).
@@ -313,8 +267,8 @@ pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
     async move {
         let mut int = ctrl_c_listener(driver)?;
         int.recv().await;
-        let mut inner = int.driver.inner_mut();
-        if let Some(seen) = inner
+        let mut state = int.driver.state_mut();
+        if let Some(seen) = state
             .signal_slot_mut(SIGINT)
             .and_then(|s| s.ctrl_c_seen.as_mut())
         {
@@ -327,22 +281,22 @@ pub fn ctrl_c() -> impl std::future::Future<Output = io::Result<()>> {
 /// A listener of `SIGINT` that has seen what earlier [`ctrl_c`] calls
 /// reported, pinning one listener for the runtime's life at the first call.
 fn ctrl_c_listener(driver: Rc<Driver>) -> io::Result<Signal> {
-    let mut inner = driver.inner_mut();
-    let pinned = inner
+    let mut state = driver.state_mut();
+    let pinned = state
         .signal_slot_mut(SIGINT)
         .and_then(|s| s.ctrl_c_seen)
         .is_some();
     if !pinned {
-        let seen = listen(&mut inner, SIGINT)?;
-        let slot = inner.signal_slot_mut(SIGINT).expect("just listened");
+        let seen = listen(&mut state, SIGINT)?;
+        let slot = state.signal_slot_mut(SIGINT).expect("just listened");
         slot.ctrl_c_seen = Some(seen);
     }
-    listen(&mut inner, SIGINT)?;
-    let seen = inner
+    listen(&mut state, SIGINT)?;
+    let seen = state
         .signal_slot_mut(SIGINT)
         .and_then(|s| s.ctrl_c_seen)
         .expect("pinned above");
-    drop(inner);
+    drop(state);
     Ok(Signal {
         signo: SIGINT,
         seen,
@@ -446,21 +400,20 @@ impl Signal {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        // `try_inner_mut` gives `None` only while the driver itself is dropping,
+        // `try_state_mut` gives `None` only while the driver itself is dropping,
         // which gives everything back anyway.
-        if let Some(mut inner) = self.driver.try_inner_mut() {
-            unlisten(&mut inner, self.signo);
+        if let Some(mut state) = self.driver.try_state_mut() {
+            unlisten(&mut state, self.signo);
         }
     }
 }
 
-/// Counts a delivery read by this runtime and wakes its listeners; a
-/// delivery that came from the kernel rather than from a forward goes on
-/// to the other listening threads.
-pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>) {
-    let Some(info) = key.signal_info() else {
-        return;
-    };
+/// Counts a delivery read by a runtime of this process (`pid`) and moves
+/// the tasks of this thread that wait for it to `wakers`; a delivery that
+/// came from the kernel rather than from a forward goes on to the other
+/// listening threads. Returns whether it was counted. The driver calls it
+/// through [`Hold`].
+fn deliver(info: SignalInfo, pid: i32, wakers: &mut Vec<Waker>) -> bool {
     if let Some(hook) = usize::try_from(info.signo)
         .ok()
         .and_then(|i| HOOKS.get(i))
@@ -468,22 +421,22 @@ pub(crate) fn deliver(inner: &mut Inner, key: ReadyKey, wakers: &mut Vec<Waker>)
     {
         hook();
     }
-    if !registry::is_forwarded(info, inner.pid()) {
+    if !registry::is_forwarded(info, pid) {
         registry::forward(info.signo);
         // No handler saw this delivery: the program's own, if it had one
         // before, runs now (see `sys::signal`).
         crate::sys::signal::call_previous_from_signalfd(info.signo, info.code, info.pid, info.uid);
     }
     let Some(i) = usize::try_from(info.signo).ok().filter(|&i| i < SIGNALS) else {
-        return;
+        return false;
     };
     DELIVERED.with(|d| d[i].set(d[i].get() + 1));
-    crate::runtime::stats::add(&inner.counters.signals_delivered, 1);
     WAITERS.with(|w| {
         if let Some(waiting) = w.borrow_mut().get_mut(i) {
             wakers.append(waiting);
         }
     });
+    true
 }
 
 #[cfg(test)]

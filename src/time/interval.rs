@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::{Sleep, sleep_until};
-use crate::runtime::clock::deadline_after;
+use crate::runtime::timers::deadline_after;
 
 /// How late a tick may be seen and still count as on time (as tokio does).
 const LATE: Duration = Duration::from_millis(5);

@@ -29,7 +29,6 @@
 //! });
 //! ```
 
-pub(crate) mod heap;
 mod interval;
 mod send_sleep;
 mod sleep;
@@ -63,11 +62,7 @@ use crate::runtime::context;
 /// ```
 #[track_caller]
 pub fn now() -> Instant {
-    context::current("chronia::time::now")
-        .inner
-        .borrow_mut()
-        .clock
-        .now()
+    context::current("chronia::time::now").state_mut().now()
 }
 
 /// Stops the current runtime's clock: time moves only by [`advance`], or by
@@ -90,11 +85,7 @@ pub fn now() -> Instant {
 /// ```
 #[track_caller]
 pub fn pause() {
-    context::current("chronia::time::pause")
-        .inner
-        .borrow_mut()
-        .clock
-        .pause();
+    context::current("chronia::time::pause").state_mut().pause();
 }
 
 /// Lets the current runtime's clock follow real time again.
@@ -114,9 +105,7 @@ pub fn pause() {
 #[track_caller]
 pub fn resume() {
     context::current("chronia::time::resume")
-        .inner
-        .borrow_mut()
-        .clock
+        .state_mut()
         .resume();
 }
 
@@ -143,12 +132,8 @@ pub fn resume() {
 pub fn advance(by: Duration) -> impl Future<Output = ()> {
     let driver = context::current("chronia::time::advance");
     {
-        let mut inner = driver.inner.borrow_mut();
-        inner.clock.advance(by);
-        let now = inner.clock.now();
         let mut wakers = Vec::new();
-        inner.timers.fire_due(now, &mut wakers);
-        drop(inner);
+        driver.state_mut().advance(by, &mut wakers);
         for w in wakers {
             w.wake();
         }

@@ -7,10 +7,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::runtime::clock::deadline_after;
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
-use crate::time::heap::TimerKey;
+use crate::runtime::timers::{TimerKey, deadline_after};
 
 /// Waits until `duration` has passed.
 ///
@@ -31,7 +30,7 @@ use crate::time::heap::TimerKey;
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     let driver = context::current("chronia::time::sleep");
-    let now = driver.inner.borrow_mut().clock.now();
+    let now = driver.state_mut().now();
     Sleep {
         deadline: deadline_after(now, duration),
         entry: None,
@@ -118,7 +117,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.deadline <= self.driver.inner.borrow_mut().clock.now()
+        self.deadline <= self.driver.state_mut().now()
     }
 
     /// Moves the deadline, whether or not the sleep has completed; a
@@ -136,22 +135,22 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        let mut inner = self.driver.inner.borrow_mut();
+        let mut state = self.driver.state_mut();
         // A deadline already past is ready at the next poll: `now` refreshes
         // the clock's cache, which the poll compares with, and the timer
         // leaves the heap instead of waiting for a driver turn to fire.
-        if deadline <= inner.clock.now() {
+        if deadline <= state.now() {
             if let Some(key) = self.entry.take() {
-                inner.timers.remove(key);
+                state.remove_timer(key);
             }
         } else if let Some(key) = self.entry {
-            inner.timers.reset(key, deadline);
+            state.move_timer(key, deadline);
         }
     }
 
     /// The current time of this sleep's runtime's clock.
     pub(crate) fn now(&self) -> Instant {
-        self.driver.inner.borrow_mut().clock.now()
+        self.driver.state_mut().now()
     }
 
     /// Moves this sleep to the runtime that polls it, if that is another
@@ -162,9 +161,9 @@ impl Sleep {
             return;
         };
         if let Some(key) = self.entry.take()
-            && let Ok(mut inner) = self.driver.inner.try_borrow_mut()
+            && let Some(mut state) = self.driver.try_state_mut()
         {
-            inner.timers.remove(key);
+            state.remove_timer(key);
         }
         self.driver = current;
     }
@@ -176,23 +175,23 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         this.follow_current_runtime();
-        let mut inner = this.driver.inner.borrow_mut();
-        if this.deadline <= inner.clock.cached() {
+        let mut state = this.driver.state_mut();
+        if this.deadline <= state.cached_now() {
             // Fired by the heap, reset to a deadline in the past, or seen
             // elapsed by `is_elapsed`.
             if let Some(key) = this.entry.take() {
-                inner.timers.remove(key);
+                state.remove_timer(key);
             }
             return Poll::Ready(());
         }
         match this.entry {
-            Some(key) if inner.timers.is_fired(key) => {
+            Some(key) if state.is_timer_fired(key) => {
                 // Fired, then reset to a later deadline before this poll.
-                inner.timers.reset(key, this.deadline);
-                inner.timers.set_waker(key, cx.waker());
+                state.move_timer(key, this.deadline);
+                state.set_timer_waker(key, cx.waker());
             }
-            Some(key) => inner.timers.set_waker(key, cx.waker()),
-            None => this.entry = Some(inner.timers.insert(this.deadline, cx.waker().clone())),
+            Some(key) => state.set_timer_waker(key, cx.waker()),
+            None => this.entry = Some(state.add_timer(this.deadline, cx.waker().clone())),
         }
         crate::runtime::dump::note_timer(this.deadline);
         Poll::Pending
@@ -202,10 +201,10 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.entry.take() {
-            // `try_borrow_mut` fails only if the driver is being torn down
+            // `try_state_mut` fails only if the driver is being torn down
             // while this sleep drops inside it; the heap goes with it then.
-            if let Ok(mut inner) = self.driver.inner.try_borrow_mut() {
-                inner.timers.remove(key);
+            if let Some(mut state) = self.driver.try_state_mut() {
+                state.remove_timer(key);
             }
         }
     }

@@ -27,6 +27,23 @@ pub(crate) enum Direction {
 /// How many distinct wakers one direction holds before they are flushed.
 pub(crate) const WAITERS_MAX: usize = 32;
 
+/// Adds `waker` to `waiters` unless a waker of the same task is there; a
+/// full list is handed back to be woken, by the rule of
+/// [`Waiters::add`]. For the lists of one kind of waiter only (signals);
+/// an fd's waiters are a [`Waiters`].
+pub(crate) fn add_waiter(waiters: &mut Vec<Waker>, waker: &Waker) -> Vec<Waker> {
+    if waiters.iter().any(|w| w.will_wake(waker)) {
+        return Vec::new();
+    }
+    let flushed = if waiters.len() >= WAITERS_MAX {
+        std::mem::take(waiters)
+    } else {
+        Vec::new()
+    };
+    waiters.push(waker.clone());
+    flushed
+}
+
 /// The wakers waiting for read and for write readiness of one fd.
 #[derive(Debug, Default)]
 pub(crate) struct Waiters {

@@ -2,7 +2,7 @@
 //!
 //! # Invariants
 //!
-//! - Every entry is owned by exactly one [`Sleep`](super::Sleep), which holds
+//! - Every entry is owned by exactly one [`Sleep`](crate::time::Sleep), which holds
 //!   its [`TimerKey`] and is the only one to remove it: firing an entry takes
 //!   it out of the heap (`pos == FIRED`) but leaves it in the slab until its
 //!   owner looks, so a key is never reused under an owner's feet.
