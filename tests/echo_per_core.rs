@@ -3,65 +3,30 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ChildStdout, Command};
+use std::time::Duration;
 
 const SHARDS: usize = 2;
 
 /// Starts the example on an ephemeral port; returns it, its stdout, and the
 /// address it printed once every shard listens.
 fn start() -> (Child, BufReader<ChildStdout>, SocketAddr) {
-    let mut child = Command::new(util::example("echo_per_core"))
-        .args(["127.0.0.1:0", "--cores", &SHARDS.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the echo_per_core example is built by cargo test");
-    let mut out = BufReader::new(child.stdout.take().expect("piped"));
-    let line = read_line(&mut out);
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split(' ').next())
-        .expect("a 'listening on' line")
-        .parse()
-        .expect("an address");
+    let (child, out, addr, line) =
+        util::start_server(Command::new(util::example("echo_per_core")).args([
+            "127.0.0.1:0",
+            "--cores",
+            &SHARDS.to_string(),
+        ]));
     assert!(line.contains(&format!("with {SHARDS} shard(s)")), "{line}");
     (child, out, addr)
-}
-
-fn round_trip(stream: &mut TcpStream, msg: &[u8]) {
-    stream.write_all(msg).expect("write");
-    let mut back = vec![0; msg.len()];
-    stream.read_exact(&mut back).expect("echo comes back");
-    assert_eq!(back, msg);
-}
-
-fn read_line(out: &mut BufReader<ChildStdout>) -> String {
-    let mut line = String::new();
-    out.read_line(&mut line).expect("stdout readable");
-    line
 }
 
 fn threads_of(child: &Child) -> usize {
     std::fs::read_dir(format!("/proc/{}/task", child.id()))
         .expect("the child runs")
         .count()
-}
-
-fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("waitable") {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("the echo_per_core example did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
@@ -80,7 +45,7 @@ fn one_sigterm_stops_every_shard_gracefully_and_the_process_exits_zero() {
             client
                 .set_read_timeout(Some(Duration::from_secs(10)))
                 .expect("timeout");
-            round_trip(&mut client, format!("before {i}").as_bytes());
+            util::round_trip(&mut client, format!("before {i}").as_bytes());
             client
         })
         .collect();
@@ -88,7 +53,7 @@ fn one_sigterm_stops_every_shard_gracefully_and_the_process_exits_zero() {
     util::send_signal(&child, libc::SIGTERM);
     let mut open = Vec::new();
     for _ in 0..SHARDS {
-        let line = read_line(&mut out);
+        let line = util::read_line(&mut out);
         assert!(line.contains("SIGTERM: stopped accepting"), "{line}");
         let n: usize = line
             .split("; ")
@@ -101,17 +66,17 @@ fn one_sigterm_stops_every_shard_gracefully_and_the_process_exits_zero() {
     assert_eq!(open.iter().sum::<usize>(), clients.len(), "{open:?}");
     // Open connections still work during the grace period, on every shard...
     for client in &mut clients {
-        round_trip(client, b"during the grace period");
+        util::round_trip(client, b"during the grace period");
     }
     // ...and every listener is gone.
     assert!(TcpStream::connect(addr).is_err(), "no new connections");
 
     clients.clear();
-    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{status:?}");
     let mut served = Vec::new();
     for shard in 0..SHARDS {
-        let line = read_line(&mut out);
+        let line = util::read_line(&mut out);
         let n: usize = line
             .trim()
             .strip_prefix(&format!("shard {shard}: served "))
@@ -125,7 +90,7 @@ fn one_sigterm_stops_every_shard_gracefully_and_the_process_exits_zero() {
         served.iter().all(|&n| n > 0),
         "every shard served some: {served:?}"
     );
-    assert!(read_line(&mut out).contains("bye"));
+    assert!(util::read_line(&mut out).contains("bye"));
 }
 
 #[test]
@@ -137,13 +102,13 @@ fn a_second_sigint_during_the_grace_period_ends_the_process_at_once() {
     client
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    round_trip(&mut client, b"hello");
+    util::round_trip(&mut client, b"hello");
     util::send_signal(&child, libc::SIGINT);
     for _ in 0..SHARDS {
-        assert!(read_line(&mut out).contains("SIGINT: stopped accepting"));
+        assert!(util::read_line(&mut out).contains("SIGINT: stopped accepting"));
     }
     util::send_signal(&child, libc::SIGINT);
-    let status = wait_with_deadline(&mut child, Duration::from_secs(3));
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(3));
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
 }
 

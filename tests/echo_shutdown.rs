@@ -5,58 +5,18 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
 
 /// Starts the example on an ephemeral port; returns it, its stdout, and the
 /// address it printed.
 fn start() -> (Child, BufReader<ChildStdout>, SocketAddr) {
-    let mut child = Command::new(util::example("echo"))
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the echo example is built by cargo test");
-    let mut out = BufReader::new(child.stdout.take().expect("piped"));
-    let mut line = String::new();
-    out.read_line(&mut line)
-        .expect("the example prints where it listens");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("a 'listening on' line")
-        .parse()
-        .expect("an address");
+    let (child, out, addr, _) =
+        util::start_server(Command::new(util::example("echo")).arg("127.0.0.1:0"));
     (child, out, addr)
-}
-
-fn round_trip(stream: &mut TcpStream, msg: &[u8]) {
-    stream.write_all(msg).expect("write");
-    let mut back = vec![0; msg.len()];
-    stream.read_exact(&mut back).expect("echo comes back");
-    assert_eq!(back, msg);
-}
-
-fn read_line(out: &mut BufReader<ChildStdout>) -> String {
-    let mut line = String::new();
-    out.read_line(&mut line).expect("stdout readable");
-    line
-}
-
-fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("waitable") {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("the echo example did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
@@ -66,16 +26,16 @@ fn sigterm_stops_accepting_lets_open_connections_finish_and_exits_zero() {
     client
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    round_trip(&mut client, b"before");
+    util::round_trip(&mut client, b"before");
 
     util::send_signal(&child, libc::SIGTERM);
-    let line = read_line(&mut out);
+    let line = util::read_line(&mut out);
     assert!(
         line.contains("stopped accepting") && line.contains("1 connection"),
         "{line}"
     );
     // The open connection still works during the grace period...
-    round_trip(&mut client, b"during the grace period");
+    util::round_trip(&mut client, b"during the grace period");
     // ...and the listener is gone.
     assert!(
         TcpStream::connect(addr).is_err(),
@@ -83,9 +43,9 @@ fn sigterm_stops_accepting_lets_open_connections_finish_and_exits_zero() {
     );
 
     drop(client);
-    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{status:?}");
-    assert!(read_line(&mut out).contains("all connections closed"));
+    assert!(util::read_line(&mut out).contains("all connections closed"));
 }
 
 #[test]
@@ -95,13 +55,13 @@ fn second_ctrl_c_during_the_grace_period_ends_the_process_at_once() {
     client
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    round_trip(&mut client, b"hello");
+    util::round_trip(&mut client, b"hello");
 
     util::send_signal(&child, libc::SIGINT);
-    assert!(read_line(&mut out).contains("stopped accepting"));
+    assert!(util::read_line(&mut out).contains("stopped accepting"));
     let start = Instant::now();
     util::send_signal(&child, libc::SIGINT);
-    let status = wait_with_deadline(&mut child, Duration::from_secs(3));
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(3));
     assert_eq!(
         status.signal(),
         Some(libc::SIGINT),

@@ -4,36 +4,19 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
 
 fn start(grace_ms: Option<u64>) -> (Child, BufReader<ChildStdout>, SocketAddr) {
     let mut cmd = Command::new(util::example("http"));
-    cmd.env("CHRONIA_HTTP_ADDR", "127.0.0.1:0")
-        .stdout(Stdio::piped());
+    cmd.env("CHRONIA_HTTP_ADDR", "127.0.0.1:0");
     if let Some(ms) = grace_ms {
         cmd.env("CHRONIA_HTTP_GRACE_MS", ms.to_string());
     }
-    let mut child = cmd
-        .spawn()
-        .expect("the http example is built by cargo test");
-    let mut out = BufReader::new(child.stdout.take().expect("piped"));
-    let line = read_line(&mut out);
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("a 'listening on' line")
-        .parse()
-        .expect("an address");
+    let (child, out, addr, _) = util::start_server(&mut cmd);
     (child, out, addr)
-}
-
-fn read_line(out: &mut BufReader<ChildStdout>) -> String {
-    let mut line = String::new();
-    out.read_line(&mut line).expect("stdout readable");
-    line
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -91,20 +74,6 @@ fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
     (status, body)
 }
 
-fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("waitable") {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("the http example did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn serves_keep_alive_and_echo_then_exits_zero_on_sigterm() {
     let (mut child, mut out, addr) = start(None);
@@ -131,7 +100,7 @@ fn serves_keep_alive_and_echo_then_exits_zero_on_sigterm() {
     assert!(body == payload, "echo differs: {} bytes", body.len());
 
     util::send_signal(&child, libc::SIGTERM);
-    let line = read_line(&mut out);
+    let line = util::read_line(&mut out);
     assert!(
         line.contains("stopped accepting") && line.contains("1 connection"),
         "{line}"
@@ -139,9 +108,9 @@ fn serves_keep_alive_and_echo_then_exits_zero_on_sigterm() {
     // The idle keep-alive connection is closed by the graceful shutdown.
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
-    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{status:?}");
-    assert!(read_line(&mut out).contains("all connections closed"));
+    assert!(util::read_line(&mut out).contains("all connections closed"));
 }
 
 #[test]
@@ -151,15 +120,15 @@ fn a_request_in_flight_at_sigint_is_answered_before_exit() {
     stream
         .write_all(b"GET /slow?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n")
         .expect("write");
-    assert!(read_line(&mut out).contains("slow request"));
+    assert!(util::read_line(&mut out).contains("slow request"));
     util::send_signal(&child, libc::SIGINT);
-    assert!(read_line(&mut out).contains("stopped accepting"));
+    assert!(util::read_line(&mut out).contains("stopped accepting"));
     let (status, body) = read_response(&mut stream);
     assert!(status.starts_with("http/1.1 200"), "{status}");
     assert_eq!(body, b"slow\n");
-    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{status:?}");
-    assert!(read_line(&mut out).contains("all connections closed"));
+    assert!(util::read_line(&mut out).contains("all connections closed"));
 }
 
 #[test]
@@ -170,16 +139,16 @@ fn the_grace_period_is_bounded() {
     stream
         .write_all(b"GET /slow?ms=60000 HTTP/1.1\r\nHost: t\r\n\r\n")
         .expect("write");
-    assert!(read_line(&mut out).contains("slow request"));
+    assert!(util::read_line(&mut out).contains("slow request"));
     let start = Instant::now();
     util::send_signal(&child, libc::SIGTERM);
-    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(10));
     assert!(
         start.elapsed() >= grace,
         "exited before the grace period: {:?}",
         start.elapsed()
     );
     assert_eq!(status.code(), Some(0), "{status:?}");
-    assert!(read_line(&mut out).contains("stopped accepting"));
-    assert!(read_line(&mut out).contains("grace period over"));
+    assert!(util::read_line(&mut out).contains("stopped accepting"));
+    assert!(util::read_line(&mut out).contains("grace period over"));
 }

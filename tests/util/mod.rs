@@ -2,6 +2,8 @@
 #![allow(dead_code, reason = "each test file uses some of the helpers")]
 
 use std::future::Future;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -134,4 +136,65 @@ pub fn send_signal(child: &std::process::Child, signo: i32) {
     // SAFETY: kill takes two integers and touches no memory of ours.
     let rc = unsafe { libc::kill(pid, signo) };
     assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
+}
+
+/// Spawns `cmd`, a server example, with its stdout piped, and reads the
+/// first line it prints, `listening on ADDR ...`: returns the child, the
+/// rest of its stdout, the address and that line.
+pub fn start_server(
+    cmd: &mut Command,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    SocketAddr,
+    String,
+) {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example is built by cargo test");
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let line = read_line(&mut out);
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a 'listening on' line")
+        .parse()
+        .expect("an address");
+    (child, out, addr, line)
+}
+
+/// One line of `out`, with its newline (empty at end of file).
+pub fn read_line(out: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    out.read_line(&mut line).expect("stdout readable");
+    line
+}
+
+/// Writes `msg` to an echo server and checks that it comes back.
+pub fn round_trip(stream: &mut TcpStream, msg: &[u8]) {
+    stream.write_all(msg).expect("write");
+    let mut back = vec![0; msg.len()];
+    stream.read_exact(&mut back).expect("echo comes back");
+    assert_eq!(back, msg);
+}
+
+/// Waits for `child` to exit, polling; kills it and fails the test if it
+/// has not exited within `limit`.
+pub fn wait_with_deadline(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("child process {} did not exit within {limit:?}", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
