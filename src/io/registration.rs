@@ -46,6 +46,7 @@ use chronia_reactor::Events;
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
 pub(crate) use crate::runtime::slot::Direction;
+use crate::sys::socket::{Readiness, ready_now};
 
 /// The readiness bit of `dir`.
 fn events(dir: Direction) -> Events {
@@ -119,7 +120,11 @@ impl Registration {
             slot.fresh = slot.fresh.without(events(dir));
             return Poll::Ready(Ok(()));
         }
-        if crate::sys::poll_now(fd, dir == Direction::Write)? {
+        let probe = match dir {
+            Direction::Read => Readiness::Read,
+            Direction::Write => Readiness::Write,
+        };
+        if ready_now(fd, probe)? {
             slot.ready |= events(dir);
             return Poll::Ready(Ok(()));
         }

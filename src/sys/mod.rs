@@ -39,27 +39,6 @@ pub(crate) mod affinity;
 pub(crate) mod fd;
 pub(crate) mod thread_bound;
 pub(crate) mod uninit;
-/// Asks the kernel whether `fd` is ready now, without waiting: one
-/// `poll(2)` with a zero timeout, for reading (`POLLIN | POLLRDHUP`) or
-/// writing (`POLLOUT`). A hang-up or an error counts as ready, since the
-/// next read or write reports it.
-pub(crate) fn poll_now(fd: BorrowedFd<'_>, write: bool) -> io::Result<bool> {
-    let events = if write {
-        libc::POLLOUT
-    } else {
-        libc::POLLIN | libc::POLLRDHUP
-    };
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events,
-        revents: 0,
-    };
-    // SAFETY: `pfd` is one initialised, writable pollfd that lives across
-    // the call, and the count says one.
-    let n = cvt_r(|| unsafe { libc::poll(&raw mut pfd, 1, 0) })?;
-    Ok(n > 0 && pfd.revents != 0)
-}
-
 /// Reads from `fd` into the spare capacity of `buf` (64 bytes are reserved
 /// first if it has none) and extends its length by what was read, so the
 /// bytes need not be zeroed first.

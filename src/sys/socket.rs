@@ -9,7 +9,7 @@
 use std::io;
 use std::mem;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use super::net::{Connect, RawAddr};
 use super::{cvt, sockopt};
@@ -111,15 +111,42 @@ pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &RawAddr) -> io::Result<Connect>
 
 /// The address `fd` is bound to, from `getsockname(2)`.
 pub(crate) fn local_addr(fd: BorrowedFd<'_>) -> io::Result<SocketAddr> {
+    socket_name(fd.as_raw_fd(), Name::Local)?.map_err(|family| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("socket of address family {family} is not an IP socket"),
+        )
+    })
+}
+
+/// Which address of a socket [`socket_name`] asks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Name {
+    /// `getsockname(2)`: the address it is bound to.
+    Local,
+    /// `getpeername(2)`: the address of the peer it is connected to.
+    Peer,
+}
+
+/// The local or peer IP address of socket `fd`: the kernel's error, or
+/// `Ok(Err(family))` if the address is not of an IP family. A raw fd, for
+/// task dumps that hold only fd numbers: the call only reads the fd table,
+/// so a stale number gives `EBADF` or another socket's address, nothing
+/// worse.
+pub(crate) fn socket_name(fd: RawFd, name: Name) -> io::Result<Result<SocketAddr, libc::c_int>> {
     // SAFETY: sockaddr_storage is plain integers; all zeroes is a valid value.
     let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
     let mut len =
         libc::socklen_t::try_from(mem::size_of::<libc::sockaddr_storage>()).expect("128 bytes");
-    // SAFETY: `storage` is writable for `len` bytes and `len` is writable;
-    // both live across the call.
-    let rc = unsafe { libc::getsockname(fd.as_raw_fd(), (&raw mut storage).cast(), &raw mut len) };
+    let rc = match name {
+        // SAFETY: `storage` is writable for `len` bytes and `len` is
+        // writable; both live across the call.
+        Name::Local => unsafe { libc::getsockname(fd, (&raw mut storage).cast(), &raw mut len) },
+        // SAFETY: as above.
+        Name::Peer => unsafe { libc::getpeername(fd, (&raw mut storage).cast(), &raw mut len) },
+    };
     cvt(rc)?;
-    match libc::c_int::from(storage.ss_family) {
+    Ok(match libc::c_int::from(storage.ss_family) {
         libc::AF_INET => {
             // SAFETY: the kernel wrote a sockaddr_in (family AF_INET); the
             // storage is large and aligned enough for any sockaddr.
@@ -140,11 +167,8 @@ pub(crate) fn local_addr(fd: BorrowedFd<'_>) -> io::Result<SocketAddr> {
                 a.sin6_scope_id,
             )))
         }
-        family => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("socket of address family {family} is not an IP socket"),
-        )),
-    }
+        family => Err(family),
+    })
 }
 
 /// A direction to ask [`ready_now`] about.
@@ -173,7 +197,8 @@ pub(crate) struct PollState {
     pub(crate) error: bool,
 }
 
-/// Asks `poll(2)`, with a zero timeout, what `fd` is ready for. Reads
+/// Asks `poll(2)`, with a zero timeout, what `fd` is ready for: the one
+/// such probe of the facade, for any kind of fd (sockets, pipes). Reads
 /// nothing: a pending socket error stays for the next operation to report.
 pub(crate) fn poll_now(fd: BorrowedFd<'_>) -> io::Result<PollState> {
     let mut pfd = libc::pollfd {
@@ -201,7 +226,8 @@ pub(crate) fn poll_now(fd: BorrowedFd<'_>) -> io::Result<PollState> {
 }
 
 /// Whether `fd` is ready for `dir` right now, or has an error or hang-up
-/// for the next operation in that direction to report.
+/// for the next operation in that direction to report (`POLLRDHUP` counts
+/// for reading, `POLLHUP` for both).
 pub(crate) fn ready_now(fd: BorrowedFd<'_>, dir: Readiness) -> io::Result<bool> {
     let state = poll_now(fd)?;
     Ok(state.error
