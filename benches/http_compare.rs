@@ -2,7 +2,9 @@
 //! (through `chronia::compat::hyper`), tokio `current_thread` (hyper-util's
 //! `TokioIo`) and smol (`LocalExecutor` + async-io, through a safe
 //! futures-io adapter that reads into a zeroed stack buffer and copies, as
-//! smol-hyper's zero-fill costs), in one run, rounds interleaved.
+//! smol-hyper's zero-fill costs), in one run, rounds interleaved. All three
+//! give hyper a timer, so all three run its header-read timeout (a sleep
+//! made and dropped per request).
 //!
 //! Run: `CARGO_TARGET_DIR=target-bench cargo bench --bench http_compare`
 //! (`-- --secs S --rounds N` to change the measured window and the rounds).
@@ -14,8 +16,9 @@
 //! with `--server NAME`), pinned to CPU 1 with `taskset` when there is one;
 //! the load client (this process, one chronia thread) re-runs itself pinned
 //! to CPU 0. Printed per row: requests/s, p50 and p99 latency, the server's
-//! CPU time per request (user + system, from `/proc/PID/stat`: the stable
-//! figure on a noisy machine), and, where `perf` can count the
+//! CPU time per request (the scheduler's run time of its threads, from
+//! `/proc/PID/task/*/schedstat`, in ns: the stable figure on a noisy
+//! machine), and, where `perf` can count the
 //! `raw_syscalls:sys_enter` tracepoint, the server's syscalls per request
 //! (in an extra window per server, not part of the other figures).
 //!
@@ -167,6 +170,42 @@ impl hyper::rt::Write for SmolIo {
     }
 }
 
+/// hyper's timer over async-io's `Timer`, so that the smol server runs
+/// hyper's header-read timeout as the other two do (without a timer hyper
+/// silently skips it, and with it the work of one timer per request).
+#[derive(Clone, Copy)]
+struct SmolTimer;
+
+struct SmolSleep(smol::Timer);
+
+impl std::future::Future for SmolSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(drop)
+    }
+}
+
+impl hyper::rt::Sleep for SmolSleep {}
+
+impl hyper::rt::Timer for SmolTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(SmolSleep(smol::Timer::after(duration)))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(SmolSleep(smol::Timer::at(deadline)))
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        if let Some(mut ours) = sleep.as_mut().downcast_mut_pin::<SmolSleep>() {
+            ours.0.set_at(new_deadline);
+        } else {
+            *sleep = self.sleep_until(new_deadline);
+        }
+    }
+}
+
 fn serve_smol() -> io::Result<()> {
     let ex = smol::LocalExecutor::new();
     // `smol::block_on` is async-io's: it drives the reactor on this thread.
@@ -177,6 +216,7 @@ fn serve_smol() -> io::Result<()> {
             let (stream, _) = listener.accept().await?;
             ex.spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(SmolTimer)
                     .serve_connection(SmolIo(stream), hyper::service::service_fn(hello))
                     .await;
             })
@@ -241,8 +281,25 @@ impl Drop for Server {
 
 // --- CPU time and perf ---------------------------------------------------------
 
-/// User + system CPU time of a process so far, from `/proc/PID/stat`.
+/// On-CPU time of a process so far: the sum over its threads of the first
+/// field of `/proc/PID/task/TID/schedstat` (the scheduler's own run time,
+/// in ns), or, where schedstat is missing, user + system time from
+/// `/proc/PID/stat` (in clock ticks of 10 ms: at a server load of 10 %, a
+/// 3 s window is only 30 ticks, so a 3 % step).
 fn cpu_time(pid: &str) -> Duration {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten();
+    let mut total = None;
+    for thread in threads.flatten() {
+        let stat = std::fs::read_to_string(thread.path().join("schedstat")).unwrap_or_default();
+        if let Some(ns) = stat.split_whitespace().next().and_then(|ns| ns.parse::<u64>().ok()) {
+            *total.get_or_insert(0) += ns;
+        }
+    }
+    total.map_or_else(|| cpu_ticks(pid), Duration::from_nanos)
+}
+
+/// User + system CPU time of a process so far, from `/proc/PID/stat`.
+fn cpu_ticks(pid: &str) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The fields after the command name: state is the 3rd field overall,
     // utime the 14th, stime the 15th.
@@ -568,7 +625,7 @@ fn main() -> io::Result<()> {
         WARMUP.as_secs_f64()
     );
     println!(
-        "servers: chronia (compat::hyper), tokio current_thread (TokioIo), smol LocalExecutor (zero-fill adapter); pinned: {}",
+        "servers: chronia (compat::hyper), tokio current_thread (TokioIo), smol LocalExecutor (zero-fill adapter, async-io timer); each with hyper's header-read timer; pinned: {}",
         if std::env::var_os(PINNED).is_some() {
             "servers CPU 1, client CPU 0"
         } else {
