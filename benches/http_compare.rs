@@ -2,7 +2,9 @@
 //! (through `chronia::compat::hyper`), tokio `current_thread` (hyper-util's
 //! `TokioIo`) and smol (`LocalExecutor` + async-io, through a safe
 //! futures-io adapter that reads into a zeroed stack buffer and copies, as
-//! smol-hyper's zero-fill costs), in one run, rounds interleaved.
+//! smol-hyper's zero-fill costs), in one run, rounds interleaved. All three
+//! give hyper a timer, so all three run its header-read timeout (a sleep
+//! made and dropped per request).
 //!
 //! Run: `CARGO_TARGET_DIR=target-bench cargo bench --bench http_compare`
 //! (`-- --secs S --rounds N` to change the measured window and the rounds).
@@ -14,8 +16,10 @@
 //! with `--server NAME`), pinned to CPU 1 with `taskset` when there is one;
 //! the load client (this process, one chronia thread) re-runs itself pinned
 //! to CPU 0. Printed per row: requests/s, p50 and p99 latency, the server's
-//! CPU time per request (user + system, from `/proc/PID/stat`: the stable
-//! figure on a noisy machine), and, where `perf` can count the
+//! CPU time per request (the scheduler's run time of its threads, from
+//! `/proc/PID/task/*/schedstat`, in ns: the stable figure on a noisy
+//! machine), how often the server was scheduled in per request (its
+//! wake-ups from `epoll_wait`, which cost CPU of their own), and, where `perf` can count the
 //! `raw_syscalls:sys_enter` tracepoint, the server's syscalls per request
 //! (in an extra window per server, not part of the other figures).
 //!
@@ -167,6 +171,42 @@ impl hyper::rt::Write for SmolIo {
     }
 }
 
+/// hyper's timer over async-io's `Timer`, so that the smol server runs
+/// hyper's header-read timeout as the other two do (without a timer hyper
+/// silently skips it, and with it the work of one timer per request).
+#[derive(Clone, Copy)]
+struct SmolTimer;
+
+struct SmolSleep(smol::Timer);
+
+impl std::future::Future for SmolSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(drop)
+    }
+}
+
+impl hyper::rt::Sleep for SmolSleep {}
+
+impl hyper::rt::Timer for SmolTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(SmolSleep(smol::Timer::after(duration)))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(SmolSleep(smol::Timer::at(deadline)))
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        if let Some(mut ours) = sleep.as_mut().downcast_mut_pin::<SmolSleep>() {
+            ours.0.set_at(new_deadline);
+        } else {
+            *sleep = self.sleep_until(new_deadline);
+        }
+    }
+}
+
 fn serve_smol() -> io::Result<()> {
     let ex = smol::LocalExecutor::new();
     // `smol::block_on` is async-io's: it drives the reactor on this thread.
@@ -177,6 +217,7 @@ fn serve_smol() -> io::Result<()> {
             let (stream, _) = listener.accept().await?;
             ex.spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(SmolTimer)
                     .serve_connection(SmolIo(stream), hyper::service::service_fn(hello))
                     .await;
             })
@@ -241,8 +282,43 @@ impl Drop for Server {
 
 // --- CPU time and perf ---------------------------------------------------------
 
-/// User + system CPU time of a process so far, from `/proc/PID/stat`.
+/// On-CPU time of a process so far: the sum over its threads of the first
+/// field of `/proc/PID/task/TID/schedstat` (the scheduler's own run time,
+/// in ns), or, where schedstat is missing, user + system time from
+/// `/proc/PID/stat` (in clock ticks of 10 ms: at a server load of 10 %, a
+/// 3 s window is only 30 ticks, so a 3 % step).
 fn cpu_time(pid: &str) -> Duration {
+    schedstat(pid).map_or_else(|| cpu_ticks(pid), |(ns, _)| Duration::from_nanos(ns))
+}
+
+/// How many times the threads of a process were scheduled onto a CPU so
+/// far (the third field of schedstat): for a server that sleeps in
+/// `epoll_wait` when idle, its wake-ups (plus preemptions). 0 without
+/// schedstat.
+fn times_run(pid: &str) -> u64 {
+    schedstat(pid).map_or(0, |(_, runs)| runs)
+}
+
+/// Run time (ns) and times run, summed over the threads of `pid`.
+fn schedstat(pid: &str) -> Option<(u64, u64)> {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = None;
+    for thread in threads.flatten() {
+        let stat = std::fs::read_to_string(thread.path().join("schedstat")).unwrap_or_default();
+        let mut fields = stat.split_whitespace().map(|f| f.parse::<u64>().ok());
+        if let (Some(Some(ns)), Some(_), Some(Some(runs))) =
+            (fields.next(), fields.next(), fields.next())
+        {
+            let (t, r) = total.get_or_insert((0, 0));
+            *t += ns;
+            *r += runs;
+        }
+    }
+    total
+}
+
+/// User + system CPU time of a process so far, from `/proc/PID/stat`.
+fn cpu_ticks(pid: &str) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The fields after the command name: state is the 3rd field overall,
     // utime the 14th, stime the 15th.
@@ -355,6 +431,8 @@ struct Window {
     elapsed: Duration,
     server_cpu: Duration,
     client_cpu: Duration,
+    /// Times the server's threads were scheduled in during the window.
+    server_runs: u64,
     /// With perf: the server's syscalls during the window.
     syscalls: Option<u64>,
 }
@@ -371,6 +449,13 @@ impl Window {
         #[expect(clippy::cast_precision_loss, reason = "a ratio to print")]
         let n = self.requests.max(1) as f64;
         self.server_cpu.as_secs_f64() * 1e6 / n
+    }
+
+    /// Times the server was scheduled in per request.
+    fn runs_per_request(&self) -> f64 {
+        #[expect(clippy::cast_precision_loss, reason = "a ratio to print")]
+        let (runs, n) = (self.server_runs as f64, self.requests.max(1) as f64);
+        runs / n
     }
 
     fn server_load(&self) -> f64 {
@@ -465,6 +550,7 @@ fn measure(server: &Server, length: Duration, with_perf: bool) -> Window {
             None
         };
         let (server_cpu, client_cpu) = (cpu_time(&pid), cpu_time("self"));
+        let server_runs = times_run(&pid);
         let (mut latencies, elapsed) = phase(&conns, length).await;
         latencies.sort_unstable();
         let requests = latencies.len() as u64;
@@ -477,6 +563,7 @@ fn measure(server: &Server, length: Duration, with_perf: bool) -> Window {
         let (p50, p99) = (pct(50), pct(99));
         let server_cpu = cpu_time(&pid).saturating_sub(server_cpu);
         let client_cpu = cpu_time("self").saturating_sub(client_cpu);
+        let server_runs = times_run(&pid).saturating_sub(server_runs);
         let syscalls = perf.and_then(|perf| {
             // Let the server go back to sleep, for at least one full
             // interval of perf, before stopping it.
@@ -490,6 +577,7 @@ fn measure(server: &Server, length: Duration, with_perf: bool) -> Window {
             elapsed,
             server_cpu,
             client_cpu,
+            server_runs,
             syscalls,
         }
     })
@@ -568,7 +656,7 @@ fn main() -> io::Result<()> {
         WARMUP.as_secs_f64()
     );
     println!(
-        "servers: chronia (compat::hyper), tokio current_thread (TokioIo), smol LocalExecutor (zero-fill adapter); pinned: {}",
+        "servers: chronia (compat::hyper), tokio current_thread (TokioIo), smol LocalExecutor (zero-fill adapter, async-io timer); each with hyper's header-read timer; pinned: {}",
         if std::env::var_os(PINNED).is_some() {
             "servers CPU 1, client CPU 0"
         } else {
@@ -576,7 +664,7 @@ fn main() -> io::Result<()> {
         }
     );
     println!(
-        "{:<6} {:<8} {:>11} {:>9} {:>9} {:>11} {:>11} {:>14}",
+        "{:<6} {:<8} {:>11} {:>9} {:>9} {:>11} {:>11} {:>14} {:>13}",
         "round",
         "server",
         "requests/s",
@@ -584,7 +672,8 @@ fn main() -> io::Result<()> {
         "p99 µs",
         "server CPU",
         "client CPU",
-        "server µs/req"
+        "server µs/req",
+        "wake-ups/req"
     );
     let mut rates: [Vec<f64>; 3] = Default::default();
     let mut efficiency: [Vec<f64>; 3] = Default::default();
@@ -592,14 +681,15 @@ fn main() -> io::Result<()> {
         for ((server, rates), efficiency) in servers.iter().zip(&mut rates).zip(&mut efficiency) {
             let w = measure(server, length, false);
             println!(
-                "{round:<6} {:<8} {:>11.0} {:>9} {:>9} {:>10.0}% {:>10.0}% {:>14.2}",
+                "{round:<6} {:<8} {:>11.0} {:>9} {:>9} {:>10.0}% {:>10.0}% {:>14.2} {:>13.3}",
                 server.name,
                 w.rate(),
                 w.p50,
                 w.p99,
                 w.server_load(),
                 w.client_load(),
-                w.cpu_per_request()
+                w.cpu_per_request(),
+                w.runs_per_request()
             );
             rates.push(w.rate());
             efficiency.push(w.cpu_per_request());

@@ -261,11 +261,10 @@ impl hyper::rt::Timer for Timer {
     }
 
     fn now(&self) -> Instant {
-        if crate::runtime::context::is_inside() {
-            crate::time::now()
-        } else {
-            Instant::now()
-        }
+        // hyper asks once per request (the header-read deadline): read the
+        // runtime's clock (virtual while paused) without cloning its `Rc`.
+        crate::runtime::context::with_current(|driver| driver.inner.borrow_mut().clock.now())
+            .unwrap_or_else(Instant::now)
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {

@@ -50,6 +50,17 @@ pub(crate) fn is_inside() -> bool {
     CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
 }
 
+/// `f` applied to the current driver, without cloning its `Rc`; `None`
+/// outside a runtime.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Driver) -> R) -> Option<R> {
+    // `try_with` fails only while the thread's locals are torn down, when
+    // no runtime runs.
+    CURRENT
+        .try_with(|c| c.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
+}
+
 /// The current driver.
 ///
 /// # Panics
