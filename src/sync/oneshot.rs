@@ -207,9 +207,8 @@ impl<T> Sender<T> {
         }
         // The slot is empty: the one `Sender` is consumed by its one send.
         inner.value.replace(Some(value));
-        // Marked gone here, so the drop that follows does nothing more.
-        inner.mark(TX_GONE);
-        wake(&inner.rx_waker);
+        // The drop that follows marks the sender gone and wakes the
+        // receiver, which finds the value.
         Ok(())
     }
 
