@@ -173,31 +173,26 @@ fn chronia_oneshot(ops: u32) -> f64 {
     })
 }
 
+/// tokio's oneshot, the same loop as [`chronia_oneshot`], on either runtime.
+async fn tokio_oneshot_loop(ops: u32) -> f64 {
+    let start = Instant::now();
+    for n in 0..ops {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tx.send(black_box(n)).expect("rx is alive");
+        black_box(rx.await.expect("sent"));
+    }
+    per_op(start.elapsed(), ops)
+}
+
 fn tokio_oneshot(ops: u32) -> f64 {
-    chronia::block_on(async move {
-        let start = Instant::now();
-        for n in 0..ops {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            tx.send(black_box(n)).expect("rx is alive");
-            black_box(rx.await.expect("sent"));
-        }
-        per_op(start.elapsed(), ops)
-    })
+    chronia::block_on(tokio_oneshot_loop(ops))
 }
 
 fn tokio_oneshot_on_tokio(ops: u32) -> f64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_current_thread()
         .build()
-        .expect("tokio runtime");
-    rt.block_on(async move {
-        let start = Instant::now();
-        for n in 0..ops {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            tx.send(black_box(n)).expect("rx is alive");
-            black_box(rx.await.expect("sent"));
-        }
-        per_op(start.elapsed(), ops)
-    })
+        .expect("tokio runtime")
+        .block_on(tokio_oneshot_loop(ops))
 }
 
 fn chronia_mutex(ops: u32) -> f64 {
