@@ -9,12 +9,16 @@
 //! warm-up; each figure is the best round (on a shared machine the fastest
 //! round is the one least disturbed by other processes), the median beside
 //! it, and the ratio is of the best rounds. Nothing is asserted about
-//! time.
+//! time. `SYNC_COMPARE_SIDE=chronia` (or `peer`) runs one round of one
+//! side only, without warm-up, so `perf record` or
+//! `valgrind --tool=callgrind` sees one primitive alone.
 //!
 //! - mpsc: a producer task sends `MESSAGES` values through a bounded
 //!   channel of capacity 128 to a consumer task; ns per value (send + recv).
 //!   tokio's channel is also measured on tokio's own current-thread runtime.
 //! - oneshot: create a channel, send, await the receiver, in one task.
+//!   tokio's is also measured on tokio's own current-thread runtime, where
+//!   its cooperative budget is in force as ours is on chronia.
 //! - Mutex: uncontended `lock().await` + unlock; Semaphore: uncontended
 //!   `acquire().await` + release.
 //! - Notify: 100,000 tasks wait on `notified()`; the time of the one
@@ -47,6 +51,18 @@ fn figure(mut samples: Vec<f64>) -> Figure {
 /// Runs `ours` and `peer` `ROUNDS` times each, taking turns (so a change in
 /// the machine's load hits both), after a warm-up round of each.
 fn pair(mut ours: impl FnMut() -> f64, mut peer: impl FnMut() -> f64) -> (Figure, Figure) {
+    // One side, one round: for a profiler (see the module docs).
+    match std::env::var("SYNC_COMPARE_SIDE").as_deref() {
+        Ok("chronia") => {
+            let x = figure(vec![ours()]);
+            return (x, x);
+        }
+        Ok("peer") => {
+            let x = figure(vec![peer()]);
+            return (x, x);
+        }
+        _ => {}
+    }
     ours();
     peer();
     let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -157,16 +173,26 @@ fn chronia_oneshot(ops: u32) -> f64 {
     })
 }
 
+/// tokio's oneshot, the same loop as [`chronia_oneshot`], on either runtime.
+async fn tokio_oneshot_loop(ops: u32) -> f64 {
+    let start = Instant::now();
+    for n in 0..ops {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tx.send(black_box(n)).expect("rx is alive");
+        black_box(rx.await.expect("sent"));
+    }
+    per_op(start.elapsed(), ops)
+}
+
 fn tokio_oneshot(ops: u32) -> f64 {
-    chronia::block_on(async move {
-        let start = Instant::now();
-        for n in 0..ops {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            tx.send(black_box(n)).expect("rx is alive");
-            black_box(rx.await.expect("sent"));
-        }
-        per_op(start.elapsed(), ops)
-    })
+    chronia::block_on(tokio_oneshot_loop(ops))
+}
+
+fn tokio_oneshot_on_tokio(ops: u32) -> f64 {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime")
+        .block_on(tokio_oneshot_loop(ops))
 }
 
 fn chronia_mutex(ops: u32) -> f64 {
@@ -312,7 +338,17 @@ fn main() {
     }
     if wanted("oneshot") {
         let (ours, peer) = pair(|| chronia_oneshot(ops / 2), || tokio_oneshot(ops / 2));
-        row("oneshot create+send+await", ours, "tokio oneshot", peer);
+        row(
+            "oneshot create+send+await",
+            ours,
+            "tokio oneshot (chronia)",
+            peer,
+        );
+        let (ours, peer) = pair(
+            || chronia_oneshot(ops / 2),
+            || tokio_oneshot_on_tokio(ops / 2),
+        );
+        row("", ours, "tokio oneshot (tokio rt)", peer);
     }
     if wanted("mutex") {
         let (ours, peer) = pair(|| chronia_mutex(ops), || tokio_mutex(ops));

@@ -2,10 +2,9 @@
 
 use std::fmt;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use super::chan::Chan;
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, TrySendError};
 use crate::sync::batch_semaphore::{MAX_PERMITS, Sem, TryAcquire};
 
 /// Creates a bounded channel with room for `capacity` values.
@@ -310,148 +309,27 @@ impl<T> fmt::Debug for Permit<'_, T> {
     }
 }
 
-/// Receives the values of a bounded channel.
-///
-/// # Examples
-///
-/// ```
-/// chronia::block_on(async {
-///     let (tx, mut rx) = chronia::sync::mpsc::channel(4);
-///     tx.send(1).await.expect("rx is alive");
-///     tx.send(2).await.expect("rx is alive");
-///     let mut buffer = Vec::new();
-///     assert_eq!(rx.recv_many(&mut buffer, 10).await, 2);
-///     assert_eq!(buffer, [1, 2]);
-/// });
-/// ```
-pub struct Receiver<T> {
-    chan: Rc<Chan<T>>,
-}
-
-impl<T> Receiver<T> {
-    /// The next value; `None` once every sender dropped (or the channel
-    /// was closed) and the queue is empty. Cancel-safe.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// chronia::block_on(async {
-    ///     let (tx, mut rx) = chronia::sync::mpsc::channel::<u8>(1);
-    ///     drop(tx);
-    ///     assert_eq!(rx.recv().await, None);
-    /// });
-    /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
-    }
-
-    /// Polls for the next value; registers the task's waker if none.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::task::{Context, Poll, Waker};
-    /// let (tx, mut rx) = chronia::sync::mpsc::channel(1);
-    /// let mut cx = Context::from_waker(Waker::noop());
-    /// assert!(rx.poll_recv(&mut cx).is_pending());
-    /// tx.try_send(1).expect("room");
-    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
-    /// ```
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Waits for at least one value, then moves up to `limit` into
-    /// `buffer`; returns how many. 0 means the channel is done (or `limit`
-    /// is 0). Cancel-safe.
+receiver!(
+    /// Receives the values of a bounded channel.
     ///
     /// # Examples
     ///
     /// ```
     /// chronia::block_on(async {
     ///     let (tx, mut rx) = chronia::sync::mpsc::channel(4);
-    ///     for n in 0..3 { tx.send(n).await.expect("rx is alive"); }
+    ///     tx.send(1).await.expect("rx is alive");
+    ///     tx.send(2).await.expect("rx is alive");
     ///     let mut buffer = Vec::new();
-    ///     assert_eq!(rx.recv_many(&mut buffer, 2).await, 2);
-    ///     assert_eq!(buffer, [0, 1]);
+    ///     assert_eq!(rx.recv_many(&mut buffer, 10).await, 2);
+    ///     assert_eq!(buffer, [1, 2]);
     /// });
     /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
-    }
+    Receiver,
+    new: "let (tx, mut rx) = chronia::sync::mpsc::channel(4);",
+    send: "try_send"
+);
 
-    /// The next value if one is queued; never waits.
-    ///
-    /// # Errors
-    ///
-    /// [`TryRecvError::Empty`] or [`TryRecvError::Disconnected`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use chronia::sync::mpsc::{self, error::TryRecvError};
-    /// let (tx, mut rx) = mpsc::channel::<u8>(1);
-    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    /// ```
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Closes the channel: sends fail from now on, queued values can still
-    /// be received.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, mut rx) = chronia::sync::mpsc::channel(2);
-    /// tx.try_send(1).expect("room");
-    /// rx.close();
-    /// assert!(tx.try_send(2).is_err());
-    /// assert_eq!(rx.try_recv(), Ok(1));
-    /// ```
-    pub fn close(&mut self) {
-        self.chan.close();
-    }
-
-    /// Whether the channel is closed (by the receiver, or because every
-    /// sender dropped).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = chronia::sync::mpsc::channel::<u8>(1);
-    /// drop(tx);
-    /// assert!(rx.is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed() || self.chan.tx_count() == 0
-    }
-
-    /// Whether no value is queued.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_tx, rx) = chronia::sync::mpsc::channel::<u8>(1);
-    /// assert!(rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.chan.len() == 0
-    }
-
-    /// How many values are queued.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = chronia::sync::mpsc::channel(2);
-    /// tx.try_send(()).expect("room");
-    /// assert_eq!(rx.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
+impl<T> Receiver<T> {
     /// Free places now.
     ///
     /// # Examples
@@ -474,27 +352,5 @@ impl<T> Receiver<T> {
     /// ```
     pub fn max_capacity(&self) -> usize {
         self.chan.capacity
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_rx();
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> futures_core::Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
     }
 }

@@ -20,6 +20,8 @@
 //! });
 //! ```
 
+#[macro_use]
+mod receiver;
 mod bounded;
 mod chan;
 pub mod error;

@@ -3,10 +3,9 @@
 
 use std::fmt;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use super::chan::Chan;
-use super::error::{SendError, TryRecvError};
+use super::error::SendError;
 
 /// Creates a channel without a bound: [`UnboundedSender::send`] never
 /// waits.
@@ -129,160 +128,19 @@ impl<T> fmt::Debug for UnboundedSender<T> {
     }
 }
 
-/// Receives the values of an unbounded channel.
-///
-/// # Examples
-///
-/// ```
-/// chronia::block_on(async {
-///     let (tx, mut rx) = chronia::sync::mpsc::unbounded_channel();
-///     tx.send("v").expect("rx is alive");
-///     assert_eq!(rx.recv().await, Some("v"));
-/// });
-/// ```
-pub struct UnboundedReceiver<T> {
-    chan: Rc<Chan<T>>,
-}
-
-impl<T> UnboundedReceiver<T> {
-    /// The next value; `None` once every sender dropped (or the channel
-    /// was closed) and the queue is empty. Cancel-safe.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// chronia::block_on(async {
-    ///     let (tx, mut rx) = chronia::sync::mpsc::unbounded_channel::<u8>();
-    ///     drop(tx);
-    ///     assert_eq!(rx.recv().await, None);
-    /// });
-    /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
-    }
-
-    /// Polls for the next value; registers the task's waker if none.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::task::{Context, Poll, Waker};
-    /// let (tx, mut rx) = chronia::sync::mpsc::unbounded_channel();
-    /// let mut cx = Context::from_waker(Waker::noop());
-    /// assert!(rx.poll_recv(&mut cx).is_pending());
-    /// tx.send(1).expect("rx is alive");
-    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
-    /// ```
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Waits for at least one value, then moves up to `limit` into
-    /// `buffer`; returns how many (0: the channel is done, or `limit` is 0).
+receiver!(
+    /// Receives the values of an unbounded channel.
     ///
     /// # Examples
     ///
     /// ```
     /// chronia::block_on(async {
     ///     let (tx, mut rx) = chronia::sync::mpsc::unbounded_channel();
-    ///     tx.send(1).expect("rx is alive");
-    ///     let mut buffer = Vec::new();
-    ///     assert_eq!(rx.recv_many(&mut buffer, 8).await, 1);
+    ///     tx.send("v").expect("rx is alive");
+    ///     assert_eq!(rx.recv().await, Some("v"));
     /// });
     /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// The next value if one is queued; never waits.
-    ///
-    /// # Errors
-    ///
-    /// [`TryRecvError::Empty`] or [`TryRecvError::Disconnected`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, mut rx) = chronia::sync::mpsc::unbounded_channel();
-    /// tx.send(2).expect("rx is alive");
-    /// assert_eq!(rx.try_recv(), Ok(2));
-    /// ```
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Closes the channel: sends fail from now on, queued values can still
-    /// be received.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, mut rx) = chronia::sync::mpsc::unbounded_channel::<u8>();
-    /// rx.close();
-    /// assert!(tx.send(1).is_err());
-    /// ```
-    pub fn close(&mut self) {
-        self.chan.close();
-    }
-
-    /// Whether the channel is closed (by the receiver, or because every
-    /// sender dropped).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = chronia::sync::mpsc::unbounded_channel::<u8>();
-    /// drop(tx);
-    /// assert!(rx.is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed() || self.chan.tx_count() == 0
-    }
-
-    /// Whether no value is queued.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_tx, rx) = chronia::sync::mpsc::unbounded_channel::<u8>();
-    /// assert!(rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.chan.len() == 0
-    }
-
-    /// How many values are queued.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = chronia::sync::mpsc::unbounded_channel();
-    /// tx.send(()).expect("rx is alive");
-    /// assert_eq!(rx.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-}
-
-impl<T> Drop for UnboundedReceiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_rx();
-    }
-}
-
-impl<T> fmt::Debug for UnboundedReceiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnboundedReceiver")
-            .field("len", &self.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> futures_core::Stream for UnboundedReceiver<T> {
-    type Item = T;
-
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-}
+    UnboundedReceiver,
+    new: "let (tx, mut rx) = chronia::sync::mpsc::unbounded_channel();",
+    send: "send"
+);
