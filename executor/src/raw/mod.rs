@@ -84,6 +84,4 @@ mod waker;
 pub(crate) use current::{current_id, note_wait};
 pub(crate) use handle::{JoinRef, LocalRef, Notified, Owner};
 pub(crate) use header::Meta;
-
-/// [`LocalRef::ending`] of a task that panicked.
-pub(crate) const PANICKED: u8 = state::State::PANICKED;
+pub(crate) use state::{Ending, Ran};

@@ -99,7 +99,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     if old & state::QUEUED != 0 {
         return;
     }
-    if state::refs(old) > state::MAX_REFS / state::REF {
+    if state::refs(old) > state::MAX_REFS {
         std::process::abort();
     }
     // SAFETY: the update above set QUEUED and added the reference that
