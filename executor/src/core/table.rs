@@ -17,24 +17,24 @@ use crate::raw::LocalRef;
 pub(super) struct Table {
     slots: Vec<Option<LocalRef>>,
     /// Vacant keys; the last one is used first.
-    free: Vec<u32>,
+    free: Vec<usize>,
     len: usize,
 }
 
 impl Table {
     /// The key the next [`insert`](Self::insert) uses.
+    #[inline]
     pub(super) fn next_key(&self) -> usize {
-        self.free
-            .last()
-            .map_or(self.slots.len(), |&key| key as usize)
+        self.free.last().map_or(self.slots.len(), |&key| key)
     }
 
     /// Puts `task` at [`next_key`](Self::next_key), which it was made with.
+    #[inline]
     pub(super) fn insert(&mut self, task: LocalRef) {
         self.len += 1;
         match self.free.pop() {
             Some(key) => {
-                let slot = &mut self.slots[key as usize];
+                let slot = &mut self.slots[key];
                 debug_assert!(slot.is_none(), "a free key names a vacant slot");
                 *slot = Some(task);
             }
@@ -42,21 +42,22 @@ impl Table {
         }
     }
 
+    #[inline]
     pub(super) fn get(&self, key: usize) -> Option<&LocalRef> {
         self.slots.get(key)?.as_ref()
     }
 
     /// Takes the task at `key` out, if there is one.
+    #[inline]
     pub(super) fn remove(&mut self, key: usize) -> Option<LocalRef> {
         let task = self.slots.get_mut(key)?.take()?;
         self.len -= 1;
-        // `key` indexes `slots`, whose keys fit in u32 (see `Core::spawn`).
-        self.free
-            .push(u32::try_from(key).expect("table keys fit in u32"));
+        self.free.push(key);
         Some(task)
     }
 
     /// Takes every task out.
+    #[inline]
     pub(super) fn drain(&mut self) -> Vec<LocalRef> {
         self.len = 0;
         self.free.clear();
@@ -64,6 +65,7 @@ impl Table {
     }
 
     /// The tasks with their keys, in key order.
+    #[inline]
     pub(super) fn iter(&self) -> impl Iterator<Item = (usize, &LocalRef)> {
         self.slots
             .iter()
@@ -71,6 +73,7 @@ impl Table {
             .filter_map(|(key, slot)| Some((key, slot.as_ref()?)))
     }
 
+    #[inline]
     pub(super) fn len(&self) -> usize {
         self.len
     }

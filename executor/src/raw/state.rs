@@ -203,7 +203,10 @@ mod tests {
         let panicked = Ran::complete(done.with(State::PANICKED), true);
         assert_eq!(panicked.ending(), Some(Ending::Panicked));
         let aborted = Ran::complete(done.with(State::CANCELLED), false);
-        assert_eq!((aborted.polls(), aborted.ending()), (0, Some(Ending::Cancelled)));
+        assert_eq!(
+            (aborted.polls(), aborted.ending()),
+            (0, Some(Ending::Cancelled))
+        );
     }
 
     #[test]
