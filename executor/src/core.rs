@@ -189,21 +189,21 @@ impl Core {
         };
         let polls = &self.counters.polls;
         polls.set(polls.get() + ran.polls());
-        if let Some(ending) = ran.ending() {
-            self.forget(task, ending);
+        if ran.is_complete() {
+            self.forget(task, ran);
         }
     }
 
     /// Takes a task that completed out of the table (unless it left it
     /// already) and counts how it ended.
     #[inline(never)]
-    fn forget(&self, task: &LocalRef, ending: Ending) {
+    fn forget(&self, task: &LocalRef, ran: Ran) {
         let removed = self.remove(task);
         if removed.is_some() {
-            bump(match ending {
-                Ending::Returned => &self.counters.completed,
-                Ending::Panicked => &self.counters.panicked,
-                Ending::Cancelled => &self.counters.aborted,
+            bump(match ran.ending() {
+                Some(Ending::Returned) => &self.counters.completed,
+                Some(Ending::Panicked) => &self.counters.panicked,
+                Some(Ending::Cancelled) | None => &self.counters.aborted,
             });
         }
         drop(removed);
@@ -211,6 +211,8 @@ impl Core {
 
     /// `task.run()`, timed, reporting it to the slow-poll callback if it
     /// took longer than `threshold`.
+    #[cold]
+    #[inline(never)]
     fn run_timed(&self, task: &LocalRef, threshold: Duration) -> Ran {
         let start = self.poll_clock.take().unwrap_or_else(Instant::now);
         let done = task.run();

@@ -124,6 +124,11 @@ impl Ran {
         (self.0 & Self::POLLED) as u64
     }
 
+    /// Whether this run left the task complete.
+    pub(crate) const fn is_complete(self) -> bool {
+        self.0 & Self::COMPLETE != 0
+    }
+
     /// How the task ended, if this run left it complete.
     pub(crate) const fn ending(self) -> Option<Ending> {
         if self.0 & Self::COMPLETE == 0 {
@@ -197,8 +202,10 @@ mod tests {
     #[test]
     fn a_run_says_whether_it_polled_and_how_the_task_ended() {
         assert_eq!((Ran::PENDING.polls(), Ran::PENDING.ending()), (1, None));
+        assert!(!Ran::PENDING.is_complete() && !Ran::SKIPPED.is_complete());
         assert_eq!((Ran::SKIPPED.polls(), Ran::SKIPPED.ending()), (0, None));
         let done = State::new_spawned().with(State::COMPLETE);
+        assert!(Ran::complete(done, true).is_complete());
         assert_eq!(Ran::complete(done, true).ending(), Some(Ending::Returned));
         let panicked = Ran::complete(done.with(State::PANICKED), true);
         assert_eq!(panicked.ending(), Some(Ending::Panicked));
