@@ -78,3 +78,41 @@ impl Table {
         self.len
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+    use crate::raw::LocalRef;
+
+    #[test]
+    fn a_slot_is_one_pointer() {
+        assert_eq!(size_of::<Option<LocalRef>>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn keys_are_reused_last_freed_first_and_len_counts_tasks() {
+        let ex = crate::LocalExecutor::new();
+        let handles: Vec<_> = (0..3)
+            .map(|_| ex.spawn(std::future::pending::<()>()))
+            .collect();
+        // The executor's own table listed them; a second table takes the
+        // JoinHandles' tasks by reference clones.
+        let mut table = Table::default();
+        for (key, h) in handles.iter().enumerate() {
+            assert_eq!(table.next_key(), key);
+            table.insert(h.raw_task().clone());
+        }
+        assert_eq!(table.len(), 3);
+        assert!(table.remove(1).is_some());
+        assert!(table.remove(1).is_none(), "removed once");
+        assert!(table.get(1).is_none());
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.next_key(), 1, "the freed key comes back first");
+        table.insert(handles[1].raw_task().clone());
+        assert_eq!(table.next_key(), 3);
+        let keys: Vec<usize> = table.iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, [0, 1, 2]);
+        assert_eq!(table.drain().len(), 3);
+        assert_eq!((table.len(), table.next_key()), (0, 0));
+    }
+}
