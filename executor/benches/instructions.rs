@@ -122,16 +122,15 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: instructions wake|spawn COUNT";
     // `cargo bench` passes `--bench`: then a short run of both.
-    let (mode, n) = match (args.get(1).map(String::as_str), args.get(2)) {
-        (Some(mode @ ("wake" | "spawn")), Some(n)) => (mode, n.parse().expect(usage)),
-        _ => {
-            for mode in ["wake", "spawn"] {
-                run(mode, 100_000);
-            }
-            return;
+    if let (Some(mode @ ("wake" | "spawn")), Some(n)) =
+        (args.get(1).map(String::as_str), args.get(2))
+    {
+        run(mode, n.parse().expect(usage));
+    } else {
+        for mode in ["wake", "spawn"] {
+            run(mode, 100_000);
         }
-    };
-    run(mode, n);
+    }
 }
 
 fn run(mode: &str, n: u64) {
