@@ -7,7 +7,7 @@
 //! Prints the live heap bytes and the allocations the executor holds per
 //! waiting task, and the same figures minus the future's own size (the
 //! future is part of the task's allocation, so "beyond the future" is the
-//! bytes minus `size_of` of the future). The slab of the task table grows
+//! bytes minus `size_of` of the future). The task table (a `Vec`) grows
 //! by doubling, so its share per task depends on `TASKS`; the figure is
 //! measured, not computed. Nothing is asserted.
 

@@ -20,16 +20,16 @@ use std::panic::Location;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 mod counters;
+mod table;
 
 use counters::{Counters, bump};
+use table::Table;
 
 use crate::executor::POLL_BUDGET;
 use crate::join::JoinHandle;
 use crate::observe::SlowPoll;
-use crate::raw::{LocalRef, Meta, Owner};
+use crate::raw::{Ending, LocalRef, Meta, Owner, Ran};
 use crate::waker::MainWaker;
 
 /// The slow-poll alarm's callback.
@@ -45,7 +45,7 @@ pub(crate) enum Turn {
 /// The executor's state, shared (by `Rc`) between the `LocalExecutor` and
 /// the thread-local "current executor" slot.
 pub(crate) struct Core {
-    tasks: RefCell<Slab<LocalRef>>,
+    tasks: RefCell<Table>,
     /// The local run queue; `None` stands for the main future of
     /// `block_on`, so that it takes its turn in order with the tasks.
     queue: RefCell<VecDeque<Option<LocalRef>>>,
@@ -74,7 +74,7 @@ impl Core {
     pub(crate) fn new() -> Self {
         let owner = Owner::new();
         Self {
-            tasks: RefCell::new(Slab::new()),
+            tasks: RefCell::new(Table::default()),
             queue: RefCell::new(VecDeque::new()),
             main_woken: Cell::new(false),
             main_waker: MainWaker::new_waker(owner.remote()),
@@ -105,15 +105,14 @@ impl Core {
         F::Output: 'static,
     {
         let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let key = entry.key();
+        let key = tasks.next_key();
         let meta = Meta {
             key: u32::try_from(key).expect("fewer than 2^32 tasks fit in memory"),
             spawned_ms: self.counters.now_ms.get(),
             location,
         };
         let (listed, queued, join) = self.owner.spawn(future, meta);
-        entry.insert(listed);
+        tasks.insert(listed);
         drop(tasks);
         if let Some(name) = name {
             self.names.borrow_mut().insert(key, name);
@@ -184,29 +183,37 @@ impl Core {
     /// Polls `task` once (the one place where a task poll begins), and
     /// forgets it if it completed.
     pub(crate) fn run(&self, task: &LocalRef) {
-        let before = task.polls();
-        let done = match self.slow_threshold.get() {
+        let ran = match self.slow_threshold.get() {
             None => task.run(),
             Some(threshold) => self.run_timed(task, threshold),
         };
         let polls = &self.counters.polls;
-        polls.set(polls.get() + u64::from(task.polls().wrapping_sub(before)));
-        if done {
-            let removed = self.remove(task);
-            if removed.is_some() {
-                bump(match task.ending() {
-                    0 => &self.counters.completed,
-                    e if e == crate::raw::PANICKED => &self.counters.panicked,
-                    _ => &self.counters.aborted,
-                });
-            }
-            drop(removed);
+        polls.set(polls.get() + ran.polls());
+        if ran.is_complete() {
+            self.forget(task, ran);
         }
+    }
+
+    /// Takes a task that completed out of the table (unless it left it
+    /// already) and counts how it ended.
+    #[inline(never)]
+    fn forget(&self, task: &LocalRef, ran: Ran) {
+        let removed = self.remove(task);
+        if removed.is_some() {
+            bump(match ran.ending() {
+                Some(Ending::Returned) => &self.counters.completed,
+                Some(Ending::Panicked) => &self.counters.panicked,
+                Some(Ending::Cancelled) | None => &self.counters.aborted,
+            });
+        }
+        drop(removed);
     }
 
     /// `task.run()`, timed, reporting it to the slow-poll callback if it
     /// took longer than `threshold`.
-    fn run_timed(&self, task: &LocalRef, threshold: Duration) -> bool {
+    #[cold]
+    #[inline(never)]
+    fn run_timed(&self, task: &LocalRef, threshold: Duration) -> Ran {
         let start = self.poll_clock.take().unwrap_or_else(Instant::now);
         let done = task.run();
         let end = Instant::now();
@@ -260,7 +267,7 @@ impl Core {
             let removed = tasks.remove(key);
             drop(tasks);
             self.forget_name(key);
-            Some(removed)
+            removed
         } else {
             None
         }
@@ -278,7 +285,7 @@ impl Core {
     /// Drops every task's future, including tasks spawned by those drops.
     pub(crate) fn shutdown(&self) {
         loop {
-            let tasks: Vec<_> = self.tasks.borrow_mut().drain().collect();
+            let tasks = self.tasks.borrow_mut().drain();
             let queued = std::mem::take(&mut *self.queue.borrow_mut());
             if tasks.is_empty() && queued.is_empty() {
                 break;

@@ -47,6 +47,12 @@ impl<T> JoinHandle<T> {
         Self { raw }
     }
 
+    /// The task's reference, for the executor's unit tests.
+    #[cfg(test)]
+    pub(crate) fn raw_task(&self) -> &LocalRef {
+        self.raw.task()
+    }
+
     /// Cancels the task.
     ///
     /// If the task is not running, its future is dropped at once; if it is

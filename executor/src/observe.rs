@@ -114,7 +114,8 @@ pub struct TaskInfo {
     pub location: &'static Location<'static>,
     /// Whether it is queued, waiting, or being polled.
     pub state: TaskState,
-    /// How many times its future was polled (saturating at `u32::MAX`).
+    /// How many times its future was polled (saturating at 2^24 - 1,
+    /// 16,777,215: the count shares a word with the task's flags).
     pub polls: u32,
     /// How long ago it was spawned, to the executor's coarse clock (read
     /// at each park, so a task spawned since the last park may look older

@@ -9,7 +9,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use super::header::{Header, Meta};
-use super::state::{self, State};
+use super::state::{self, Ran, State};
 use super::task::RawTask;
 use super::waker;
 use crate::error::JoinError;
@@ -138,24 +138,6 @@ impl LocalRef {
         self.header().key.get() as usize
     }
 
-    /// Polls of its future so far.
-    pub(crate) fn polls(&self) -> u32 {
-        self.header().polls.get()
-    }
-
-    /// How the task ended, once complete: `State::PANICKED`,
-    /// `State::CANCELLED`, or 0 (it returned).
-    pub(crate) fn ending(&self) -> u8 {
-        let state = self.header().state.get();
-        if state.has(State::PANICKED) {
-            State::PANICKED
-        } else if state.has(State::CANCELLED) {
-            State::CANCELLED
-        } else {
-            0
-        }
-    }
-
     /// What a task dump shows of the task.
     pub(crate) fn snapshot(&self) -> Snapshot {
         let h = self.header();
@@ -165,7 +147,7 @@ impl LocalRef {
             location: h.location,
             running: state.has(State::RUNNING),
             scheduled: state.has(State::SCHEDULED),
-            polls: h.polls.get(),
+            polls: state.polls(),
             spawned_ms: h.spawned_ms,
             wait: h.wait.get(),
         }
@@ -187,8 +169,8 @@ impl LocalRef {
     }
 
     /// Polls the task once (if it is pollable) after taking it off the run
-    /// queue; returns whether it is complete.
-    pub(crate) fn run(&self) -> bool {
+    /// queue; returns what that did.
+    pub(crate) fn run(&self) -> Ran {
         let poll = self.header().vtable.poll;
         // SAFETY: alive (this reference) and on the executor's thread
         // (`LocalRef` is `!Send`, made only on the owner's thread).

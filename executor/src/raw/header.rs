@@ -6,10 +6,10 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 
-use super::state::{self, MAX_REFS, REF, State};
+use super::state::{self, MAX_REFS, REF, Ran, State};
 use crate::id::Id;
 use crate::remote::Remote;
-use crate::sync::{Arc, AtomicUsize, Ordering, fence};
+use crate::sync::{Arc, AtomicU32, Ordering, fence};
 
 /// The first field of every task allocation (`#[repr(C)]` puts it at
 /// offset 0, so a pointer to the task is a pointer to its header).
@@ -18,23 +18,27 @@ use crate::sync::{Arc, AtomicUsize, Ordering, fence};
 /// `Waker`), besides `vtable` and `remote`, which never change. Every
 /// `Cell` is read and written on the executor's thread only, and only
 /// while a reference keeps the task alive.
+///
+/// The layout is packed to 72 bytes, so that a task with a 32-byte future
+/// (a `Sleep`) is a 104-byte block, which glibc's malloc serves from a
+/// 112-byte chunk (the request plus its 8-byte size word, rounded up to
+/// 16): `shared` and `key` share a word, the poll count lives in the
+/// local state word, and the `u32` fields pair up.
 #[repr(C)]
 pub(crate) struct Header {
     /// The remote-queued bit and the reference count (`state::QUEUED`,
     /// `state::REF`).
-    pub(crate) shared: AtomicUsize,
+    pub(crate) shared: AtomicU32,
+    /// The task's key in the executor's table, while `LISTED` (a `u32`:
+    /// four billion live tasks would take hundreds of gigabytes).
+    pub(crate) key: Cell<u32>,
     pub(crate) vtable: &'static VTable,
-    /// The local flags.
+    /// The local flags and the poll count.
     pub(crate) state: Cell<State>,
     /// How many local references exist (table, local queue entries,
     /// `JoinHandle`, `AbortHandle`s, a task being run). Together they hold
     /// one reference of `shared`; once this reaches 0 it stays 0.
     pub(crate) local_refs: Cell<u32>,
-    /// The task's key in the executor's table, while `LISTED` (a `u32`:
-    /// four billion live tasks would take hundreds of gigabytes).
-    pub(crate) key: Cell<u32>,
-    /// Polls of the future so far (saturating).
-    pub(crate) polls: Cell<u32>,
     /// The task's wait note, encoded (see `crate::wait`); 0 for none.
     pub(crate) wait: Cell<u32>,
     /// When the task was spawned: milliseconds since the executor was
@@ -54,8 +58,9 @@ pub(crate) struct Header {
 /// task is alive (the caller holds a reference) and, except `dealloc`,
 /// that the caller is on the executor's thread.
 pub(crate) struct VTable {
-    /// Polls the future if it is pollable; returns whether it is complete.
-    pub(crate) poll: unsafe fn(NonNull<Header>) -> bool,
+    /// Polls the future if it is pollable; returns what it did (whether
+    /// it polled, whether the task is complete and how it ended).
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> Ran,
     /// Drops the future and stores a cancelled `JoinError`, unless the task
     /// is complete or running.
     pub(crate) cancel: unsafe fn(NonNull<Header>),
@@ -80,13 +85,12 @@ pub(crate) struct Meta {
 impl Header {
     pub(crate) fn new(vtable: &'static VTable, id: Id, meta: Meta, remote: Arc<Remote>) -> Self {
         Self {
-            shared: AtomicUsize::new(state::SHARED_INITIAL),
+            shared: AtomicU32::new(state::SHARED_INITIAL),
+            key: Cell::new(meta.key),
             vtable,
             state: Cell::new(State::new_spawned()),
             // The table, the run queue and the JoinHandle.
             local_refs: Cell::new(3),
-            key: Cell::new(meta.key),
-            polls: Cell::new(0),
             wait: Cell::new(0),
             spawned_ms: meta.spawned_ms,
             id,
@@ -101,7 +105,7 @@ impl Header {
         // Relaxed, as `Arc::clone`: the new reference is made from one
         // that exists, which keeps the task alive meanwhile.
         let old = self.shared.fetch_add(REF, Ordering::Relaxed);
-        if state::refs(old) > MAX_REFS / REF {
+        if state::refs(old) > MAX_REFS {
             std::process::abort();
         }
     }

@@ -6,11 +6,33 @@
 //! spawn time and wait note), then the future; the output takes the future's place
 //! once it is gone. Its `Waker` points at the block itself.
 //!
+//! # Header layout (72 bytes on 64-bit targets)
+//!
+//! | offset | field | bytes |
+//! |---|---|---|
+//! | 0 | `shared` (atomic `u32`) | 4 |
+//! | 4 | `key` | 4 |
+//! | 8 | `vtable` | 8 |
+//! | 16 | `state` (flags, poll count) | 4 |
+//! | 20 | `local_refs` | 4 |
+//! | 24 | `wait` | 4 |
+//! | 28 | `spawned_ms` | 4 |
+//! | 32 | `id` | 8 |
+//! | 40 | `location` | 8 |
+//! | 48 | `remote` | 8 |
+//! | 56 | `join_waker` | 16 |
+//!
+//! With a 32-byte future (a `Sleep`) the block is 104 bytes, a 112-byte
+//! chunk of glibc's malloc (8 bytes of size word, rounded up to 16).
+//!
 //! # The local state (`Header::state`, executor's thread only)
 //!
 //! Read and written only on the executor's thread (every holder of it,
 //! [`LocalRef`] and [`JoinRef`], is `!Send`; wakes from other threads
-//! never read it), so it is a `Cell`, no atomics.
+//! never read it), so it is a `Cell`, no atomics. The low 8 bits are the
+//! flags below; the 24 above count the polls of the future (`poll` adds
+//! one in the same store that sets `RUNNING`; the count stays at 2^24 - 1
+//! once there).
 //!
 //! | bit | set by | cleared by |
 //! |---|---|---|
@@ -31,18 +53,18 @@
 //!
 //! # Observation fields (executor's thread only)
 //!
-//! `polls` counts the polls of the future; `wait` is the task's wait note
+//! The poll count is in the local state word (above); `wait` is the task's wait note
 //! (see [`Wait`](crate::Wait)): cleared by `poll` before each poll of the
 //! future, set by the runtime's wait points through the current-task slot
 //! ([`current`]) while that poll runs. `location` and `spawned_ms` never
 //! change after spawn.
 //!
-//! # The shared word (`Header::shared`, any thread)
+//! # The shared word (`Header::shared`, a `u32`, any thread)
 //!
 //! | part | set by | cleared by |
 //! |---|---|---|
 //! | bit 0 `QUEUED` | a wake off the executor's thread (or while it is not current) that finds it clear; that wake pushes a [`Notified`] to the remote queue | the executor, as it takes that `Notified` from the queue (`Owner::schedule_remote`), before scheduling the task; never, if the queue refused or dropped it because the executor is gone |
-//! | bits 1.. reference count | `+1` per `Waker` clone and per `Notified`; the local references together hold 1 | `-1` per drop of each; the one that takes it to 0 frees the block |
+//! | bits 1..32 reference count | `+1` per `Waker` clone and per `Notified`; the local references together hold 1; a clone past 2^30 references aborts the process, as `Arc` does | `-1` per drop of each; the one that takes it to 0 frees the block |
 //!
 //! A wake RMWs the word even when `QUEUED` is already set, and the
 //! executor clears `QUEUED` with an Acquire RMW, so writes a thread made
@@ -60,6 +82,13 @@
 //! holds nothing `!Send`; the free never drops the stage
 //! (`ManuallyDrop`), so a leaked `JoinHandle` leaks its output rather
 //! than dropping it on a foreign thread.
+//!
+//! # What a run returns
+//!
+//! The vtable's `poll` returns a [`Ran`]: whether it polled the future,
+//! whether the task is complete now, and how it ended (returned,
+//! panicked, cancelled), read from the state word as `poll` leaves it. The
+//! run loop counts polls and endings from it, without reading the task.
 //!
 //! # Ownership of wakes
 //!
@@ -84,6 +113,4 @@ mod waker;
 pub(crate) use current::{current_id, note_wait};
 pub(crate) use handle::{JoinRef, LocalRef, Notified, Owner};
 pub(crate) use header::Meta;
-
-/// [`LocalRef::ending`] of a task that panicked.
-pub(crate) const PANICKED: u8 = state::State::PANICKED;
+pub(crate) use state::{Ending, Ran};

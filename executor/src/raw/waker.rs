@@ -83,9 +83,17 @@ unsafe fn wake_by_ref(data: *const ()) {
         core.count_local_wake();
         true
     });
-    if local == Some(true) {
-        return;
+    if local != Some(true) {
+        wake_remote(ptr, header);
     }
+}
+
+/// The remote half of [`wake_by_ref`], out of line so that the local
+/// path (the common one) saves no registers for it. `header` is the task
+/// at `ptr`, kept alive by the caller's waker.
+#[cold]
+#[inline(never)]
+fn wake_remote(ptr: NonNull<Header>, header: &Header) {
     header.remote.count_wake();
     // An RMW even when QUEUED is set already (then it writes the value it
     // read): the executor's Acquire clear of QUEUED reads from it, so what
@@ -99,7 +107,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     if old & state::QUEUED != 0 {
         return;
     }
-    if state::refs(old) > state::MAX_REFS / state::REF {
+    if state::refs(old) > state::MAX_REFS {
         std::process::abort();
     }
     // SAFETY: the update above set QUEUED and added the reference that
