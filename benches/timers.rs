@@ -427,10 +427,7 @@ fn precision(d: Duration, samples: usize) {
 }
 
 fn as_f64_len(n: usize) -> f64 {
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "a sample count fits in f64"
-    )]
+    #[expect(clippy::cast_precision_loss, reason = "a sample count fits in f64")]
     let n = n as f64;
     n
 }
