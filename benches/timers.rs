@@ -11,7 +11,11 @@
 //! - 100,000 concurrent sleeps of 1 to 100 ms: spawn all, join all, wall time
 //!   (ideal: 100 ms).
 //! - precision: the actual duration of `sleep(100 µs)` and `sleep(1 ms)`,
-//!   median and 99th percentile.
+//!   mean, median and 99th percentile, beside three floors that measure the
+//!   kernel alone (a bare `epoll_pwait2` through the reactor's `Selector`, a
+//!   bare timerfd + `epoll_wait`, and `clock_nanosleep`): the distance from
+//!   chronia to the first floor is all that its driver, timer heap, waker
+//!   and executor add to a sleep.
 //!
 //! `-- cancel`, `-- sleeps` or `-- precision` after the command runs one
 //! section. Each figure is the median of several runs; nothing is asserted about time.
@@ -221,6 +225,83 @@ fn smol_precision(d: Duration, samples: usize) -> Vec<Duration> {
     }))
 }
 
+// --- floors: the kernel alone ------------------------------------------------
+
+/// One bare `epoll_pwait2` (or `epoll_wait` where the selector has no
+/// precise timeout) for `d`, on an epoll with nothing registered: what the
+/// kernel and the VM cost for the wait chronia's runtime makes, without
+/// its driver, timer heap, waker or executor.
+fn floor_pwait2(d: Duration, samples: usize) -> Vec<Duration> {
+    let mut selector = chronia_reactor::Selector::<()>::new().expect("a selector");
+    selector.select(Some(Duration::ZERO)).expect("probe");
+    let mut keys = [chronia_reactor::ReadyKey::default(); 4];
+    (0..samples)
+        .map(|_| {
+            let start = Instant::now();
+            selector.select_into(Some(d), &mut keys).expect("wait");
+            start.elapsed()
+        })
+        .collect()
+}
+
+/// A timerfd armed for `d`, then `epoll_wait` until it fires: the floor of
+/// the timerfd path (smol's, and chronia's with `CHRONIA_EPOLL_PWAIT2=0`).
+fn floor_timerfd(d: Duration, samples: usize) -> Vec<Duration> {
+    let mut selector = chronia_reactor::Selector::<()>::new().expect("a selector");
+    let timer = selector
+        .register_timer(Duration::from_secs(3600), false, ())
+        .expect("a timerfd");
+    let mut keys = [chronia_reactor::ReadyKey::default(); 4];
+    (0..samples)
+        .map(|_| {
+            let start = Instant::now();
+            selector.set_timer(timer, Some(d)).expect("arm");
+            while selector.select_into(None, &mut keys).expect("wait") == 0 {}
+            start.elapsed()
+        })
+        .collect()
+}
+
+/// What waking early would buy: a bare `epoll_pwait2` for `d` less
+/// [`EARLY`], then a spin on the clock to the deadline. Not what chronia
+/// does (it would burn up to `EARLY` of CPU per timer wake-up); the
+/// distance to [`floor_pwait2`] is the kernel's and the VM's wake-up
+/// latency that stands between any epoll-based runtime and the deadline.
+fn floor_early_spin(d: Duration, samples: usize) -> Vec<Duration> {
+    let mut selector = chronia_reactor::Selector::<()>::new().expect("a selector");
+    selector.select(Some(Duration::ZERO)).expect("probe");
+    let mut keys = [chronia_reactor::ReadyKey::default(); 4];
+    (0..samples)
+        .map(|_| {
+            let start = Instant::now();
+            let deadline = start + d;
+            selector
+                .select_into(Some(d.saturating_sub(EARLY)), &mut keys)
+                .expect("wait");
+            while Instant::now() < deadline {
+                std::hint::spin_loop();
+            }
+            start.elapsed()
+        })
+        .collect()
+}
+
+/// How much earlier than the deadline [`floor_early_spin`] wakes.
+const EARLY: Duration = Duration::from_micros(25);
+
+/// `std::thread::sleep(d)` (`clock_nanosleep`), with a selector alive so
+/// that the thread's timer slack is the 1 ns chronia sets.
+fn floor_nanosleep(d: Duration, samples: usize) -> Vec<Duration> {
+    let _slack = chronia_reactor::Selector::<()>::new().expect("a selector");
+    (0..samples)
+        .map(|_| {
+            let start = Instant::now();
+            std::thread::sleep(d);
+            start.elapsed()
+        })
+        .collect()
+}
+
 // --- measuring and reporting -------------------------------------------------
 
 /// The median of `runs` runs (after one warm-up run), in ns per operation.
@@ -296,29 +377,59 @@ fn many_sleeps() {
 /// Sleeps `samples` times for the duration given; the actual durations.
 type PrecisionRun = fn(Duration, usize) -> Vec<Duration>;
 
+/// Rounds of the precision section: the runners take turns, a slice of the
+/// samples each time, so that a burst of load on a shared machine falls on
+/// all of them.
+const PRECISION_ROUNDS: usize = 10;
+
 fn precision(d: Duration, samples: usize) {
-    let runs: [(&str, PrecisionRun); 3] = [
+    let runs: [(&str, PrecisionRun); 7] = [
         ("chronia", chronia_precision),
         ("tokio LocalSet", tokio_precision),
         ("smol + async-io", smol_precision),
+        ("floor: epoll_pwait2", floor_pwait2),
+        ("floor: timerfd + epoll", floor_timerfd),
+        ("floor: clock_nanosleep", floor_nanosleep),
+        ("no floor: wake 25µs early, spin", floor_early_spin),
     ];
-    let mut results = Vec::new();
-    println!("sleep({d:?}) actual duration, {samples} sleeps (µs)");
-    for (name, run) in runs {
+    let mut all: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); runs.len()];
+    for (_, run) in runs {
         run(d, samples / 10); // warm up
-        let mut s = run(d, samples);
-        s.sort();
-        let (median, p99) = (quantile(&s, 0.5), quantile(&s, 0.99));
-        results.push((name, as_f64(median) / 1e3, as_f64(p99) / 1e3));
     }
-    let (ours_median, ours_p99) = (results[0].1, results[0].2);
-    for (name, median, p99) in results {
+    for _ in 0..PRECISION_ROUNDS {
+        for ((_, run), out) in runs.iter().zip(&mut all) {
+            out.extend(run(d, samples / PRECISION_ROUNDS));
+        }
+    }
+    println!(
+        "sleep({d:?}) actual duration, {samples} sleeps in {PRECISION_ROUNDS} interleaved rounds (µs)"
+    );
+    let stats: Vec<(f64, f64, f64)> = all
+        .iter_mut()
+        .map(|s| {
+            s.sort();
+            let mean = s.iter().map(|d| as_f64(*d)).sum::<f64>() / as_f64_len(s.len());
+            (
+                mean / 1e3,
+                as_f64(quantile(s, 0.5)) / 1e3,
+                as_f64(quantile(s, 0.99)) / 1e3,
+            )
+        })
+        .collect();
+    let ours = stats[0];
+    for ((name, _), (mean, median, p99)) in runs.iter().zip(&stats) {
         println!(
-            "  {name:<22} median {median:>8.1}  p99 {p99:>8.1}   chronia/this median {:>5.2}  p99 {:>5.2}",
-            ours_median / median,
-            ours_p99 / p99
+            "  {name:<32} mean {mean:>8.1}  median {median:>8.1}  p99 {p99:>8.1}   chronia/this mean {:>5.2}  median {:>5.2}",
+            ours.0 / mean,
+            ours.1 / median,
         );
     }
+}
+
+fn as_f64_len(n: usize) -> f64 {
+    #[expect(clippy::cast_precision_loss, reason = "a sample count fits in f64")]
+    let n = n as f64;
+    n
 }
 
 fn main() {

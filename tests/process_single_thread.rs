@@ -14,7 +14,7 @@ use process_checks as checks;
 
 #[expect(clippy::too_many_lines, reason = "one table row per check")]
 fn main() {
-    let all: [(&str, fn()); 25] = [
+    let all: [(&str, fn()); 26] = [
         ("exit_codes_are_reported", checks::exit_codes_are_reported),
         (
             "two_runtimes_on_one_thread_each_see_their_childrens_exits",
@@ -35,6 +35,10 @@ fn main() {
         (
             "child_that_exits_before_wait_is_reported",
             checks::child_that_exits_before_wait_is_reported,
+        ),
+        (
+            "a_spawn_does_not_lose_an_earlier_exit",
+            checks::a_spawn_does_not_lose_an_earlier_exit,
         ),
         (
             "a_failed_spawn_does_not_lose_an_earlier_exit",

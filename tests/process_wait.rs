@@ -50,6 +50,11 @@ fn child_reaped_elsewhere_gives_an_error_not_a_hang() {
 }
 
 #[test]
+fn a_spawn_does_not_lose_an_earlier_exit() {
+    checks::a_spawn_does_not_lose_an_earlier_exit();
+}
+
+#[test]
 fn a_failed_spawn_does_not_lose_an_earlier_exit() {
     checks::a_failed_spawn_does_not_lose_an_earlier_exit();
 }

@@ -351,8 +351,9 @@ impl Command {
             // child): SIGCHLD is unblocked in this thread for the spawn
             // alone, so the child inherits a clean mask. A SIGCHLD that
             // lands here meanwhile runs the forwarding handler, which does
-            // not forward to this thread: the sweep after registration
-            // below finds any exit it stood for.
+            // not forward to this thread: the sweep right after the spawn
+            // (for earlier children) and the registration's own look (for
+            // this one) find any exit it stood for.
             if let Some(hook) = &self.hook {
                 hook.set(&[]);
             }
@@ -383,10 +384,12 @@ impl Command {
         } else {
             let pid = std.id().cast_signed();
             let mut inner = driver.state_mut();
+            // No second sweep here: the one above found every exit of an
+            // earlier child up to the moment SIGCHLD was blocked again, the
+            // signalfd has those since, and the registration looks at the
+            // new child itself (an exit before it is found, one after it
+            // is read).
             let registered = inner.register_child(pid);
-            if only_children {
-                inner.check_children();
-            }
             drop(inner);
             match registered {
                 Ok(ident) => State::Watched(ident),

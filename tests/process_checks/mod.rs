@@ -167,6 +167,24 @@ pub fn a_failed_spawn_does_not_lose_an_earlier_exit() {
     });
 }
 
+/// Nor must a spawn that succeeds: on the fast path SIGCHLD is unblocked
+/// for the spawn, so the handler takes the pending SIGCHLD of the earlier
+/// child, and only the sweep after the spawn finds that exit.
+pub fn a_spawn_does_not_lose_an_earlier_exit() {
+    run(30, async {
+        let mut first = Command::new("true").spawn()?;
+        // Exits while this thread is busy: its SIGCHLD is pending.
+        wait_until_zombie(pid_of(&first));
+        let mut second = Command::new("true").spawn()?;
+        let status = timeout(Duration::from_secs(5), first.wait())
+            .await
+            .expect("the earlier exit was not lost")?;
+        assert!(status.success());
+        assert!(second.wait().await?.success());
+        Ok(())
+    });
+}
+
 pub fn stopped_child_is_not_an_exit() {
     run(30, async {
         let mut child = Command::new("sleep").arg("30").spawn()?;

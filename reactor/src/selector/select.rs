@@ -101,7 +101,12 @@ impl<T> Selector<T> {
         if self.events.len() < room {
             self.events.resize(room, sys::epoll_event_zeroed());
         }
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        // The deadline is only needed to retry after `EINTR`, which a wait
+        // that does not block never sees: a zero timeout (the busy turn of
+        // a runtime with work) skips the clock read.
+        let deadline = timeout
+            .filter(|t| !t.is_zero())
+            .and_then(|t| Instant::now().checked_add(t));
         let mut left = timeout;
         loop {
             let result = if precise::try_pwait2() {
