@@ -30,6 +30,7 @@ use std::task::{Context, Poll, Waker};
 use chronia_executor::{JoinError, JoinHandle, LocalExecutor};
 
 use super::context;
+use super::stop::{StopFlag, Stopped};
 
 /// A job from another thread: spawns its future on the runtime, or (when
 /// dropped unrun) reports that it was cancelled.
@@ -40,6 +41,8 @@ trait Job: Send {
 /// The part of a runtime that handles reach.
 pub(crate) struct Shared {
     inbox: Mutex<Inbox>,
+    /// The runtime's stop signal ([`Handle::stop`]).
+    stop: Arc<StopFlag>,
 }
 
 struct Inbox {
@@ -67,8 +70,19 @@ impl Shared {
 /// call makes that state and hands its inbox task to `spawn`, which must
 /// spawn it on that runtime.
 pub(crate) fn handle_of(cell: &OnceCell<Arc<Shared>>, spawn: impl FnOnce(InboxTask)) -> Handle {
+    handle_with_stop(cell, || Arc::new(StopFlag::new()), spawn)
+}
+
+/// As [`handle_of`], with the stop flag made by `stop` if the state is
+/// made now (a [`PerCore`](super::PerCore) shard passes its own, before
+/// anything else can ask for the handle).
+pub(crate) fn handle_with_stop(
+    cell: &OnceCell<Arc<Shared>>,
+    stop: impl FnOnce() -> Arc<StopFlag>,
+    spawn: impl FnOnce(InboxTask),
+) -> Handle {
     let shared = cell.get_or_init(|| {
-        let (shared, task) = new_shared();
+        let (shared, task) = new_shared(stop());
         spawn(task);
         shared
     });
@@ -77,13 +91,14 @@ pub(crate) fn handle_of(cell: &OnceCell<Arc<Shared>>, spawn: impl FnOnce(InboxTa
     }
 }
 
-fn new_shared() -> (Arc<Shared>, InboxTask) {
+fn new_shared(stop: Arc<StopFlag>) -> (Arc<Shared>, InboxTask) {
     let shared = Arc::new(Shared {
         inbox: Mutex::new(Inbox {
             jobs: Vec::new(),
             waker: None,
             closed: false,
         }),
+        stop,
     });
     let task = InboxTask {
         shared: shared.clone(),
@@ -279,6 +294,77 @@ impl Handle {
             waker.wake();
         }
         Ok(RemoteJoinHandle { slot })
+    }
+}
+
+impl Handle {
+    /// Tells the runtime to stop: its [`stopped`](Self::stopped) futures
+    /// complete, from any thread, at once or when next polled. Nothing is
+    /// interrupted: the stop is a signal that the runtime's tasks await
+    /// and act on (stop accepting, drain, return), and it cannot be taken
+    /// back.
+    ///
+    /// For a [`PerCore`](super::PerCore) shard it is the shard's stop
+    /// signal: `handle.stop()` is [`Stopper::stop_shard`](super::Stopper::stop_shard)
+    /// of that shard, and [`Shard::stopped`](super::Shard::stopped)
+    /// completes on either.
+    ///
+    /// # Differences
+    ///
+    /// tokio's `Handle` has no `stop`: a tokio runtime stops when it is
+    /// dropped (`Runtime::shutdown_timeout`). A chronia runtime runs inside
+    /// the `block_on` of its own thread, which no other thread can end, so
+    /// it is asked to, as with tokio-util's `CancellationToken`
+    /// (`cancel`/`cancelled`/`is_cancelled`); the names are those of
+    /// [`Stopper`](super::Stopper).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// let stopped = handle.stopped();
+    /// let stopper = std::thread::spawn(move || handle.stop());
+    /// rt.block_on(stopped); // completes once the other thread stops it
+    /// stopper.join().expect("no panic");
+    /// assert!(rt.handle().is_stopped());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stop(&self) {
+        self.shared.stop.stop();
+    }
+
+    /// Completes once the runtime is told to stop ([`Handle::stop`], or
+    /// for a shard its [`Stopper`](super::Stopper)); at once if it already
+    /// was. It may be awaited on any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let handle = chronia::runtime::Handle::current();
+    ///     handle.stop();
+    ///     handle.stopped().await;
+    /// });
+    /// ```
+    pub fn stopped(&self) -> Stopped {
+        Stopped::new(self.shared.stop.clone())
+    }
+
+    /// Whether the runtime was told to stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// assert!(!handle.is_stopped());
+    /// handle.stop();
+    /// assert!(handle.is_stopped());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn is_stopped(&self) -> bool {
+        self.shared.stop.is_stopped()
     }
 }
 
