@@ -77,16 +77,19 @@ fn every_shard_raises_the_builders_slow_poll_alarm_on_its_own_thread() {
 
 #[test]
 fn build_per_core_refuses_zero_shards_and_bad_options() {
-    let err = Builder::new().build_per_core(0).unwrap_err();
+    let err = Builder::new().build_per_core(0).expect_err("refused");
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("build_per_core(0)"), "{err}");
-    let err = Builder::new().poll_budget(0).build_per_core(2).unwrap_err();
+    let err = Builder::new()
+        .poll_budget(0)
+        .build_per_core(2)
+        .expect_err("refused");
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("poll_budget 0"), "{err}");
     let err = Builder::new()
         .events_per_turn(0)
         .build_per_core(2)
-        .unwrap_err();
+        .expect_err("refused");
     assert!(err.to_string().contains("events_per_turn 0"), "{err}");
 }
 

@@ -10,7 +10,7 @@ fn runtime_recording(threshold: Duration) -> (chronia::Runtime, Arc<Mutex<Vec<Sl
     let s = seen.clone();
     let rt = Builder::new()
         .on_slow_poll(threshold, move |slow| {
-            s.lock().expect("not poisoned").push(slow.clone())
+            s.lock().expect("not poisoned").push(slow.clone());
         })
         .build()
         .expect("runtime");
