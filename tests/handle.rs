@@ -169,3 +169,51 @@ fn handle_current_inside_a_runtime_spawns_there() {
     });
     assert_eq!(out.expect("no panic"), "remote");
 }
+
+#[test]
+fn each_remote_spawn_costs_one_local_task() {
+    let rt = Runtime::new().expect("runtime");
+    let handle = rt.handle(); // makes the inbox task
+    let before = rt.stats().tasks_spawned;
+    let tasks = std::thread::spawn(move || {
+        (0..10)
+            .map(|i| handle.spawn(async move { i * 2 }))
+            .collect::<Vec<_>>()
+    })
+    .join()
+    .expect("no panic");
+    let outputs = rt.block_on(async {
+        let mut outputs = Vec::new();
+        for task in tasks {
+            outputs.push(task.await.expect("no panic"));
+        }
+        outputs
+    });
+    assert_eq!(outputs, (0..10).map(|i| i * 2).collect::<Vec<_>>());
+    let stats = rt.stats();
+    assert_eq!(stats.tasks_spawned - before, 10, "{stats:?}");
+    assert_eq!(
+        stats.tasks_alive, 1,
+        "only the inbox task is left: {stats:?}"
+    );
+}
+
+#[test]
+fn a_remote_panic_carries_the_id_of_the_task_that_ran_the_future() {
+    let rt = Runtime::new().expect("runtime");
+    let (id_tx, id_rx) = std::sync::mpsc::channel();
+    let task = rt.handle().spawn(async move {
+        id_tx.send(chronia::task::id()).expect("the test listens");
+        panic!("remote boom");
+    });
+    let err = rt.block_on(task).expect_err("the future panics");
+    assert!(err.is_panic());
+    assert_eq!(err.id(), id_rx.recv().expect("the future ran"));
+    assert!(err.to_string().contains("remote boom"), "{err}");
+    // The runtime goes on.
+    assert_eq!(
+        rt.block_on(rt.handle().spawn(async { 7 }))
+            .expect("no panic"),
+        7
+    );
+}

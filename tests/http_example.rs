@@ -1,6 +1,7 @@
 //! The hyper example (`examples/http.rs`), run as a user runs it: requests
 //! on one keep-alive connection, and graceful shutdown by signal (in-flight
-//! requests finish; the grace period is bounded).
+//! requests finish; the grace period is bounded); with `--cores 2`, both
+//! shards serve and one SIGTERM stops them all.
 
 mod util;
 
@@ -10,8 +11,12 @@ use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
 
 fn start(grace_ms: Option<u64>) -> (Child, BufReader<ChildStdout>, SocketAddr) {
+    start_with(&[], grace_ms)
+}
+
+fn start_with(args: &[&str], grace_ms: Option<u64>) -> (Child, BufReader<ChildStdout>, SocketAddr) {
     let mut cmd = Command::new(util::example("http"));
-    cmd.env("CHRONIA_HTTP_ADDR", "127.0.0.1:0");
+    cmd.args(args).env("CHRONIA_HTTP_ADDR", "127.0.0.1:0");
     if let Some(ms) = grace_ms {
         cmd.env("CHRONIA_HTTP_GRACE_MS", ms.to_string());
     }
@@ -27,7 +32,7 @@ fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 /// Reads one response with a `content-length` or chunked body; returns
-/// (status line, body).
+/// (head, lowercased, from its status line on; body).
 fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
@@ -44,7 +49,7 @@ fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
     let head = String::from_utf8(buf)
         .expect("ascii head")
         .to_ascii_lowercase();
-    let status = head.lines().next().unwrap_or_default().to_owned();
+    let status = head.clone();
     let mut body = Vec::new();
     if let Some(len) = head
         .lines()
@@ -151,4 +156,64 @@ fn the_grace_period_is_bounded() {
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(util::read_line(&mut out).contains("stopped accepting"));
     assert!(util::read_line(&mut out).contains("grace period over"));
+}
+
+#[test]
+fn with_two_cores_both_shards_serve_and_one_sigterm_stops_them_all() {
+    let (mut child, mut out, addr) = start_with(&["--cores", "2"], None);
+    // SO_REUSEPORT spreads connections by their ports: new connections
+    // until each shard has answered one (1 in 2^63 to miss after 64).
+    let mut answered = [0usize; 2];
+    for _ in 0..64 {
+        let mut stream = connect(addr);
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let (head, body) = read_response(&mut stream);
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert_eq!(body, b"hello\n");
+        let shard: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-shard: "))
+            .expect("an x-shard header")
+            .trim()
+            .parse()
+            .expect("a shard index");
+        answered[shard] += 1;
+        if answered.iter().all(|&n| n > 0) {
+            break;
+        }
+    }
+    assert!(answered.iter().all(|&n| n > 0), "{answered:?}");
+
+    // A request in flight on one shard when the signal comes is answered.
+    let mut slow = connect(addr);
+    slow.write_all(b"GET /slow?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("write");
+    assert!(util::read_line(&mut out).contains("slow request"));
+    util::send_signal(&child, libc::SIGTERM);
+    let (head, body) = read_response(&mut slow);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, b"slow\n");
+    let status = util::wait_with_deadline(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).expect("stdout");
+    for shard in 0..2 {
+        assert!(
+            rest.contains(&format!(
+                "shard {shard}: signal {}: stopped accepting",
+                libc::SIGTERM
+            )),
+            "{rest}"
+        );
+        assert!(
+            rest.contains(&format!("shard {shard}: all connections closed")),
+            "{rest}"
+        );
+    }
+    assert!(
+        rest.trim_end().ends_with("all 2 shards stopped; bye"),
+        "{rest}"
+    );
 }

@@ -1,16 +1,17 @@
 //! The slow-poll alarm of `runtime::Builder::on_slow_poll`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chronia::runtime::{Builder, SlowPoll};
 
-fn runtime_recording(threshold: Duration) -> (chronia::Runtime, Rc<RefCell<Vec<SlowPoll>>>) {
-    let seen = Rc::new(RefCell::new(Vec::new()));
+fn runtime_recording(threshold: Duration) -> (chronia::Runtime, Arc<Mutex<Vec<SlowPoll>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     let rt = Builder::new()
-        .on_slow_poll(threshold, move |slow| s.borrow_mut().push(slow.clone()))
+        .on_slow_poll(threshold, move |slow| {
+            s.lock().expect("not poisoned").push(slow.clone());
+        })
         .build()
         .expect("runtime");
     (rt, seen)
@@ -30,7 +31,7 @@ fn a_poll_that_blocks_20ms_is_reported_and_a_quick_one_is_not() {
         quick.await.expect("no panic");
         ids
     });
-    let seen = seen.borrow();
+    let seen = seen.lock().expect("not poisoned");
     assert_eq!(seen.len(), 1, "{seen:?}");
     let report = &seen[0];
     assert_eq!(report.id, slow);

@@ -60,6 +60,47 @@ impl JoinError {
         }
     }
 
+    /// A cancelled error made outside the executor, for a task whose
+    /// outcome reaches its owner by another way than a [`JoinHandle`](crate::JoinHandle)
+    /// (the facade's cross-thread join handle): `id` is the task's, or
+    /// `None` for a task that was never spawned (its runtime was gone),
+    /// which gets an id of its own, never reused.
+    ///
+    /// Hidden from the docs: it exists for the facade, which reports the
+    /// outcome of a task it polls itself; a user has no task to report on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = chronia_executor::JoinError::new_cancelled(None);
+    /// assert!(e.is_cancelled());
+    /// assert_ne!(e.id(), chronia_executor::JoinError::new_cancelled(None).id());
+    /// ```
+    #[doc(hidden)]
+    pub fn new_cancelled(id: Option<Id>) -> Self {
+        Self::cancelled(id.unwrap_or_else(Id::next))
+    }
+
+    /// A panic error made outside the executor, for the task `id` whose
+    /// future panicked with `payload` (caught by the facade, which polls
+    /// the future of a cross-thread spawn inside its one task). Hidden
+    /// from the docs, as [`JoinError::new_cancelled`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chronia_executor::JoinError;
+    ///
+    /// let id = JoinError::new_cancelled(None).id();
+    /// let e = JoinError::new_panic(id, Box::new("boom"));
+    /// assert!(e.is_panic());
+    /// assert_eq!(e.to_string(), format!("task {id} panicked with message \"boom\""));
+    /// ```
+    #[doc(hidden)]
+    pub fn new_panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> Self {
+        Self::panic(id, payload)
+    }
+
     /// The id of the task that gave no output.
     ///
     /// # Examples

@@ -3,21 +3,26 @@
 use std::fmt;
 use std::io;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chronia_executor::{LocalExecutor, POLL_BUDGET, SlowPoll};
 
-use super::Runtime;
 use super::driver::{Driver, EVENTS_PER_TURN};
+use super::{PerCore, Runtime};
 
-/// The slow-poll alarm's callback.
-type SlowPollFn = Rc<dyn Fn(&SlowPoll)>;
+/// The slow-poll alarm's callback; `Send + Sync` so that one builder can
+/// make the runtime of every shard of [`Builder::build_per_core`].
+type SlowPollFn = Arc<dyn Fn(&SlowPoll) + Send + Sync>;
 
 /// Builds a [`Runtime`] with options; [`Runtime::new`] is
 /// `Builder::new().build()`.
 ///
 /// As tokio's `runtime::Builder`, minus the thread options (a chronia
-/// runtime is one thread); the slow-poll alarm is ours.
+/// runtime is one thread); the slow-poll alarm is ours. The same options
+/// make one runtime ([`build`](Self::build)) or one per core
+/// ([`build_per_core`](Self::build_per_core)). Like tokio's, a builder is
+/// `Send + Sync` and its callbacks must be too.
 ///
 /// # Examples
 ///
@@ -110,31 +115,38 @@ impl Builder {
     /// poll's duration: the "something blocks the runtime thread" alarm.
     ///
     /// Off by default; when off, polls read no clock. When on, each poll
-    /// costs one `CLOCK_MONOTONIC` read (back-to-back polls share one). The callback
-    /// runs on the runtime's thread, between polls.
+    /// costs one `CLOCK_MONOTONIC` read (back-to-back polls share one). The
+    /// callback runs on the runtime's thread, between polls; with
+    /// [`build_per_core`](Self::build_per_core), on each shard's thread.
+    /// It must be `Send + Sync` (as tokio's `Builder` callbacks are) so that
+    /// one builder serves every shard; count in an atomic, or in a
+    /// `thread_local!` for per-thread figures.
     ///
     /// # Examples
     ///
     /// ```
-    /// use std::{cell::Cell, rc::Rc, time::Duration};
+    /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+    /// use std::time::Duration;
     ///
-    /// let slow = Rc::new(Cell::new(0));
+    /// let slow = Arc::new(AtomicUsize::new(0));
     /// let s = slow.clone();
     /// let rt = chronia::runtime::Builder::new()
-    ///     .on_slow_poll(Duration::from_millis(5), move |_| s.set(s.get() + 1))
+    ///     .on_slow_poll(Duration::from_millis(5), move |_| {
+    ///         s.fetch_add(1, Ordering::Relaxed);
+    ///     })
     ///     .build()?;
     /// rt.block_on(async {
     ///     chronia::spawn(async { std::thread::sleep(Duration::from_millis(10)) }).await
     /// }).expect("no panic");
-    /// assert_eq!(slow.get(), 1);
+    /// assert_eq!(slow.load(Ordering::Relaxed), 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn on_slow_poll(
         &mut self,
         threshold: Duration,
-        callback: impl Fn(&SlowPoll) + 'static,
+        callback: impl Fn(&SlowPoll) + Send + Sync + 'static,
     ) -> &mut Builder {
-        self.slow_poll = Some((threshold, Rc::new(callback)));
+        self.slow_poll = Some((threshold, Arc::new(callback)));
         self
     }
 
@@ -153,6 +165,68 @@ impl Builder {
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn build(&self) -> io::Result<Runtime> {
+        self.check()?;
+        let executor = LocalExecutor::new();
+        executor.set_poll_budget(self.poll_budget);
+        if let Some((threshold, callback)) = &self.slow_poll {
+            let callback = Arc::clone(callback);
+            executor.set_slow_poll(*threshold, move |slow| callback(slow));
+        }
+        Ok(Runtime {
+            executor: Some(executor),
+            driver: Rc::new(Driver::with_events(self.events_per_turn)?),
+        })
+    }
+
+    /// Prepares `shards` runtimes with these options, one per thread: the
+    /// thread-per-core launcher ([`PerCore`]). Nothing starts until
+    /// [`PerCore::block_on_all`]; each shard's runtime is made by
+    /// [`build`](Self::build) on its own thread, so the poll budget, the
+    /// events per turn and the slow-poll alarm hold on every shard.
+    /// [`PerCore::new`] is `Builder::new().build_per_core(n)` without the
+    /// checks.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for zero shards, and for the options [`build`](Self::build)
+    /// refuses (the message names which).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::time::Duration;
+    ///
+    /// static SLOW: AtomicUsize = AtomicUsize::new(0);
+    /// let out = chronia::runtime::Builder::new()
+    ///     .poll_budget(16)
+    ///     .on_slow_poll(Duration::from_millis(5), |_| {
+    ///         SLOW.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build_per_core(2)?
+    ///     .block_on_all(|shard| async move {
+    ///         chronia::spawn(async { std::thread::sleep(Duration::from_millis(10)) })
+    ///             .await
+    ///             .expect("no panic");
+    ///         shard.index()
+    ///     })?;
+    /// assert_eq!(out, [0, 1]);
+    /// assert_eq!(SLOW.load(Ordering::Relaxed), 2); // one alarm on each shard
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build_per_core(&self, shards: usize) -> io::Result<PerCore> {
+        self.check()?;
+        if shards == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "build_per_core(0): a thread-per-core runtime needs at least one shard",
+            ));
+        }
+        Ok(PerCore::with_builder(shards, self.clone()))
+    }
+
+    /// Refuses options no runtime can run with.
+    fn check(&self) -> io::Result<()> {
         if self.poll_budget == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -165,15 +239,17 @@ impl Builder {
                 "events_per_turn 0: a reactor turn must take at least one event",
             ));
         }
-        let executor = LocalExecutor::new();
-        executor.set_poll_budget(self.poll_budget);
-        if let Some((threshold, callback)) = &self.slow_poll {
-            let callback = Rc::clone(callback);
-            executor.set_slow_poll(*threshold, move |slow| callback(slow));
-        }
-        Ok(Runtime {
-            executor: Some(executor),
-            driver: Rc::new(Driver::with_events(self.events_per_turn)?),
-        })
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Builder;
+
+    #[test]
+    fn a_builder_crosses_threads_like_tokios() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<Builder>();
     }
 }

@@ -5,8 +5,9 @@
 //! - A runtime's handle state ([`Shared`]) is made the first time a handle
 //!   of it is asked for, together with one local task of the runtime, the
 //!   *inbox*. The inbox task drains the queue of `Shared` whenever it is
-//!   polled, spawns each job as a local task, stores its own waker in
-//!   `Shared` and waits.
+//!   polled, spawns each job as one local task (which polls the job's
+//!   future, catches its panic and leaves the outcome in the job's slot),
+//!   stores its own waker in `Shared` and waits.
 //! - [`Handle::spawn`] pushes a job under the lock and, only when the queue
 //!   was empty, wakes the inbox task. That wake is an ordinary task wake:
 //!   from another thread it goes through the executor's remote queue,
@@ -23,13 +24,15 @@
 use std::cell::OnceCell;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use chronia_executor::{JoinError, JoinHandle, LocalExecutor};
+use chronia_executor::{Id, JoinError};
 
 use super::context;
+use super::stop::{StopFlag, Stopped};
 
 /// A job from another thread: spawns its future on the runtime, or (when
 /// dropped unrun) reports that it was cancelled.
@@ -40,6 +43,8 @@ trait Job: Send {
 /// The part of a runtime that handles reach.
 pub(crate) struct Shared {
     inbox: Mutex<Inbox>,
+    /// The runtime's stop signal ([`Handle::stop`]).
+    stop: Arc<StopFlag>,
 }
 
 struct Inbox {
@@ -67,8 +72,19 @@ impl Shared {
 /// call makes that state and hands its inbox task to `spawn`, which must
 /// spawn it on that runtime.
 pub(crate) fn handle_of(cell: &OnceCell<Arc<Shared>>, spawn: impl FnOnce(InboxTask)) -> Handle {
+    handle_with_stop(cell, || Arc::new(StopFlag::new()), spawn)
+}
+
+/// As [`handle_of`], with the stop flag made by `stop` if the state is
+/// made now (a [`PerCore`](super::PerCore) shard passes its own, before
+/// anything else can ask for the handle).
+pub(crate) fn handle_with_stop(
+    cell: &OnceCell<Arc<Shared>>,
+    stop: impl FnOnce() -> Arc<StopFlag>,
+    spawn: impl FnOnce(InboxTask),
+) -> Handle {
     let shared = cell.get_or_init(|| {
-        let (shared, task) = new_shared();
+        let (shared, task) = new_shared(stop());
         spawn(task);
         shared
     });
@@ -77,13 +93,14 @@ pub(crate) fn handle_of(cell: &OnceCell<Arc<Shared>>, spawn: impl FnOnce(InboxTa
     }
 }
 
-fn new_shared() -> (Arc<Shared>, InboxTask) {
+fn new_shared(stop: Arc<StopFlag>) -> (Arc<Shared>, InboxTask) {
     let shared = Arc::new(Shared {
         inbox: Mutex::new(Inbox {
             jobs: Vec::new(),
             waker: None,
             closed: false,
         }),
+        stop,
     });
     let task = InboxTask {
         shared: shared.clone(),
@@ -207,6 +224,11 @@ impl Handle {
     /// Spawns `future` on the runtime, from any thread. It runs as a task
     /// of the runtime during its `block_on` (the next one, if none runs).
     ///
+    /// Each spawn is one local task of the runtime. A panic of `future` is
+    /// caught by that task and reported through the [`RemoteJoinHandle`]
+    /// (so the runtime's [`Stats`](super::Stats) count the task completed,
+    /// not panicked).
+    ///
     /// If the runtime is gone, the future is dropped here and the handle's
     /// output is a [cancelled](JoinError::is_cancelled) [`JoinError`], as
     /// with tokio; use [`Handle::try_spawn`] to get the future back instead.
@@ -282,16 +304,80 @@ impl Handle {
     }
 }
 
-/// A cancelled [`JoinError`], made through the executor's public API: a
-/// task aborted before it ever ran completes at once as cancelled.
-fn cancelled() -> JoinError {
-    let executor = LocalExecutor::new();
-    let mut task = std::pin::pin!(executor.spawn(std::future::pending::<()>()));
-    task.abort();
-    match task.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(Err(e)) => e,
-        _ => unreachable!("a task aborted before it ran is complete and cancelled"),
+impl Handle {
+    /// Tells the runtime to stop: its [`stopped`](Self::stopped) futures
+    /// complete, from any thread, at once or when next polled. Nothing is
+    /// interrupted: the stop is a signal that the runtime's tasks await
+    /// and act on (stop accepting, drain, return), and it cannot be taken
+    /// back.
+    ///
+    /// For a [`PerCore`](super::PerCore) shard it is the shard's stop
+    /// signal: `handle.stop()` is [`Stopper::stop_shard`](super::Stopper::stop_shard)
+    /// of that shard, and [`Shard::stopped`](super::Shard::stopped)
+    /// completes on either.
+    ///
+    /// # Differences
+    ///
+    /// tokio's `Handle` has no `stop`: a tokio runtime stops when it is
+    /// dropped (`Runtime::shutdown_timeout`). A chronia runtime runs inside
+    /// the `block_on` of its own thread, which no other thread can end, so
+    /// it is asked to, as with tokio-util's `CancellationToken`
+    /// (`cancel`/`cancelled`/`is_cancelled`); the names are those of
+    /// [`Stopper`](super::Stopper).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// let stopped = handle.stopped();
+    /// let stopper = std::thread::spawn(move || handle.stop());
+    /// rt.block_on(stopped); // completes once the other thread stops it
+    /// stopper.join().expect("no panic");
+    /// assert!(rt.handle().is_stopped());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stop(&self) {
+        self.shared.stop.stop();
     }
+
+    /// Completes once the runtime is told to stop ([`Handle::stop`], or
+    /// for a shard its [`Stopper`](super::Stopper)); at once if it already
+    /// was. It may be awaited on any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// chronia::block_on(async {
+    ///     let handle = chronia::runtime::Handle::current();
+    ///     handle.stop();
+    ///     handle.stopped().await;
+    /// });
+    /// ```
+    pub fn stopped(&self) -> Stopped {
+        Stopped::new(self.shared.stop.clone())
+    }
+
+    /// Whether the runtime was told to stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = chronia::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// assert!(!handle.is_stopped());
+    /// handle.stop();
+    /// assert!(handle.is_stopped());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn is_stopped(&self) -> bool {
+        self.shared.stop.is_stopped()
+    }
+}
+
+/// The error of a future that never ran: no task, so an id of its own.
+fn cancelled() -> JoinError {
+    JoinError::new_cancelled(None)
 }
 
 /// Where a task spawned through a [`Handle`] leaves its result.
@@ -303,7 +389,7 @@ struct Slot<T> {
     abort: bool,
     /// The join handle's waker.
     join_waker: Option<Waker>,
-    /// The forwarding task's waker, so that `abort` reaches it.
+    /// The waker of the task that runs the future, so that `abort` reaches it.
     task_waker: Option<Waker>,
 }
 
@@ -359,12 +445,13 @@ where
             deliver(&self.slot, || Err(cancelled()));
             return;
         }
-        // The user's future runs as its own task, so that a panic is caught
-        // and reported by the executor; a second task forwards its result.
-        let task = chronia_executor::spawn(future);
-        drop(chronia_executor::spawn(Forward {
-            task,
+        // One task: it polls the user's future itself, catching a panic
+        // as the executor would, and hands the outcome to the other thread.
+        drop(chronia_executor::spawn(RemoteTask {
+            future,
             slot: self.slot.clone(),
+            id: None,
+            done: false,
         }));
     }
 }
@@ -377,38 +464,69 @@ impl<F: Future> Drop for SpawnJob<F> {
     }
 }
 
-/// Awaits a local task and hands its result to the other thread.
-struct Forward<T> {
-    task: JoinHandle<T>,
-    slot: SlotRef<T>,
-}
+pin_project_lite::pin_project! {
+    /// The one local task of a future spawned through a [`Handle`]: polls
+    /// it, and leaves its output, its panic or its cancellation in the
+    /// slot for the [`RemoteJoinHandle`].
+    ///
+    /// A panic of the future is caught here (so this task completes, and
+    /// the runtime's stats count it completed, not panicked); its payload
+    /// goes to the join handle, with this task's id, as the executor would
+    /// report it.
+    struct RemoteTask<F: Future> {
+        #[pin]
+        future: F,
+        slot: SlotRef<F::Output>,
+        // This task's id, read at the first poll.
+        id: Option<Id>,
+        // The outcome is delivered.
+        done: bool,
+    }
 
-impl<T> Future for Forward<T> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let abort = {
-            let mut s = lock(&self.slot);
-            s.task_waker = Some(cx.waker().clone());
-            s.abort
-        };
-        if abort {
-            self.task.abort();
-        }
-        match Pin::new(&mut self.task).poll(cx) {
-            Poll::Ready(result) => {
-                deliver(&self.slot, || result);
-                Poll::Ready(())
+    impl<F: Future> PinnedDrop for RemoteTask<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.done {
+                // Dropped before its future finished: the runtime is going
+                // away.
+                let id = *this.id;
+                deliver(this.slot, || Err(JoinError::new_cancelled(id)));
             }
-            Poll::Pending => Poll::Pending,
         }
     }
 }
 
-impl<T> Drop for Forward<T> {
-    fn drop(&mut self) {
-        // Dropped before the task finished: the runtime is going away.
-        deliver(&self.slot, || Err(cancelled()));
+impl<F: Future> Future for RemoteTask<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let id = *this.id.get_or_insert_with(chronia_executor::id);
+        let abort = {
+            let mut s = lock(this.slot);
+            if !s
+                .task_waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                s.task_waker = Some(cx.waker().clone());
+            }
+            s.abort
+        };
+        let result = if abort {
+            // The future drops with this task, when it completes now.
+            Err(JoinError::new_cancelled(Some(id)))
+        } else {
+            let future = this.future;
+            match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(output)) => Ok(output),
+                Err(payload) => Err(JoinError::new_panic(id, payload)),
+            }
+        };
+        *this.done = true;
+        deliver(this.slot, || result);
+        Poll::Ready(())
     }
 }
 

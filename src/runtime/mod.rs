@@ -41,6 +41,7 @@ mod handle;
 mod per_core;
 pub(crate) mod slot;
 pub(crate) mod stats;
+mod stop;
 pub(crate) mod timers;
 
 pub use builder::Builder;
@@ -57,7 +58,8 @@ use std::rc::Rc;
 use chronia_executor::{JoinHandle, LocalExecutor};
 
 use driver::{Driver, DriverPark};
-pub use per_core::{PerCore, Shard, ShardPanic, Stopped, Stopper};
+pub use per_core::{PerCore, Shard, ShardPanic, Stopper};
+pub use stop::Stopped;
 
 /// A single-threaded runtime: a local task executor and an epoll reactor.
 ///

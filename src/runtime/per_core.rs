@@ -1,4 +1,4 @@
-//! Thread-per-core: [`PerCore`] runs one [`Runtime`] per thread, each
+//! Thread-per-core: [`PerCore`] runs one [`Runtime`](crate::Runtime) per thread, each
 //! driving the same async entry point given its [`Shard`].
 //!
 //! # Protocol
@@ -16,7 +16,9 @@
 //!   signal machinery forwards them to every listening shard. So one
 //!   `SIGTERM` reaches each shard that listens for it.
 //! - Each shard has a stop flag, set by a [`Stopper`] from any thread (or
-//!   from a shard); [`Shard::stopped`] completes once it is set. Setting it
+//!   from a shard), or by the [`Handle::stop`](super::Handle::stop) of the
+//!   shard's runtime (the two set the same flag); [`Shard::stopped`] and
+//!   [`Handle::stopped`](super::Handle::stopped) complete once it is set. Setting it
 //!   wakes the shard's waiting tasks through their wakers, which cross
 //!   threads; nothing else is shared between shards.
 //! - A shard whose future panics, or whose runtime cannot be made, tells
@@ -34,21 +36,17 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 use std::thread;
 
-use slab::Slab;
-
-use crate::Runtime;
+use super::stop::{StopFlag, Stopped};
+use super::{Builder, handle};
 use crate::sys::affinity;
 use crate::sys::thread::MaskGuard;
 
 /// Runs `n` single-threaded runtimes on `n` threads, one per core: the
 /// thread-per-core model of glommio and monoio. Each shard gets its own
-/// [`Runtime`] and runs the same entry point with its [`Shard`] (index,
+/// [`Runtime`](crate::Runtime) and runs the same entry point with its [`Shard`] (index,
 /// stop signal); `!Send` tasks stay on their shard. Connections are spread
 /// across shards by the kernel, with one `SO_REUSEPORT` listener per shard
 /// ([`TcpListener::bind_reuseport`](crate::net::TcpListener::bind_reuseport)).
@@ -58,7 +56,11 @@ use crate::sys::thread::MaskGuard;
 /// Each shard listens for `SIGINT`/`SIGTERM` itself ([`ctrl_c`](crate::signal::ctrl_c),
 /// [`signal`](crate::signal::signal)); one signal to the process reaches
 /// every listening shard. A program can also stop the shards through a
-/// [`Stopper`] ([`PerCore::stopper`], [`Shard::stopper`]), from any thread.
+/// [`Stopper`] ([`PerCore::stopper`], [`Shard::stopper`]), from any thread,
+/// or stop one shard through its runtime's [`Handle`](super::Handle)
+/// ([`Handle::stop`](super::Handle::stop); a shard's handle is
+/// [`Handle::current`](super::Handle::current) on its thread, which it can
+/// send to other threads).
 ///
 /// # Work handed between shards
 ///
@@ -103,13 +105,16 @@ use crate::sys::thread::MaskGuard;
 ///
 /// # Differences
 ///
-/// tokio has no thread-per-core runtime. Later `runtime::Builder` options
-/// apply to each shard's runtime; today every shard uses [`Runtime::new`].
+/// tokio has no thread-per-core runtime. [`Builder::build_per_core`]
+/// makes a `PerCore` whose shards all take the builder's options;
+/// [`PerCore::new`] uses the defaults.
 #[derive(Debug)]
 pub struct PerCore {
     shards: usize,
     pin: bool,
     stopper: Stopper,
+    /// Makes each shard's runtime, on the shard's thread.
+    builder: Builder,
 }
 
 impl PerCore {
@@ -124,10 +129,16 @@ impl PerCore {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new(shards: usize) -> PerCore {
+        PerCore::with_builder(shards, Builder::new())
+    }
+
+    /// `shards` runtimes made by `builder`.
+    pub(super) fn with_builder(shards: usize, builder: Builder) -> PerCore {
         PerCore {
             shards,
             pin: false,
             stopper: Stopper::new(shards),
+            builder,
         }
     }
 
@@ -228,7 +239,7 @@ impl PerCore {
                     cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
                     stopper: self.stopper.clone(),
                 };
-                match start(scope, shard, entry) {
+                match start(scope, shard, &self.builder, entry) {
                     Ok(thread) => threads.push(thread),
                     Err(e) => {
                         self.stopper.stop();
@@ -286,6 +297,7 @@ impl Failure {
 fn start<'scope, F, Fut>(
     scope: &'scope thread::Scope<'scope, '_>,
     shard: Shard,
+    builder: &'scope Builder,
     entry: &'scope F,
 ) -> io::Result<thread::ScopedJoinHandle<'scope, Result<Fut::Output, Failure>>>
 where
@@ -298,7 +310,7 @@ where
         .name(format!("chronia-shard-{}", shard.index))
         .spawn_scoped(scope, move || {
             let stopper = shard.stopper.clone();
-            let outcome = run_shard(shard, entry);
+            let outcome = run_shard(shard, builder, entry);
             if outcome.is_err() {
                 stopper.stop();
             }
@@ -306,7 +318,7 @@ where
         })
 }
 
-fn run_shard<F, Fut>(shard: Shard, entry: &F) -> Result<Fut::Output, Failure>
+fn run_shard<F, Fut>(shard: Shard, builder: &Builder, entry: &F) -> Result<Fut::Output, Failure>
 where
     F: Fn(Shard) -> Fut,
     Fut: Future,
@@ -314,7 +326,15 @@ where
     if let Some(cpu) = shard.cpu {
         affinity::pin_current_thread(cpu).map_err(Failure::Error)?;
     }
-    let runtime = Runtime::new().map_err(Failure::Error)?;
+    let runtime = builder.build().map_err(Failure::Error)?;
+    // The runtime's handle state takes the shard's stop flag, so that
+    // `Handle::stop` and the `Stopper` set the same one.
+    let flag = shard.flag().clone();
+    drop(handle::handle_with_stop(
+        &runtime.driver.handle,
+        || flag,
+        |task| drop(runtime.executor().spawn(task)),
+    ));
     // The runtime drops after a panic too (tasks, fds, signals given back);
     // it is not used again, so what the panic left half-done is never seen.
     panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(entry(shard))))
@@ -400,11 +420,7 @@ impl Shard {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn stopped(&self) -> Stopped {
-        Stopped {
-            shared: self.stopper.shared.clone(),
-            index: self.index,
-            key: None,
-        }
+        Stopped::new(self.flag().clone())
     }
 
     /// Whether this shard was told to stop.
@@ -417,9 +433,7 @@ impl Shard {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_stopped(&self) -> bool {
-        self.stopper.shared.flags[self.index]
-            .stopped
-            .load(Ordering::SeqCst)
+        self.flag().is_stopped()
     }
 
     /// The [`Stopper`] of all shards, to stop them from this one (or to
@@ -441,6 +455,10 @@ impl Shard {
     /// ```
     pub fn stopper(&self) -> Stopper {
         self.stopper.clone()
+    }
+
+    fn flag(&self) -> &Arc<StopFlag> {
+        &self.stopper.shared.flags[self.index]
     }
 }
 
@@ -480,7 +498,7 @@ impl fmt::Debug for Stopper {
             .shared
             .flags
             .iter()
-            .map(|flag| flag.stopped.load(Ordering::SeqCst))
+            .map(|flag| flag.is_stopped())
             .collect();
         f.debug_struct("Stopper")
             .field("stopped", &stopped)
@@ -490,29 +508,12 @@ impl fmt::Debug for Stopper {
 
 /// The stop flags of all shards, one per shard.
 struct Shared {
-    flags: Vec<Flag>,
-}
-
-/// One shard's stop flag.
-///
-/// # Invariant
-///
-/// `stopped` only goes from false to true, and is set before `waiters` is
-/// drained under its lock; a [`Stopped`] registers its waker and re-reads
-/// `stopped` under the same lock, so it either sees the flag or is woken.
-struct Flag {
-    stopped: AtomicBool,
-    waiters: Mutex<Slab<Waker>>,
+    flags: Vec<Arc<StopFlag>>,
 }
 
 impl Stopper {
     fn new(shards: usize) -> Stopper {
-        let flags = (0..shards)
-            .map(|_| Flag {
-                stopped: AtomicBool::new(false),
-                waiters: Mutex::new(Slab::new()),
-            })
-            .collect();
+        let flags = (0..shards).map(|_| Arc::new(StopFlag::new())).collect();
         Stopper {
             shared: Arc::new(Shared { flags }),
         }
@@ -564,84 +565,6 @@ impl Stopper {
         })?;
         flag.stop();
         Ok(())
-    }
-}
-
-impl Flag {
-    fn stop(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
-        let wakers: Vec<Waker> = self.lock().drain().collect();
-        // Woken outside the lock: a waker may run arbitrary code.
-        for waker in wakers {
-            waker.wake();
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Slab<Waker>> {
-        // A panic while the lock is held leaves the slab consistent (each
-        // operation on it is one call), so a poisoned lock is still usable.
-        self.waiters.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The future of [`Shard::stopped`]: completes once the shard is told to
-/// stop.
-///
-/// # Examples
-///
-/// ```
-/// let per_core = chronia::runtime::PerCore::new(1);
-/// per_core.stopper().stop();
-/// per_core.block_on_all(|shard| async move { shard.stopped().await })?;
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[must_use = "futures do nothing unless awaited"]
-pub struct Stopped {
-    shared: Arc<Shared>,
-    index: usize,
-    /// Where this future's waker sits in the flag's slab, once registered.
-    key: Option<usize>,
-}
-
-impl fmt::Debug for Stopped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Stopped")
-            .field("shard", &self.index)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Future for Stopped {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        let flag = &this.shared.flags[this.index];
-        if flag.stopped.load(Ordering::SeqCst) {
-            return Poll::Ready(());
-        }
-        let mut waiters = flag.lock();
-        if flag.stopped.load(Ordering::SeqCst) {
-            // `stop` drained the slab (or is about to): our key is gone.
-            this.key = None;
-            return Poll::Ready(());
-        }
-        match this.key.and_then(|key| waiters.get_mut(key)) {
-            Some(waker) => waker.clone_from(cx.waker()),
-            None => this.key = Some(waiters.insert(cx.waker().clone())),
-        }
-        Poll::Pending
-    }
-}
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            // After a stop the slab is drained and stays empty (no waiter
-            // registers once the flag is set), so the key is either still
-            // ours or gone, never another waiter's.
-            self.shared.flags[self.index].lock().try_remove(key);
-        }
     }
 }
 
