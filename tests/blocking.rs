@@ -13,23 +13,12 @@ use std::time::{Duration, Instant};
 
 use chronia::task::spawn_blocking;
 use chronia::time::sleep;
-use util::within;
+use util::{blocked_mask, within};
 
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task")
         .expect("/proc/self/task is readable on Linux")
         .count()
-}
-
-/// The `SigBlk` mask of the calling thread, from `/proc/thread-self/status`.
-fn blocked_mask() -> u64 {
-    let status =
-        std::fs::read_to_string("/proc/thread-self/status").expect("/proc/thread-self/status");
-    let line = status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigBlk:"))
-        .expect("status has a SigBlk line");
-    u64::from_str_radix(line.trim(), 16).expect("SigBlk is hex")
 }
 
 fn bit(signo: i32) -> u64 {
@@ -38,7 +27,7 @@ fn bit(signo: i32) -> u64 {
 
 /// Waits (on the runtime) until `cond` holds, failing after a generous limit.
 async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + util::LIMIT;
+    let deadline = Instant::now() + util::limit();
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         sleep(Duration::from_millis(2)).await;
@@ -133,7 +122,7 @@ fn a_thousand_jobs_run_on_at_most_64_threads(base: usize) {
                     let now = active.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
                     most_threads.fetch_max(threads(), Ordering::SeqCst);
-                    let deadline = Instant::now() + util::LIMIT;
+                    let deadline = Instant::now() + util::limit();
                     while !*gate.lock().expect("gate") && Instant::now() < deadline {
                         std::thread::sleep(Duration::from_millis(1));
                     }

@@ -106,14 +106,14 @@ async fn fill_the_pool(gate: &Arc<AtomicBool>) -> Vec<chronia::task::JoinHandle<
             let (gate, running) = (gate.clone(), running.clone());
             spawn_blocking(move || {
                 running.fetch_add(1, Ordering::SeqCst);
-                let deadline = Instant::now() + util::LIMIT;
+                let deadline = Instant::now() + util::limit();
                 while !gate.load(Ordering::SeqCst) && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(1));
                 }
             })
         })
         .collect();
-    let deadline = Instant::now() + util::LIMIT;
+    let deadline = Instant::now() + util::limit();
     while running.load(Ordering::SeqCst) < 64 {
         assert!(
             Instant::now() < deadline,

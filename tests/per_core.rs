@@ -135,7 +135,7 @@ fn shards_all_start_and_finish_and_their_threads_go_with_them() {
     wait_for_threads(1);
 }
 
-/// The `SigBlk:` mask of a thread that blocks all it can but the faults:
+/// The blocked mask ([`s::blocked_mask`]) of a thread that blocks all it can but the faults:
 /// signals 1 to 64 but `SIGKILL` and `SIGSTOP` (never blocked), the C
 /// library's two internal ones (32, 33), and the fault signals.
 fn all_but_faults() -> u64 {
@@ -154,14 +154,14 @@ fn all_but_faults() -> u64 {
 }
 
 fn shard_threads_block_every_signal_but_the_faults() {
-    let main_mask = s::status_mask("thread-self", "SigBlk:");
+    let main_mask = s::blocked_mask();
     let masks = PerCore::new(2)
         .block_on_all(|_shard| async {
-            let before = s::status_mask("thread-self", "SigBlk:");
+            let before = s::blocked_mask();
             // A listener blocks its signal anyway; dropping it gives the
             // bit back as the thread had it: still blocked.
             drop(signal(SIGUSR1).expect("listen"));
-            (before, s::status_mask("thread-self", "SigBlk:"))
+            (before, s::blocked_mask())
         })
         .expect("two shards run");
     let expected = all_but_faults();
@@ -173,7 +173,7 @@ fn shard_threads_block_every_signal_but_the_faults() {
         assert_eq!(after, expected, "shard {shard} after a listener: {after:x}");
     }
     assert_eq!(
-        s::status_mask("thread-self", "SigBlk:"),
+        s::blocked_mask(),
         main_mask,
         "the caller's mask is given back"
     );

@@ -150,7 +150,10 @@ async fn echo(stream: TcpStream, counters: Arc<Counters>) {
 // ---- the parent: the clients ----
 
 fn clients() {
-    let clients = s::scaled(1_000);
+    // Never fewer than three times the server's fd limit, or it would not
+    // run out (under valgrind `s::scaled` divides the 1,000 by 10).
+    let least = 3 * usize::try_from(FD_LIMIT).expect("small");
+    let clients = s::scaled(1_000).max(least);
     println!(
         "stress_emfile: {clients} clients against a server with RLIMIT_NOFILE {FD_LIMIT}, \
          back-off {BACKOFF:?}, stall measured over {STALL:?}"

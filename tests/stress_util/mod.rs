@@ -33,9 +33,46 @@ pub fn is_full() -> bool {
     std::env::var(STRESS).is_ok_and(|v| v == "full")
 }
 
-/// `n`, or `n` × [`FULL_FACTOR`] in a long run.
+/// How much the default counts are divided by under valgrind.
+pub const VALGRIND_DIVISOR: usize = 10;
+
+/// Whether `.ci/memcheck` runs this process under valgrind (it sets
+/// `CHRONIA_UNDER_VALGRIND=1`). Valgrind runs the code 20 to 50 times
+/// slower and one thread at a time, so the scenarios run smaller counts
+/// there ([`scaled`]) and widen their timing bounds ([`slowdown`]); what
+/// they check stays the same.
+pub fn under_valgrind() -> bool {
+    std::env::var_os("CHRONIA_UNDER_VALGRIND").is_some_and(|v| v == "1")
+}
+
+/// `n`, or `n` × [`FULL_FACTOR`] in a long run, or `n` /
+/// [`VALGRIND_DIVISOR`] (at least 1) under valgrind.
 pub fn scaled(n: usize) -> usize {
-    if is_full() { n * FULL_FACTOR } else { n }
+    if is_full() {
+        n * FULL_FACTOR
+    } else if under_valgrind() {
+        (n / VALGRIND_DIVISOR).max(1)
+    } else {
+        n
+    }
+}
+
+/// 1, or 10 under valgrind: the factor by which timing bounds that a
+/// slowed-down run cannot keep (ticks per second, longest gaps) widen.
+pub fn slowdown() -> u32 {
+    if under_valgrind() { 10 } else { 1 }
+}
+
+/// What RSS may grow beyond `native` KiB under valgrind: memcheck holds
+/// freed blocks back from reuse (`--freelist-vol`, 20 MB by default) to
+/// catch uses after free, and its translation cache grows as new code
+/// runs, so RSS there grows by up to that much with no leak.
+pub fn rss_slack_kib(native: u64) -> u64 {
+    if under_valgrind() {
+        native + 32 * 1024
+    } else {
+        native
+    }
 }
 
 /// `default`, or `full` in a long run: for counts that do not scale by a
@@ -159,9 +196,9 @@ impl Snapshot {
         Snapshot {
             fds: open_fds(),
             threads: threads(),
-            blocked: status_mask("thread-self", "SigBlk:"),
-            ignored: status_mask("self", "SigIgn:"),
-            caught: status_mask("self", "SigCgt:"),
+            blocked: blocked_mask(),
+            ignored: disposition_mask(Disposition::Ignored),
+            caught: disposition_mask(Disposition::Caught),
             zombies: zombies(),
         }
     }
@@ -213,6 +250,64 @@ pub fn status_mask(which: &str, field: &str) -> u64 {
         .find_map(|l| l.strip_prefix(field))
         .unwrap_or_else(|| panic!("no {field} in /proc/{which}/status"));
     u64::from_str_radix(line.trim(), 16).expect("a hex mask")
+}
+
+/// The calling thread's blocked signals as read with `pthread_sigmask`,
+/// in the layout of a `/proc` mask (see [`bit`]). This process's own
+/// masks and dispositions are read with the syscalls rather than from
+/// `/proc/thread-self/status`: under valgrind (`.ci/memcheck`) that file
+/// shows valgrind's state (it catches every signal and blocks most in its
+/// threads), while the syscalls answer with the program's, as they do
+/// natively, where both agree.
+pub fn blocked_mask() -> u64 {
+    let mut set = MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: a null new set only reads; `set` is writable and lives
+    // across the call.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), set.as_mut_ptr()) };
+    assert_eq!(rc, 0, "pthread_sigmask");
+    // SAFETY: zero-initialised and filled in by pthread_sigmask.
+    let set = unsafe { set.assume_init() };
+    (1..=64).fold(0, |mask, signo| {
+        // SAFETY: `set` is an initialised sigset; sigismember checks
+        // `signo` and returns -1 for one it does not know.
+        if unsafe { libc::sigismember(&raw const set, signo) } == 1 {
+            mask | bit(signo)
+        } else {
+            mask
+        }
+    })
+}
+
+/// Which dispositions [`disposition_mask`] collects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// `SIG_IGN` (`/proc`'s `SigIgn`).
+    Ignored,
+    /// A handler (`/proc`'s `SigCgt`).
+    Caught,
+}
+
+/// The signals of this process with disposition `which`, read with
+/// `sigaction` (see [`blocked_mask`] for why not from `/proc`). The
+/// signals `sigaction` refuses (the C library's own 32 and 33, and the one
+/// valgrind keeps for itself) count as neither.
+pub fn disposition_mask(which: Disposition) -> u64 {
+    (1..=64).fold(0, |mask, signo| {
+        let mut old = MaybeUninit::<libc::sigaction>::zeroed();
+        // SAFETY: a null new action only reads; `old` is a writable
+        // sigaction that lives across the call.
+        let rc = unsafe { libc::sigaction(signo, std::ptr::null(), old.as_mut_ptr()) };
+        if rc != 0 {
+            return mask;
+        }
+        // SAFETY: zero-initialised and filled in by sigaction.
+        let handler = unsafe { old.assume_init() }.sa_sigaction;
+        let is = match which {
+            Disposition::Ignored => handler == libc::SIG_IGN,
+            Disposition::Caught => handler != libc::SIG_IGN && handler != libc::SIG_DFL,
+        };
+        if is { mask | bit(signo) } else { mask }
+    })
 }
 
 /// The bit of `signo` in a `/proc` signal mask.

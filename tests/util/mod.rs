@@ -8,14 +8,41 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-/// How long any single wait of a test may take before it counts as a hang.
+/// How long any single wait of a test may take before it counts as a hang
+/// (natively; see [`limit`]).
 pub const LIMIT: Duration = Duration::from_secs(10);
 
-/// Awaits `fut`, failing the test (not hanging it) after [`LIMIT`].
+/// How much longer the hang guards are under valgrind ([`under_valgrind`]):
+/// it runs the code 20 to 50 times slower, more on a loaded machine.
+pub const VALGRIND_SLOWDOWN: u32 = 10;
+
+/// The hang guard in force: [`LIMIT`], or [`LIMIT`] ×
+/// [`VALGRIND_SLOWDOWN`] under valgrind. A guard only turns a hang into a
+/// failure, so a longer one under valgrind checks the same.
+pub fn limit() -> Duration {
+    if under_valgrind() {
+        LIMIT * VALGRIND_SLOWDOWN
+    } else {
+        LIMIT
+    }
+}
+
+/// `n`, or `n / divisor` (at least 1) under valgrind: for counts and sizes
+/// that only make a test take longer there, not check more.
+pub fn scaled_for_valgrind(n: usize, divisor: usize) -> usize {
+    if under_valgrind() {
+        (n / divisor).max(1)
+    } else {
+        n
+    }
+}
+
+/// Awaits `fut`, failing the test (not hanging it) after [`limit`].
 pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
-    match chronia::time::timeout(LIMIT, fut).await {
+    let limit = limit();
+    match chronia::time::timeout(limit, fut).await {
         Ok(out) => out,
-        Err(elapsed) => panic!("{what}: {elapsed} ({LIMIT:?})"),
+        Err(elapsed) => panic!("{what}: {elapsed} ({limit:?})"),
     }
 }
 
@@ -197,4 +224,37 @@ pub fn wait_with_deadline(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The calling thread's blocked signals as read with `pthread_sigmask`,
+/// bit `n - 1` for signal `n` (the layout of `/proc`'s `SigBlk`). Read
+/// with the syscall rather than from `/proc/thread-self/status`: under
+/// valgrind (`.ci/memcheck`) that file shows the mask valgrind keeps in
+/// its threads, while the syscall answers with the program's, as it does
+/// natively, where both agree.
+#[allow(unsafe_code, reason = "two libc calls that read the signal mask")]
+pub fn blocked_mask() -> u64 {
+    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: a null new set only reads; `set` is writable and lives
+    // across the call.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), set.as_mut_ptr()) };
+    assert_eq!(rc, 0, "pthread_sigmask");
+    // SAFETY: zero-initialised and filled in by pthread_sigmask.
+    let set = unsafe { set.assume_init() };
+    (1..=64).fold(0, |mask, signo| {
+        // SAFETY: `set` is an initialised sigset; sigismember checks
+        // `signo` and returns -1 for one it does not know.
+        if unsafe { libc::sigismember(&raw const set, signo) } == 1 {
+            mask | 1 << (signo - 1)
+        } else {
+            mask
+        }
+    })
+}
+
+/// Whether `.ci/memcheck` runs this process under valgrind (it sets
+/// `CHRONIA_UNDER_VALGRIND=1`): tests that count on speed or thread
+/// scheduling scale their counts down there, and say so.
+pub fn under_valgrind() -> bool {
+    std::env::var_os("CHRONIA_UNDER_VALGRIND").is_some_and(|v| v == "1")
 }
