@@ -263,7 +263,7 @@ impl hyper::rt::Timer for Timer {
     fn now(&self) -> Instant {
         // hyper asks once per request (the header-read deadline): read the
         // runtime's clock (virtual while paused) without cloning its `Rc`.
-        crate::runtime::context::with_current(|driver| driver.inner.borrow_mut().clock.now())
+        crate::runtime::context::with_current(|driver| driver.state_mut().now())
             .unwrap_or_else(Instant::now)
     }
 
