@@ -37,17 +37,14 @@ impl Table {
     #[inline]
     pub(super) fn insert(&mut self, task: LocalRef) {
         self.len += 1;
-        match self.free.pop() {
-            Some(key) => {
-                let slot = &mut self.slots[key];
-                debug_assert!(slot.is_none(), "a free key names a vacant slot");
-                *slot = Some(task);
-            }
-            None => {
-                self.slots.push(Some(task));
-                if self.free.capacity() < self.slots.len() {
-                    self.grow_free();
-                }
+        if let Some(key) = self.free.pop() {
+            let slot = &mut self.slots[key];
+            debug_assert!(slot.is_none(), "a free key names a vacant slot");
+            *slot = Some(task);
+        } else {
+            self.slots.push(Some(task));
+            if self.free.capacity() < self.slots.len() {
+                self.grow_free();
             }
         }
     }
