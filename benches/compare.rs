@@ -54,6 +54,8 @@ mod rt_chronia;
 mod rt_smol;
 #[path = "compare/rt_tokio.rs"]
 mod rt_tokio;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::process::Command;
 use std::time::Duration;

@@ -41,13 +41,16 @@
 //! Nothing is asserted about time.
 
 use std::cell::Cell;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use chronia::net::TcpStream;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{PERF_INTERVAL_MS, PerfStat, Server, announce, cpu_time, median, perf_usable};
 
 /// Client connections.
 const CONNS: usize = 50;
@@ -60,10 +63,6 @@ const WARMUP: Duration = Duration::from_millis(500);
 /// Default measured window and rounds.
 const SECS: f64 = 3.0;
 const ROUNDS: usize = 3;
-/// perf's reporting interval; its first report says that it has attached.
-const PERF_INTERVAL_MS: u32 = 100;
-/// Clock ticks per second of `/proc/PID/stat` (`USER_HZ`, 100 on Linux).
-const CLOCK_TICKS: f64 = 100.0;
 
 const SERVERS: [&str; 3] = ["chronia", "tokio", "smol"];
 
@@ -71,20 +70,6 @@ const SERVERS: [&str; 3] = ["chronia", "tokio", "smol"];
 
 fn listen_addr() -> SocketAddr {
     (Ipv4Addr::LOCALHOST, 0).into()
-}
-
-/// Prints the port for the parent, and exits when the parent closes stdin
-/// (or dies): a thread blocked in `read(2)`, idle during the load.
-fn announce(port: u16) -> io::Result<()> {
-    let mut stdout = io::stdout();
-    writeln!(stdout, "{port}")?;
-    stdout.flush()?;
-    std::thread::spawn(|| {
-        // Any result, EOF or error, means the parent is done.
-        let _ = io::copy(&mut io::stdin(), &mut io::sink());
-        std::process::exit(0);
-    });
-    Ok(())
 }
 
 fn serve_chronia() -> io::Result<()> {
@@ -147,157 +132,6 @@ fn serve_smol() -> io::Result<()> {
             .detach();
         }
     }))
-}
-
-/// A server child: its pid, its port, and its stdin (closing it ends it).
-struct Server {
-    name: &'static str,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start(name: &'static str) -> Server {
-        let mut child = Command::new(std::env::current_exe().expect("this executable"))
-            .args(["--server", name])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("the server prints its port");
-        let port: u16 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} server: no port in {line:?}"));
-        Server {
-            name,
-            stdin: child.stdin.take(),
-            child,
-            addr: (Ipv4Addr::LOCALHOST, port).into(),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        if self.child.wait().is_err() {
-            let _ = self.child.kill();
-        }
-    }
-}
-
-// --- CPU time and perf ---------------------------------------------------------
-
-/// User + system CPU time of a process so far, from `/proc/PID/stat`.
-fn cpu_time(pid: &str) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name: state is the 3rd field overall,
-    // utime the 14th, stime the 15th.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let ticks: u64 = after
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .map(|t| t.parse::<u64>().unwrap_or(0))
-        .sum();
-    #[expect(clippy::cast_precision_loss, reason = "ticks of a bench run")]
-    Duration::from_secs_f64(ticks as f64 / CLOCK_TICKS)
-}
-
-/// Whether `perf` can count syscalls here (installed, and allowed to read
-/// the tracepoint).
-fn perf_usable() -> bool {
-    Command::new("perf")
-        .args(["stat", "-e", "raw_syscalls:sys_enter", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// `perf stat` counting the syscalls of a process, once it has attached.
-struct PerfStat {
-    child: Child,
-    lines: io::Lines<BufReader<std::process::ChildStderr>>,
-    count: u64,
-}
-
-impl PerfStat {
-    /// Starts perf on `pid` and waits for its first interval report, so
-    /// that it counts from now on. `None` if it fails to start or attach.
-    fn attach(pid: u32) -> Option<PerfStat> {
-        let mut child = Command::new("perf")
-            .args(["stat", "-x,", "-e", "raw_syscalls:sys_enter"])
-            .args(["-I", &PERF_INTERVAL_MS.to_string(), "-p", &pid.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .ok()?;
-        let mut perf = PerfStat {
-            lines: BufReader::new(child.stderr.take()?).lines(),
-            child,
-            count: 0,
-        };
-        loop {
-            match perf.lines.next() {
-                Some(Ok(line)) if perf.add(&line) => return Some(perf),
-                Some(Ok(_)) => {}
-                _ => {
-                    let _ = perf.child.wait();
-                    return None;
-                }
-            }
-        }
-    }
-
-    /// Adds the count of one report line (`time,count,unit,event,...`);
-    /// whether it was one. `<not counted>` means the process did not run.
-    fn add(&mut self, line: &str) -> bool {
-        let fields: Vec<&str> = line.trim().split(',').collect();
-        if fields.len() < 4 || fields[3] != "raw_syscalls:sys_enter" {
-            return false;
-        }
-        self.count += fields[1].parse::<u64>().unwrap_or(0);
-        true
-    }
-
-    /// Stops perf (SIGINT makes it print its last partial interval) and
-    /// returns the syscalls counted since `attach`.
-    fn stop(mut self) -> Option<u64> {
-        let stopped = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .is_ok_and(|s| s.success());
-        // perf exits within milliseconds of SIGINT; if it does not (the
-        // signal failed, or was ignored), give up on the count rather
-        // than wait forever.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while stopped && Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            return None;
-        }
-        while let Some(Ok(line)) = self.lines.next() {
-            self.add(&line);
-        }
-        let _ = self.child.wait();
-        Some(self.count)
-    }
 }
 
 // --- the load generator --------------------------------------------------------
@@ -411,11 +245,6 @@ fn measure(server: &Server, length: Duration, with_perf: bool) -> Window {
 
 // --- main ------------------------------------------------------------------------
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 struct Options {
     server: Option<String>,
     secs: f64,
@@ -453,7 +282,7 @@ fn main() -> io::Result<()> {
     }
     let length = Duration::from_secs_f64(o.secs);
     let rounds = o.rounds.max(1);
-    let servers = SERVERS.map(Server::start);
+    let servers = SERVERS.map(|name| Server::start(name, None));
     println!(
         "echo_compare: {CONNS} connections x {MESSAGE} B ping-pong over 127.0.0.1, \
          {rounds} round{} of {:.1} s (after {:.1} s of warm-up) per server",

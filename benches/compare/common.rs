@@ -4,9 +4,9 @@
 
 use std::cell::Cell;
 use std::future::poll_fn;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -35,10 +35,7 @@ pub fn as_f64(d: Duration) -> f64 {
     ns
 }
 
-pub fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
+pub use crate::support::{Server, announce, median};
 
 pub fn mean(values: &[Duration]) -> f64 {
     #[expect(clippy::cast_precision_loss, reason = "a sample count")]
@@ -232,59 +229,6 @@ pub const ECHO_MESSAGE: usize = 64;
 /// The servers' read buffer.
 pub const ECHO_BUFFER: usize = 4 * 1024;
 
-/// Prints the port for the parent, and exits when the parent closes stdin.
-pub fn announce(port: u16) -> io::Result<()> {
-    let mut stdout = io::stdout();
-    writeln!(stdout, "{port}")?;
-    stdout.flush()?;
-    std::thread::spawn(|| {
-        // Any result, EOF or error, means the parent is done.
-        let _ = io::copy(&mut io::stdin(), &mut io::sink());
-        std::process::exit(0);
-    });
-    Ok(())
-}
-
-/// An echo server child: its stdin (closing it ends it) and its address.
-pub struct Server {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    pub addr: SocketAddr,
-}
-
-impl Server {
-    pub fn start(runtime: &str) -> Server {
-        let mut child = Command::new(std::env::current_exe().expect("this executable"))
-            .args(["--server", runtime])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("the server prints its port");
-        let port: u16 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{runtime} server: no port in {line:?}"));
-        Server {
-            stdin: child.stdin.take(),
-            child,
-            addr: (Ipv4Addr::LOCALHOST, port).into(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        if self.child.wait().is_err() {
-            let _ = self.child.kill();
-        }
-    }
-}
-
 /// Ping-pong on one connection until `until`, one request counted per echo.
 async fn ping_pong(
     stream: Rc<chronia::net::TcpStream>,
@@ -326,7 +270,7 @@ async fn phase(conns: &[Rc<chronia::net::TcpStream>], length: Duration) -> (u64,
 /// thread, for the three): ns of wall time per request (the inverse of
 /// the throughput), after a warm-up.
 pub fn echo_client(runtime: &str, size: Size) -> f64 {
-    let server = Server::start(runtime);
+    let server = Server::start(runtime, None);
     let addr = server.addr;
     let length = size.pick(Duration::from_secs(2), Duration::from_millis(500));
     chronia::block_on(async move {
