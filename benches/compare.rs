@@ -9,7 +9,10 @@
 //! the runtimes taking turns, and report the medians, which steadies a
 //! figure on a shared machine; `-- --only NAME,NAME` for some figures, by
 //! the short names printed in the first column of the progress lines;
-//! `-- --svg PATH` to write the chart elsewhere, `--svg -` not at all).
+//! `-- --svg PATH` to write the chart elsewhere, `--svg -` not at all). The
+//! chart goes to `docs/compare.svg`, which the README shows, only from a
+//! full run (neither `--quick` nor `--only`); a partial run writes one only
+//! where `--svg PATH` says.
 //!
 //! Every figure is a cost, so lower is better and a ratio below 1 means
 //! chronia is cheaper. Each figure of each runtime runs in a child process
@@ -300,10 +303,12 @@ fn main() {
     println!("{caption}");
     println!();
     print!("{}", report::table(&rows));
-    let svg = o
-        .svg
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/docs/compare.svg").to_owned());
-    if svg != "-" && !rows.is_empty() {
+    // A partial run must not replace the README's chart of a full one.
+    let full = !quick && o.only.is_none();
+    let svg = o.svg.or_else(|| {
+        full.then(|| concat!(env!("CARGO_MANIFEST_DIR"), "/docs/compare.svg").to_owned())
+    });
+    if let Some(svg) = svg.filter(|s| s != "-" && !rows.is_empty()) {
         std::fs::write(&svg, report::svg(&rows, &caption)).expect("writing the chart");
         println!("\nchart: {svg}");
     }
