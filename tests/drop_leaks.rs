@@ -237,3 +237,24 @@ fn an_object_that_escaped_block_on_keeps_the_reactor_open_until_it_drops() {
         "dropping the escaped object closes the rest"
     );
 }
+
+#[test]
+fn a_send_sleep_dropped_on_another_thread_does_not_keep_the_runtime_open() {
+    let _serial = serial();
+    let before = open_fds();
+    let rt = Runtime::new().expect("a runtime");
+    rt.block_on(async {
+        let sleep = chronia::time::SendSleep::new(Duration::from_secs(3600));
+        // The spawned thread opens no fd; it only drops the sleep, which
+        // holds the runtime's driver (and with it the runtime's fds).
+        std::thread::spawn(move || drop(sleep))
+            .join()
+            .expect("a drop on another thread does not panic");
+    });
+    drop(rt);
+    assert_eq!(
+        open_fds(),
+        before,
+        "the runtime's fds outlived it, held by the orphaned sleep"
+    );
+}
