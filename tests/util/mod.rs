@@ -175,19 +175,20 @@ pub fn send_signal(child: &std::process::Child, signo: i32) {
 #[allow(unsafe_code, reason = "signal(2) in the child, between fork and exec")]
 pub fn with_default_signals(cmd: &mut Command) -> &mut Command {
     use std::os::unix::process::CommandExt;
-    // SAFETY: the hook runs in the forked child before exec, where only
-    // async-signal-safe calls are allowed: it makes two signal(2) calls,
-    // which are, and touches no memory of the parent's.
-    unsafe {
-        cmd.pre_exec(|| {
-            for signo in [libc::SIGINT, libc::SIGTERM] {
-                if libc::signal(signo, libc::SIG_DFL) == libc::SIG_ERR {
-                    return Err(std::io::Error::last_os_error());
-                }
+    let reset = || {
+        for signo in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: signal(2) takes two integers and is async-signal-safe,
+            // as the pre-exec hook below requires.
+            if unsafe { libc::signal(signo, libc::SIG_DFL) } == libc::SIG_ERR {
+                return Err(std::io::Error::last_os_error());
             }
-            Ok(())
-        })
-    }
+        }
+        Ok(())
+    };
+    // SAFETY: the hook runs in the forked child before exec, where only
+    // async-signal-safe calls are allowed: `reset` makes two signal(2)
+    // calls, which are, and allocates nothing.
+    unsafe { cmd.pre_exec(reset) }
 }
 
 /// Spawns `cmd`, a server example, with its stdout piped and its signals
