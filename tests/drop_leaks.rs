@@ -258,3 +258,19 @@ fn a_send_sleep_dropped_on_another_thread_does_not_keep_the_runtime_open() {
         "the runtime's fds outlived it, held by the orphaned sleep"
     );
 }
+
+#[test]
+fn a_send_sleep_orphaned_after_its_runtime_is_dropped_with_the_next_one() {
+    let _serial = serial();
+    let before = open_fds();
+    let rt = Runtime::new().expect("a runtime");
+    let sleep = rt.block_on(async { chronia::time::SendSleep::new(Duration::from_secs(3600)) });
+    drop(rt);
+    assert_ne!(open_fds(), before, "the live sleep holds its driver");
+    std::thread::spawn(move || drop(sleep))
+        .join()
+        .expect("a drop on another thread does not panic");
+    // The orphan waits for this thread; the next runtime's drop drops it.
+    drop(Runtime::new().expect("another runtime"));
+    assert_eq!(open_fds(), before, "the orphaned sleep's driver is gone");
+}
