@@ -264,7 +264,9 @@ fn a_send_sleep_orphaned_after_its_runtime_is_dropped_with_the_next_one() {
     let _serial = serial();
     let before = open_fds();
     let rt = Runtime::new().expect("a runtime");
-    let sleep = rt.block_on(async { chronia::time::SendSleep::new(Duration::from_secs(3600)) });
+    let mut made = None;
+    rt.block_on(async { made = Some(chronia::time::SendSleep::new(Duration::from_secs(3600))) });
+    let sleep = made.expect("made in block_on");
     drop(rt);
     assert_ne!(open_fds(), before, "the live sleep holds its driver");
     std::thread::spawn(move || drop(sleep))
