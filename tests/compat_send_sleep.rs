@@ -58,7 +58,7 @@ fn dropping_on_another_thread_does_not_panic() {
         let sleep = SendSleep::new(Duration::from_secs(60));
         std::thread::spawn(move || drop(sleep))
             .join()
-            .expect("a drop on another thread leaks instead of panicking");
+            .expect("a drop on another thread hands the sleep back instead of panicking");
     });
 }
 

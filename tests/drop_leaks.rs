@@ -237,3 +237,42 @@ fn an_object_that_escaped_block_on_keeps_the_reactor_open_until_it_drops() {
         "dropping the escaped object closes the rest"
     );
 }
+
+#[test]
+fn a_send_sleep_dropped_on_another_thread_does_not_keep_the_runtime_open() {
+    let _serial = serial();
+    let before = open_fds();
+    let rt = Runtime::new().expect("a runtime");
+    rt.block_on(async {
+        let sleep = chronia::time::SendSleep::new(Duration::from_secs(3600));
+        // The spawned thread opens no fd; it only drops the sleep, which
+        // holds the runtime's driver (and with it the runtime's fds).
+        std::thread::spawn(move || drop(sleep))
+            .join()
+            .expect("a drop on another thread does not panic");
+    });
+    drop(rt);
+    assert_eq!(
+        open_fds(),
+        before,
+        "the runtime's fds outlived it, held by the orphaned sleep"
+    );
+}
+
+#[test]
+fn a_send_sleep_orphaned_after_its_runtime_is_dropped_with_the_next_one() {
+    let _serial = serial();
+    let before = open_fds();
+    let rt = Runtime::new().expect("a runtime");
+    let mut made = None;
+    rt.block_on(async { made = Some(chronia::time::SendSleep::new(Duration::from_secs(3600))) });
+    let sleep = made.expect("made in block_on");
+    drop(rt);
+    assert_ne!(open_fds(), before, "the live sleep holds its driver");
+    std::thread::spawn(move || drop(sleep))
+        .join()
+        .expect("a drop on another thread does not panic");
+    // The orphan waits for this thread; the next runtime's drop drops it.
+    drop(Runtime::new().expect("another runtime"));
+    assert_eq!(open_fds(), before, "the orphaned sleep's driver is gone");
+}

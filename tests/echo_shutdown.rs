@@ -9,7 +9,7 @@ use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStdout, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Starts the example on an ephemeral port; returns it, its stdout, and the
 /// address it printed.
@@ -59,13 +59,13 @@ fn second_ctrl_c_during_the_grace_period_ends_the_process_at_once() {
 
     util::send_signal(&child, libc::SIGINT);
     assert!(util::read_line(&mut out).contains("stopped accepting"));
-    let start = Instant::now();
     util::send_signal(&child, libc::SIGINT);
-    let status = util::wait_with_deadline(&mut child, Duration::from_secs(3));
+    // Killed by the SIGINT, not exited 0 after the grace period: the status
+    // tells the two apart, so the deadline is only a hang guard.
+    let status = util::wait_with_deadline(&mut child, util::limit());
     assert_eq!(
         status.signal(),
         Some(libc::SIGINT),
         "the restored default action: {status:?}"
     );
-    assert!(start.elapsed() < Duration::from_secs(3));
 }

@@ -220,6 +220,9 @@ impl Drop for Runtime {
         // them this runtime's driver while they do.
         let _enter = context::enter(self.driver.clone());
         drop(self.executor.take());
+        // Values of this thread dropped on another (a `SendSleep`), which
+        // may hold this driver: dropped before it, so its fds close now.
+        crate::sys::thread_bound::drop_orphans();
     }
 }
 

@@ -15,10 +15,12 @@ use crate::sys::thread_bound::ThreadBound;
 ///
 /// It is a **thread-checked wrapper**, not a thread-safe timer: it must be
 /// polled, reset and dropped on the thread that made it, and it panics with
-/// a message naming that rule when polled or reset on another thread
-/// (dropped on another thread, it is leaked rather than dropped, since
-/// `Drop` must not panic and its timer belongs to the other thread's
-/// runtime). chronia's timers live in one heap per runtime, touched without
+/// a message naming that rule when polled or reset on another thread.
+/// Dropped on another thread, it does not panic (`Drop` must not) and is
+/// not dropped there either, since its timer belongs to its own thread's
+/// runtime: it is handed back to its thread, and dropped there when a
+/// runtime of that thread is dropped (at the latest its own runtime, if
+/// that is still alive; never, if that thread has ended). chronia's timers live in one heap per runtime, touched without
 /// atomics or locks; a genuinely thread-safe sleep would make every sleep
 /// pay for a cross-thread handover that single-threaded users (the only
 /// users of one runtime's timers) never need. Moving it between threads

@@ -165,9 +165,36 @@ pub fn send_signal(child: &std::process::Child, signo: i32) {
     assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
 }
 
-/// Spawns `cmd`, a server example, with its stdout piped, and reads the
-/// first line it prints, `listening on ADDR ...`: returns the child, the
-/// rest of its stdout, the address and that line.
+/// Has `cmd`'s process start with `SIGINT` and `SIGTERM` at their default
+/// actions, whatever this process inherited. exec keeps an ignored
+/// signal ignored, and a non-interactive shell starts its background jobs
+/// (`cargo test ... &` in a script) with `SIGINT` and `SIGQUIT` ignored: a
+/// server example started from such a run would put `SIG_IGN` back when
+/// its listeners go, and a test of "a second Ctrl-C ends the process"
+/// would fail there, and only there.
+#[allow(unsafe_code, reason = "signal(2) in the child, between fork and exec")]
+pub fn with_default_signals(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    let reset = || {
+        for signo in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: signal(2) takes two integers and is async-signal-safe,
+            // as the pre-exec hook below requires.
+            if unsafe { libc::signal(signo, libc::SIG_DFL) } == libc::SIG_ERR {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: the hook runs in the forked child before exec, where only
+    // async-signal-safe calls are allowed: `reset` makes two signal(2)
+    // calls, which are, and allocates nothing.
+    unsafe { cmd.pre_exec(reset) }
+}
+
+/// Spawns `cmd`, a server example, with its stdout piped and its signals
+/// at their defaults ([`with_default_signals`]), and reads the first line
+/// it prints, `listening on ADDR ...`: returns the child, the rest of its
+/// stdout, the address and that line.
 pub fn start_server(
     cmd: &mut Command,
 ) -> (
@@ -176,7 +203,7 @@ pub fn start_server(
     SocketAddr,
     String,
 ) {
-    let mut child = cmd
+    let mut child = with_default_signals(cmd)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("the example is built by cargo test");
