@@ -29,6 +29,7 @@
 //! });
 //! ```
 
+mod deadline;
 mod interval;
 mod send_sleep;
 mod sleep;
