@@ -4,8 +4,12 @@
 //!
 //! - Every entry is owned by exactly one [`Sleep`](crate::time::Sleep), which holds
 //!   its [`TimerKey`] and is the only one to remove it: firing an entry takes
-//!   it out of the heap (`pos == FIRED`) but leaves it in the slab until its
-//!   owner looks, so a key is never reused under an owner's feet.
+//!   it out of the heap (`pos[key] == FIRED`) but leaves its waker slot in
+//!   the slab until its owner looks, so a key is never reused under an
+//!   owner's feet.
+//! - An entry is its waker in `wakers` and its heap position in `pos`, a
+//!   parallel array indexed by the same key (`pos.len()` is at least the
+//!   slab's capacity in use; a vacant key's `pos` is stale and never read).
 //! - `heap[i]` is the slab key of an entry whose `pos == i`; entries are
 //!   ordered by `(deadline, seq)`, so equal deadlines fire in the order they
 //!   were inserted.
@@ -14,7 +18,9 @@
 //!
 //! # Size
 //!
-//! One sleeping task costs a slab entry (its waker and heap position) and a
+//! One sleeping task costs a slab slot of 16 bytes (its waker: the waker's
+//! non-null vtable pointer leaves room for the slab's vacant case, which a
+//! position beside it would pad to 24), a 4-byte heap position, and a
 //! heap item of 16 bytes: the deadline as nanoseconds since the heap was
 //! made (a deadline before that is due anyway and counts as 0), a 32-bit
 //! insertion number and a 32-bit slab key. The insertion numbers wrap; two
@@ -51,13 +57,6 @@ impl TimerKey {
     }
 }
 
-#[derive(Debug)]
-struct Entry {
-    waker: Waker,
-    /// Index of this entry's item in `heap`, or `FIRED`.
-    pos: u32,
-}
-
 /// A heap item carries its own ordering key, so that sifting compares
 /// neighbouring memory instead of chasing slab keys.
 #[derive(Debug, Clone, Copy)]
@@ -82,7 +81,10 @@ impl Item {
 /// Timers ordered by deadline; see the module docs.
 #[derive(Debug)]
 pub(crate) struct Timers {
-    entries: Slab<Entry>,
+    /// Each timer's waker, by key.
+    wakers: Slab<Waker>,
+    /// Index of each timer's item in `heap`, or `FIRED`, by key.
+    pos: Vec<u32>,
     heap: Vec<Item>,
     seq: u32,
     /// The instant deadlines are counted from.
@@ -92,7 +94,8 @@ pub(crate) struct Timers {
 impl Default for Timers {
     fn default() -> Timers {
         Timers {
-            entries: Slab::new(),
+            wakers: Slab::new(),
+            pos: Vec::new(),
             heap: Vec::new(),
             seq: 0,
             base: Instant::now(),
@@ -111,10 +114,12 @@ impl Timers {
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
         self.seq = self.seq.wrapping_add(1);
         let pos = self.heap.len();
-        let index = self.entries.insert(Entry {
-            waker,
-            pos: pos_of(pos),
-        });
+        let index = self.wakers.insert(waker);
+        if index == self.pos.len() {
+            self.pos.push(pos_of(pos));
+        } else {
+            self.pos[index] = pos_of(pos);
+        }
         let key = TimerKey::new(index);
         self.heap.push(Item {
             deadline: self.nanos(deadline),
@@ -133,34 +138,35 @@ impl Timers {
 
     /// Whether the timer `key` has fired.
     pub(crate) fn is_fired(&self, key: TimerKey) -> bool {
-        self.entries.get(key.index()).is_none_or(|e| e.pos == FIRED)
+        !self.wakers.contains(key.index()) || self.pos[key.index()] == FIRED
     }
 
     /// Replaces the waker of a pending timer, unless it would wake the same task.
     pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) {
-        if let Some(entry) = self.entries.get_mut(key.index())
-            && !entry.waker.will_wake(waker)
+        if let Some(ours) = self.wakers.get_mut(key.index())
+            && !ours.will_wake(waker)
         {
-            entry.waker.clone_from(waker);
+            ours.clone_from(waker);
         }
     }
 
     /// Removes the timer `key`, fired or not.
     pub(crate) fn remove(&mut self, key: TimerKey) {
-        let Some(entry) = self.entries.try_remove(key.index()) else {
+        if self.wakers.try_remove(key.index()).is_none() {
             return;
-        };
-        if entry.pos != FIRED {
-            self.remove_at(entry.pos as usize);
+        }
+        let pos = self.pos[key.index()];
+        if pos != FIRED {
+            self.remove_at(pos as usize);
         }
     }
 
     /// Moves the timer `key` to `deadline`, back into the heap if it fired.
     pub(crate) fn reset(&mut self, key: TimerKey, deadline: Instant) {
-        let Some(entry) = self.entries.get(key.index()) else {
+        if !self.wakers.contains(key.index()) {
             return;
-        };
-        let pos = entry.pos;
+        }
+        let pos = self.pos[key.index()];
         self.seq = self.seq.wrapping_add(1);
         let item = Item {
             deadline: self.nanos(deadline),
@@ -169,7 +175,7 @@ impl Timers {
         };
         if pos == FIRED {
             let pos = self.heap.len();
-            self.entries[key.index()].pos = pos_of(pos);
+            self.pos[key.index()] = pos_of(pos);
             self.heap.push(item);
             self.sift_up(pos);
         } else {
@@ -200,11 +206,11 @@ impl Timers {
                 break;
             }
             self.remove_at(0);
-            let entry = &mut self.entries[first.key as usize];
-            entry.pos = FIRED;
+            self.pos[first.key as usize] = FIRED;
             // A fired entry's waker is never woken again: the owner sets a
             // new one if it resets the timer.
-            wakers.push(std::mem::replace(&mut entry.waker, Waker::noop().clone()));
+            let waker = &mut self.wakers[first.key as usize];
+            wakers.push(std::mem::replace(waker, Waker::noop().clone()));
         }
     }
 
@@ -242,7 +248,7 @@ impl Timers {
                 left
             };
             self.heap[pos] = self.heap[child];
-            self.entries[self.heap[pos].key as usize].pos = pos_of(pos);
+            self.pos[self.heap[pos].key as usize] = pos_of(pos);
             pos = child;
         }
     }
@@ -256,11 +262,11 @@ impl Timers {
                 break;
             }
             self.heap[pos] = self.heap[parent];
-            self.entries[self.heap[pos].key as usize].pos = pos_of(pos);
+            self.pos[self.heap[pos].key as usize] = pos_of(pos);
             pos = parent;
         }
         self.heap[pos] = item;
-        self.entries[item.key as usize].pos = pos_of(pos);
+        self.pos[item.key as usize] = pos_of(pos);
         pos
     }
 
@@ -283,11 +289,11 @@ impl Timers {
                 break;
             }
             self.heap[pos] = self.heap[child];
-            self.entries[self.heap[pos].key as usize].pos = pos_of(pos);
+            self.pos[self.heap[pos].key as usize] = pos_of(pos);
             pos = child;
         }
         self.heap[pos] = item;
-        self.entries[item.key as usize].pos = pos_of(pos);
+        self.pos[item.key as usize] = pos_of(pos);
     }
 }
 
@@ -304,17 +310,23 @@ mod tests {
     }
 
     #[test]
-    fn a_timer_costs_a_16_byte_item_and_a_24_byte_entry() {
+    fn a_timer_costs_a_16_byte_item_a_16_byte_slot_and_a_4_byte_position() {
         use std::mem::size_of;
         // The shape of `slab`'s own (private) slot type: the waker's
         // non-null vtable pointer leaves room for the vacant case.
         #[expect(dead_code, reason = "only its size is looked at")]
         enum SlabSlot {
             Vacant(usize),
-            Occupied(super::Entry),
+            Occupied(Waker),
         }
         assert_eq!(size_of::<super::Item>(), 16);
-        assert_eq!(size_of::<SlabSlot>(), 24);
+        assert_eq!(size_of::<SlabSlot>(), 16);
+        // The position, in the parallel array: an entry `{ Waker, u32 }` in
+        // the slab would be padded to 24.
+        fn element_size<T>(_: &[T]) -> usize {
+            size_of::<T>()
+        }
+        assert_eq!(element_size(&Timers::default().pos), 4);
         assert_eq!(size_of::<Option<TimerKey>>(), 4);
     }
 
@@ -395,7 +407,7 @@ mod tests {
     fn assert_consistent(t: &Timers) {
         for (i, item) in t.heap.iter().enumerate() {
             assert_eq!(
-                t.entries[item.key as usize].pos as usize, i,
+                t.pos[item.key as usize] as usize, i,
                 "position of item {i}"
             );
             if i > 0 {
