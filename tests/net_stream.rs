@@ -321,7 +321,8 @@ fn uninit_reads_give_data_then_end_of_file() {
         b.write_all(b"hello").await?;
         assert_eq!(read_uninit!(a)?, b"hello");
         let mut none: [std::mem::MaybeUninit<u8>; 0] = [];
-        let empty = std::future::poll_fn(|cx| a.poll_read_uninit(cx, &mut none).map_ok(|g| g.len()));
+        let empty =
+            std::future::poll_fn(|cx| a.poll_read_uninit(cx, &mut none).map_ok(|g| g.len()));
         assert_eq!(empty.await?, 0, "an empty buffer reads nothing");
         b.write_all(b"more").await?;
         b.shutdown(Shutdown::Write)?;

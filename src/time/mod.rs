@@ -29,7 +29,6 @@
 //! });
 //! ```
 
-mod deadline;
 mod interval;
 mod send_sleep;
 mod sleep;

@@ -7,10 +7,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::deadline::Deadline;
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
-use crate::runtime::timers::{TimerKey, deadline_after};
+use crate::runtime::timers::{Deadline, TimerKey, deadline_after};
 
 /// Waits until `duration` has passed.
 ///
@@ -142,8 +141,6 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = Deadline::from_instant(deadline);
-        // Clamped, so that the heap and `deadline()` agree.
-        let deadline = self.deadline.to_instant();
         let mut state = self.driver.state_mut();
         // A deadline already past is ready at the next poll: `now` refreshes
         // the clock's cache, which the poll compares with, and the timer
@@ -153,7 +150,7 @@ impl Sleep {
                 state.remove_timer(key);
             }
         } else if let Some(key) = self.entry {
-            state.move_timer(key, deadline);
+            state.move_timer(key, self.deadline);
         }
     }
 
@@ -184,9 +181,9 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         this.follow_current_runtime();
-        let deadline = this.deadline.to_instant();
+        let at = this.deadline.to_instant();
         let mut state = this.driver.state_mut();
-        if deadline <= state.cached_now() {
+        if at <= state.cached_now() {
             // Fired by the heap, reset to a deadline in the past, or seen
             // elapsed by `is_elapsed`.
             if let Some(key) = this.entry.take() {
@@ -197,13 +194,13 @@ impl Future for Sleep {
         match this.entry {
             Some(key) if state.is_timer_fired(key) => {
                 // Fired, then reset to a later deadline before this poll.
-                state.move_timer(key, deadline);
+                state.move_timer(key, this.deadline);
                 state.set_timer_waker(key, cx.waker());
             }
             Some(key) => state.set_timer_waker(key, cx.waker()),
-            None => this.entry = Some(state.add_timer(deadline, cx.waker().clone())),
+            None => this.entry = Some(state.add_timer(this.deadline, cx.waker().clone())),
         }
-        crate::runtime::dump::note_timer(deadline);
+        crate::runtime::dump::note_timer(at);
         Poll::Pending
     }
 }

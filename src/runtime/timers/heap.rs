@@ -21,9 +21,9 @@
 //! One sleeping task costs a slab slot of 16 bytes (its waker: the waker's
 //! non-null vtable pointer leaves room for the slab's vacant case, which a
 //! position beside it would pad to 24), a 4-byte heap position, and a
-//! heap item of 16 bytes: the deadline as nanoseconds since the heap was
-//! made (a deadline before that is due anyway and counts as 0), a 32-bit
-//! insertion number and a 32-bit slab key. The insertion numbers wrap; two
+//! heap item of 16 bytes: the [`Deadline`] (signed nanoseconds from the
+//! process's base instant, as the `Sleep` holds it), a 32-bit insertion
+//! number and a 32-bit slab key. The insertion numbers wrap; two
 //! timers of one deadline are told apart by their wrapping difference, which
 //! is right as long as fewer than 2^31 timers were inserted between them
 //! (at a timer per 10 ns, 20 s of nothing else but inserts while both wait
@@ -34,6 +34,8 @@ use std::task::Waker;
 use std::time::Instant;
 
 use slab::Slab;
+
+use super::Deadline;
 
 /// `pos` of an entry that has fired and left the heap.
 const FIRED: u32 = u32::MAX;
@@ -61,8 +63,7 @@ impl TimerKey {
 /// neighbouring memory instead of chasing slab keys.
 #[derive(Debug, Clone, Copy)]
 struct Item {
-    /// Nanoseconds from `Timers::base`.
-    deadline: u64,
+    deadline: Deadline,
     seq: u32,
     key: u32,
 }
@@ -87,8 +88,6 @@ pub(crate) struct Timers {
     pos: Vec<u32>,
     heap: Vec<Item>,
     seq: u32,
-    /// The instant deadlines are counted from.
-    base: Instant,
 }
 
 impl Default for Timers {
@@ -98,7 +97,6 @@ impl Default for Timers {
             pos: Vec::new(),
             heap: Vec::new(),
             seq: 0,
-            base: Instant::now(),
         }
     }
 }
@@ -111,7 +109,7 @@ fn pos_of(i: usize) -> u32 {
 
 impl Timers {
     /// Adds a timer; returns its key.
-    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
+    pub(crate) fn insert(&mut self, deadline: Deadline, waker: Waker) -> TimerKey {
         self.seq = self.seq.wrapping_add(1);
         let pos = self.heap.len();
         let index = self.wakers.insert(waker);
@@ -122,18 +120,12 @@ impl Timers {
         }
         let key = TimerKey::new(index);
         self.heap.push(Item {
-            deadline: self.nanos(deadline),
+            deadline,
             seq: self.seq,
             key: key.0.get() - 1,
         });
         self.sift_up(pos);
         key
-    }
-
-    /// `deadline` as nanoseconds from `base`; 0 for one before it (due).
-    fn nanos(&self, deadline: Instant) -> u64 {
-        // u64 nanoseconds last 584 years from the runtime's start.
-        u64::try_from(deadline.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// Whether the timer `key` has fired.
@@ -162,14 +154,14 @@ impl Timers {
     }
 
     /// Moves the timer `key` to `deadline`, back into the heap if it fired.
-    pub(crate) fn reset(&mut self, key: TimerKey, deadline: Instant) {
+    pub(crate) fn reset(&mut self, key: TimerKey, deadline: Deadline) {
         if !self.wakers.contains(key.index()) {
             return;
         }
         let pos = self.pos[key.index()];
         self.seq = self.seq.wrapping_add(1);
         let item = Item {
-            deadline: self.nanos(deadline),
+            deadline,
             seq: self.seq,
             key: key.0.get() - 1,
         };
@@ -188,9 +180,7 @@ impl Timers {
 
     /// The earliest deadline of a pending timer.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap
-            .first()
-            .map(|item| self.base + std::time::Duration::from_nanos(item.deadline))
+        self.heap.first().map(|item| item.deadline.to_instant())
     }
 
     /// How many timers are pending.
@@ -200,7 +190,7 @@ impl Timers {
 
     /// Fires every timer due at `now`, in order, pushing their wakers.
     pub(crate) fn fire_due(&mut self, now: Instant, wakers: &mut Vec<Waker>) {
-        let now = self.nanos(now);
+        let now = Deadline::from_instant(now);
         while let Some(&first) = self.heap.first() {
             if first.deadline > now {
                 break;
@@ -299,7 +289,7 @@ impl Timers {
 
 #[cfg(test)]
 mod tests {
-    use super::{TimerKey, Timers};
+    use super::{Deadline, TimerKey, Timers};
     use std::task::Waker;
     use std::time::{Duration, Instant};
 
@@ -339,7 +329,7 @@ mod tests {
         };
         let at = base + Duration::from_millis(1);
         let keys: Vec<TimerKey> = (0..4)
-            .map(|_| t.insert(at, Waker::noop().clone()))
+            .map(|_| t.insert(Deadline::from_instant(at), Waker::noop().clone()))
             .collect();
         let mut order = Vec::new();
         for _ in 0..4 {
@@ -356,7 +346,12 @@ mod tests {
         let mut t = Timers::default();
         let keys: Vec<TimerKey> = [5u64, 1, 3, 1, 4]
             .iter()
-            .map(|&ms| t.insert(base + Duration::from_millis(ms), Waker::noop().clone()))
+            .map(|&ms| {
+                t.insert(
+                    Deadline::from_instant(base + Duration::from_millis(ms)),
+                    Waker::noop().clone(),
+                )
+            })
             .collect();
         let mut order = Vec::new();
         for ms in 0..=5 {
@@ -377,7 +372,12 @@ mod tests {
         let base = Instant::now();
         let mut t = Timers::default();
         let keys: Vec<TimerKey> = (0..100)
-            .map(|i| t.insert(base + Duration::from_millis(i), Waker::noop().clone()))
+            .map(|i| {
+                t.insert(
+                    Deadline::from_instant(base + Duration::from_millis(i)),
+                    Waker::noop().clone(),
+                )
+            })
             .collect();
         for &k in keys.iter().step_by(2) {
             t.remove(k);
@@ -392,13 +392,19 @@ mod tests {
     fn reset_moves_a_timer_and_revives_a_fired_one() {
         let base = Instant::now();
         let mut t = Timers::default();
-        let a = t.insert(base + Duration::from_millis(10), Waker::noop().clone());
-        let b = t.insert(base + Duration::from_millis(20), Waker::noop().clone());
-        t.reset(b, base + Duration::from_millis(5));
+        let a = t.insert(
+            Deadline::from_instant(base + Duration::from_millis(10)),
+            Waker::noop().clone(),
+        );
+        let b = t.insert(
+            Deadline::from_instant(base + Duration::from_millis(20)),
+            Waker::noop().clone(),
+        );
+        t.reset(b, Deadline::from_instant(base + Duration::from_millis(5)));
         assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(5)));
         assert_eq!(fire(&mut t, base + Duration::from_millis(5)), 1);
         assert!(t.is_fired(b) && !t.is_fired(a));
-        t.reset(b, base + Duration::from_millis(30));
+        t.reset(b, Deadline::from_instant(base + Duration::from_millis(30)));
         assert!(!t.is_fired(b));
         assert_eq!(t.len(), 2);
     }
@@ -406,10 +412,7 @@ mod tests {
     /// Heap order holds and every entry knows its item's position.
     fn assert_consistent(t: &Timers) {
         for (i, item) in t.heap.iter().enumerate() {
-            assert_eq!(
-                t.pos[item.key as usize] as usize, i,
-                "position of item {i}"
-            );
+            assert_eq!(t.pos[item.key as usize] as usize, i, "position of item {i}");
             if i > 0 {
                 assert!(
                     !item.before(&t.heap[(i - 1) / 2]),
@@ -427,7 +430,12 @@ mod tests {
         // removed one's parent for some positions, larger for others.
         let keys: Vec<TimerKey> = [1u64, 50, 2, 60, 70, 3, 4, 80, 90, 95, 99, 5, 6, 7, 8]
             .iter()
-            .map(|&ms| t.insert(base + Duration::from_millis(ms), Waker::noop().clone()))
+            .map(|&ms| {
+                t.insert(
+                    Deadline::from_instant(base + Duration::from_millis(ms)),
+                    Waker::noop().clone(),
+                )
+            })
             .collect();
         assert_consistent(&t);
         for &k in &[keys[3], keys[1], keys[8], keys[0], keys[12]] {
@@ -457,7 +465,7 @@ mod tests {
                 t.remove(k);
             } else {
                 live.push(t.insert(
-                    base + Duration::from_micros(x % 10_000),
+                    Deadline::from_instant(base + Duration::from_micros(x % 10_000)),
                     Waker::noop().clone(),
                 ));
             }

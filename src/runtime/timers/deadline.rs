@@ -1,5 +1,6 @@
 //! [`Deadline`]: an [`Instant`] in 8 bytes, for the futures that hold one
-//! per sleeping task.
+//! per sleeping task, and the timer heap's ordering key: a `Sleep` hands
+//! its deadline to the heap as it is, with no conversion.
 //!
 //! An `Instant` is 16 bytes (seconds and nanoseconds); a `Deadline` is the
 //! signed number of nanoseconds from one process-wide base instant, taken
@@ -26,13 +27,11 @@ impl Deadline {
     /// `at`, clamped to the representable range (±2^63 ns around the base).
     pub(crate) fn from_instant(at: Instant) -> Deadline {
         let base = base();
-        Deadline(match at.checked_duration_since(base) {
-            Some(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-            None => {
-                let before = base.duration_since(at).as_nanos();
-                i64::try_from(before).map_or(i64::MIN, |n| -n)
-            }
-        })
+        if let Some(after) = at.checked_duration_since(base) {
+            Deadline(nanos(after).unwrap_or(i64::MAX))
+        } else {
+            Deadline(nanos(base.duration_since(at)).map_or(i64::MIN, |n| -n))
+        }
     }
 
     /// The instant this deadline stands for.
@@ -49,6 +48,16 @@ impl Deadline {
         // time since boot fits; the fallback is never taken on Linux.
         at.unwrap_or(base)
     }
+}
+
+/// `d` in nanoseconds, if that fits an `i64` (in `u64` arithmetic:
+/// cheaper than `Duration::as_nanos`'s `u128`).
+fn nanos(d: Duration) -> Option<i64> {
+    let n = d
+        .as_secs()
+        .checked_mul(1_000_000_000)?
+        .checked_add(u64::from(d.subsec_nanos()))?;
+    i64::try_from(n).ok()
 }
 
 #[cfg(test)]
