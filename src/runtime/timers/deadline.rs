@@ -24,6 +24,14 @@ fn base() -> Instant {
 pub(crate) struct Deadline(i64);
 
 impl Deadline {
+    /// The latest deadline: never, for a timer.
+    pub(crate) const MAX: Deadline = Deadline(i64::MAX);
+
+    /// `nanos` later, saturating at [`Deadline::MAX`].
+    pub(crate) fn saturating_add_nanos(self, nanos: i64) -> Deadline {
+        Deadline(self.0.saturating_add(nanos))
+    }
+
     /// `at`, clamped to the representable range (±2^63 ns around the base).
     pub(crate) fn from_instant(at: Instant) -> Deadline {
         let base = base();
