@@ -20,13 +20,13 @@ fn a_timer_costs_a_16_byte_item_a_16_byte_slot_and_a_4_byte_position() {
         Vacant(usize),
         Occupied(Waker),
     }
+    fn element_size<T>(_: &[T]) -> usize {
+        size_of::<T>()
+    }
     assert_eq!(size_of::<super::Item>(), 16);
     assert_eq!(size_of::<SlabSlot>(), 16);
     // The position, in the parallel array: an entry `{ Waker, u32 }` in
     // the slab would be padded to 24.
-    fn element_size<T>(_: &[T]) -> usize {
-        size_of::<T>()
-    }
     assert_eq!(element_size(&Timers::default().pos), 4);
     assert_eq!(size_of::<Option<TimerKey>>(), 4);
 }
@@ -239,34 +239,40 @@ mod far {
 
     #[test]
     fn resets_move_timers_between_near_and_far_and_ties_keep_their_order() {
-        let mut t = Timers::default();
+        let mut timers = Timers::default();
         let base = Instant::now();
         let at = base + Duration::from_secs(30);
-        let a = add(&mut t, base + Duration::from_millis(1));
-        let b = add(&mut t, at);
-        t.reset(a, Deadline::from_instant(at)); // near to far, after b
-        assert_eq!((t.heap.len(), t.far.len()), (0, 2));
-        let c = add(&mut t, base + Duration::from_millis(2));
-        t.reset(b, Deadline::from_instant(base + Duration::from_millis(3))); // far to near
-        assert_eq!((t.heap.len(), t.far.len()), (2, 1));
-        let mut w = Vec::new();
-        t.fire_due(base + Duration::from_millis(3), &mut w);
-        assert!(t.is_fired(b) && t.is_fired(c) && !t.is_fired(a));
-        t.reset(b, Deadline::from_instant(at)); // fired to far, after a
-        t.reset(c, Deadline::from_instant(at)); // and c after b
-        w.clear();
-        t.fire_due(at, &mut w);
-        assert_eq!(w.len(), 3);
-        // The order they fired in: the heap pops by (deadline, seq).
-        let mut t2 = Timers::default();
-        let keys: Vec<TimerKey> = (0..4).map(|_| add(&mut t2, at)).collect();
+        let first = add(&mut timers, base + Duration::from_millis(1));
+        let second = add(&mut timers, at);
+        // Near to far, and now after `second` among equal deadlines.
+        timers.reset(first, Deadline::from_instant(at));
+        assert_eq!((timers.heap.len(), timers.far.len()), (0, 2));
+        let third = add(&mut timers, base + Duration::from_millis(2));
+        // Far to near.
+        timers.reset(
+            second,
+            Deadline::from_instant(base + Duration::from_millis(3)),
+        );
+        assert_eq!((timers.heap.len(), timers.far.len()), (2, 1));
+        let mut woken = Vec::new();
+        timers.fire_due(base + Duration::from_millis(3), &mut woken);
+        assert_eq!(woken.len(), 2);
+        assert!(timers.is_fired(second) && timers.is_fired(third) && !timers.is_fired(first));
+        // Fired to far: all three due at `at`, in the order of the resets.
+        timers.reset(second, Deadline::from_instant(at));
+        timers.reset(third, Deadline::from_instant(at));
+        assert_eq!(timers.far.len(), 3);
+        timers.gather_far(Deadline::from_instant(at));
         let mut order = Vec::new();
-        t2.gather_far(Deadline::from_instant(at));
-        while let Some(first) = t2.heap.first().map(|i| i.key) {
-            order.push(keys.iter().position(|k| k.index() == first as usize));
-            t2.remove_at(0);
+        while let Some(key) = timers.heap.first().map(|item| item.key) {
+            order.push(
+                [first, second, third]
+                    .iter()
+                    .position(|k| k.index() == key as usize),
+            );
+            timers.remove_at(0);
         }
-        assert_eq!(order, vec![Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!(order, vec![Some(0), Some(1), Some(2)]);
     }
 
     #[test]
