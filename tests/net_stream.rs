@@ -303,3 +303,45 @@ fn try_read_buf_appends_into_spare_capacity() {
         io::Result::Ok(())
     });
 }
+
+/// One `poll_read_uninit` of `a` into a fresh 16-byte buffer.
+macro_rules! read_uninit {
+    ($a:expr) => {{
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 16];
+        std::future::poll_fn(|cx| $a.poll_read_uninit(cx, &mut buf).map_ok(|got| got.to_vec()))
+            .await
+    }};
+}
+
+#[test]
+fn uninit_reads_give_data_then_end_of_file() {
+    // TCP reads go through recv(2), Unix ones through read(2): the same
+    // answers either way.
+    both!("uninit", |a, b| {
+        b.write_all(b"hello").await?;
+        assert_eq!(read_uninit!(a)?, b"hello");
+        let mut none: [std::mem::MaybeUninit<u8>; 0] = [];
+        let empty =
+            std::future::poll_fn(|cx| a.poll_read_uninit(cx, &mut none).map_ok(|g| g.len()));
+        assert_eq!(empty.await?, 0, "an empty buffer reads nothing");
+        b.write_all(b"more").await?;
+        b.shutdown(Shutdown::Write)?;
+        assert_eq!(read_uninit!(a)?, b"more", "the data before the end");
+        assert_eq!(read_uninit!(a)?, b"", "end-of-file");
+        assert_eq!(read_uninit!(a)?, b"", "end-of-file again");
+        io::Result::Ok(())
+    });
+}
+
+#[test]
+fn an_uninit_read_after_a_reset_reports_the_reset() {
+    chronia::block_on(within("uninit reset", async {
+        let (a, b) = tcp_pair().await?;
+        b.set_linger(Some(Duration::ZERO))?;
+        drop(b);
+        let err = read_uninit!(a).expect_err("reset");
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+        io::Result::Ok(())
+    }))
+    .expect("uninit reset");
+}

@@ -252,6 +252,33 @@ fn sleep_of_duration_max_is_valid_and_does_not_complete() {
 }
 
 #[test]
+fn sleep_deadlines_are_exact_and_instants_beyond_292_years_clamp() {
+    within(Duration::from_secs(10), || {
+        chronia::block_on(async {
+            let now = Instant::now();
+            let year = Duration::from_secs(365 * 86_400);
+            for at in [
+                now + Duration::from_nanos(1),
+                now + 100 * year + Duration::from_nanos(3),
+                now.checked_sub(Duration::from_nanos(7)).unwrap_or(now),
+            ] {
+                assert_eq!(sleep_until(at).deadline(), at);
+                let mut s = sleep(Duration::from_secs(60));
+                s.reset(at);
+                assert_eq!(s.deadline(), at, "after reset");
+            }
+            // Out of range: the deadline clamps to ~292 years from the
+            // process's first sleep, and the sleep waits as "never".
+            let far = now + 400 * year;
+            let s = sleep_until(far);
+            assert!(s.deadline() < far && s.deadline() > now + 290 * year);
+            assert!(!s.is_elapsed());
+            assert!(timeout(Duration::from_millis(5), s).await.is_err());
+        });
+    });
+}
+
+#[test]
 fn interval_ticks_at_once_then_every_period() {
     within(Duration::from_secs(10), || {
         chronia::block_on(async {

@@ -318,7 +318,10 @@ mod tests {
             let deadline = start + Duration::from_millis(5);
             let mut state = driver.state_mut();
             state.fail_arming = true;
-            let key = state.add_timer(deadline, Waker::noop().clone());
+            let key = state.add_timer(
+                crate::runtime::timers::Deadline::from_instant(deadline),
+                Waker::noop().clone(),
+            );
             drop(state);
             let mut wakers = Vec::new();
             while !driver.state_mut().is_timer_fired(key) {

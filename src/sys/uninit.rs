@@ -4,8 +4,9 @@
 //! # Invariant
 //!
 //! [`UninitBuf::filled`] counts bytes at the front of the buffer that
-//! `read(2)` wrote; only [`UninitBuf::read_from`] raises it, by what the
-//! kernel reported, and nothing ever writes uninitialised bytes into the
+//! `read(2)` (or `recv(2)`) wrote; only [`UninitBuf::read_from`] and
+//! [`UninitBuf::recv_from`] raise it (through `fill`), by what the kernel
+//! reported, and nothing ever writes uninitialised bytes into the
 //! buffer. So the first `filled` bytes are initialised, which is what the
 //! unsafe blocks below rely on.
 #![allow(unsafe_code)]
@@ -38,12 +39,31 @@ impl<'a> UninitBuf<'a> {
 
     /// One `read(2)` from `fd` into the room left; returns what it read.
     pub(crate) fn read_from(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
-        let room = &mut self.buf[self.filled..];
-        let n = loop {
+        self.fill(|room| {
             // SAFETY: `room` is `room.len()` writable bytes that live across
             // the call; read(2) stores plain bytes there and never reads them.
-            let n = unsafe { libc::read(fd.as_raw_fd(), room.as_mut_ptr().cast(), room.len()) };
-            if let Ok(n) = usize::try_from(n) {
+            unsafe { libc::read(fd.as_raw_fd(), room.as_mut_ptr().cast(), room.len()) }
+        })
+    }
+
+    /// One `recv(2)` without flags from socket `fd` into the room left;
+    /// returns what it read. On a stream socket this is what `read(2)`
+    /// does, by a shorter path through the kernel (std's `TcpStream::read`
+    /// calls it too).
+    pub(crate) fn recv_from(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
+        self.fill(|room| {
+            // SAFETY: `room` is `room.len()` writable bytes that live across
+            // the call; recv(2) stores plain bytes there and never reads them.
+            unsafe { libc::recv(fd.as_raw_fd(), room.as_mut_ptr().cast(), room.len(), 0) }
+        })
+    }
+
+    /// Runs `op`, a `read(2)`-like syscall into the room it is given,
+    /// retrying `EINTR`, and counts what the kernel reports it wrote.
+    fn fill(&mut self, mut op: impl FnMut(&mut [MaybeUninit<u8>]) -> isize) -> io::Result<usize> {
+        let room = &mut self.buf[self.filled..];
+        let n = loop {
+            if let Ok(n) = usize::try_from(op(room)) {
                 break n;
             }
             let e = io::Error::last_os_error();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
-use crate::runtime::timers::{TimerKey, deadline_after};
+use crate::runtime::timers::{Deadline, TimerKey, deadline_after};
 
 /// Waits until `duration` has passed.
 ///
@@ -32,7 +32,7 @@ pub fn sleep(duration: Duration) -> Sleep {
     let driver = context::current("chronia::time::sleep");
     let now = driver.state_mut().now();
     Sleep {
-        deadline: deadline_after(now, duration),
+        deadline: Deadline::from_instant(deadline_after(now, duration)),
         entry: None,
         driver,
     }
@@ -57,7 +57,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        deadline,
+        deadline: Deadline::from_instant(deadline),
         entry: None,
         driver: context::current("chronia::time::sleep_until"),
     }
@@ -74,9 +74,15 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// polls it decides). Polled outside any runtime (by `now_or_never`, say),
 /// it completes if its deadline has passed and otherwise waits in its own
 /// runtime, which fires it during a later `block_on`.
+///
+/// A `Sleep` is 24 bytes: it keeps its deadline as nanoseconds from one
+/// instant of the process, which is exact for any deadline within 292
+/// years of the program's first sleep. A deadline further out (tokio's
+/// "far future" of 30 years is well inside) clamps to the edge of that
+/// range, and [`deadline`](Sleep::deadline) returns the clamped instant.
 #[must_use = "a sleep does nothing unless awaited"]
 pub struct Sleep {
-    deadline: Instant,
+    deadline: Deadline,
     /// The key of this sleep's timer, once registered.
     entry: Option<TimerKey>,
     driver: Rc<Driver>,
@@ -85,7 +91,7 @@ pub struct Sleep {
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline())
             .finish_non_exhaustive()
     }
 }
@@ -103,7 +109,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.deadline.to_instant()
     }
 
     /// Whether the deadline has passed (by the runtime's clock).
@@ -117,7 +123,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.deadline <= self.driver.state_mut().now()
+        self.deadline() <= self.driver.state_mut().now()
     }
 
     /// Moves the deadline, whether or not the sleep has completed; a
@@ -134,7 +140,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
+        self.deadline = Deadline::from_instant(deadline);
         let mut state = self.driver.state_mut();
         // A deadline already past is ready at the next poll: `now` refreshes
         // the clock's cache, which the poll compares with, and the timer
@@ -144,7 +150,7 @@ impl Sleep {
                 state.remove_timer(key);
             }
         } else if let Some(key) = self.entry {
-            state.move_timer(key, deadline);
+            state.move_timer(key, self.deadline);
         }
     }
 
@@ -175,8 +181,9 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         this.follow_current_runtime();
+        let at = this.deadline.to_instant();
         let mut state = this.driver.state_mut();
-        if this.deadline <= state.cached_now() {
+        if at <= state.cached_now() {
             // Fired by the heap, reset to a deadline in the past, or seen
             // elapsed by `is_elapsed`.
             if let Some(key) = this.entry.take() {
@@ -193,7 +200,7 @@ impl Future for Sleep {
             Some(key) => state.set_timer_waker(key, cx.waker()),
             None => this.entry = Some(state.add_timer(this.deadline, cx.waker().clone())),
         }
-        crate::runtime::dump::note_timer(this.deadline);
+        crate::runtime::dump::note_timer(at);
         Poll::Pending
     }
 }
@@ -214,8 +221,9 @@ impl Drop for Sleep {
 mod tests {
     #[test]
     fn a_sleep_is_its_deadline_a_timer_key_and_a_driver() {
-        // 16 (Instant) + 8 (Rc) + 4 (Option<TimerKey>), padded: 32, where a
-        // `usize` key made it 40.
-        assert_eq!(std::mem::size_of::<super::Sleep>(), 32);
+        // 8 (nanoseconds from the process's base instant) + 4
+        // (Option<TimerKey>) + 8 (Rc), padded: 24, where an `Instant`
+        // deadline made it 32.
+        assert_eq!(std::mem::size_of::<super::Sleep>(), 24);
     }
 }

@@ -37,7 +37,7 @@ use chronia_reactor::{Events, Ident};
 use super::{Driver, DriverState};
 use crate::runtime::slot::{IoSlot, ProcessSlot, SignalHold, SignalSlot, Slot};
 use crate::runtime::stats::{self, Counters};
-use crate::runtime::timers::TimerKey;
+use crate::runtime::timers::{Deadline, TimerKey};
 
 impl Driver {
     /// The driver's state, for one call of the API below; the borrow must
@@ -148,12 +148,12 @@ impl DriverState {
     }
 
     /// Adds a timer that wakes `waker` at `deadline`.
-    pub(crate) fn add_timer(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
+    pub(crate) fn add_timer(&mut self, deadline: Deadline, waker: Waker) -> TimerKey {
         self.timers.insert(deadline, waker)
     }
 
     /// Moves timer `key` to `deadline` (back into the heap if it fired).
-    pub(crate) fn move_timer(&mut self, key: TimerKey, deadline: Instant) {
+    pub(crate) fn move_timer(&mut self, key: TimerKey, deadline: Deadline) {
         self.timers.reset(key, deadline);
     }
 

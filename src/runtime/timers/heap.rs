@@ -1,23 +1,51 @@
-//! The runtime's timers: an indexed binary min-heap over a slab.
+//! The runtime's timers: an indexed binary min-heap over a slab, and an
+//! unordered list of the timers due far beyond the horizon.
+//!
+//! # Near and far
+//!
+//! A timer due more than [`HORIZON`] after the last [`Timers::fire_due`]
+//! waits in `far`, an unordered list, instead of the heap: adding it is a
+//! push and removing it a swap, where the heap costs a sift of log n
+//! levels each way. That is the common life of such a timer (a request's
+//! header-read timeout, an idle connection's keep-alive: added, then
+//! cancelled long before it is due). `far_min` is a lower bound of the
+//! deadlines in `far`, exact after every scan; a removal may leave it
+//! earlier than every remaining deadline, which costs one turn of the driver
+//! at that instant with nothing to fire (under paused time, one auto-advance
+//! to it). When `fire_due` reaches `far_min` it scans `far` once and moves
+//! every timer due within the horizon into the heap, so the next scan is at
+//! least [`HORIZON`] later: a scan of n far timers per second at most.
 //!
 //! # Invariants
 //!
 //! - Every entry is owned by exactly one [`Sleep`](crate::time::Sleep), which holds
 //!   its [`TimerKey`] and is the only one to remove it: firing an entry takes
-//!   it out of the heap (`pos == FIRED`) but leaves it in the slab until its
-//!   owner looks, so a key is never reused under an owner's feet.
+//!   it out of the heap (`pos[key] == FIRED`) but leaves its waker slot in
+//!   the slab until its owner looks, so a key is never reused under an
+//!   owner's feet.
+//! - An entry is its waker in `wakers` and its heap position in `pos`, a
+//!   parallel array indexed by the same key (`pos.len()` is at least the
+//!   slab's capacity in use; a vacant key's `pos` is stale and never read).
 //! - `heap[i]` is the slab key of an entry whose `pos == i`; entries are
 //!   ordered by `(deadline, seq)`, so equal deadlines fire in the order they
-//!   were inserted.
-//! - Removing an entry removes it from the heap at once: cancelled timers
-//!   leave no tombstones behind.
+//!   were inserted. `far[i]` is the item of an entry whose
+//!   `pos == IN_FAR | i`.
+//! - Every deadline in `far` is at or after `far_min`, and `far_min` is
+//!   [`Deadline::MAX`] when `far` is empty; so [`Timers::next_deadline`] is
+//!   never later than the earliest pending deadline. Timers fire only from
+//!   the heap, after `far` gave it every one due, so ties still fire in
+//!   insertion order.
+//! - Removing an entry removes it from the heap or `far` at once: cancelled
+//!   timers leave no tombstones behind.
 //!
 //! # Size
 //!
-//! One sleeping task costs a slab entry (its waker and heap position) and a
-//! heap item of 16 bytes: the deadline as nanoseconds since the heap was
-//! made (a deadline before that is due anyway and counts as 0), a 32-bit
-//! insertion number and a 32-bit slab key. The insertion numbers wrap; two
+//! One sleeping task costs a slab slot of 16 bytes (its waker: the waker's
+//! non-null vtable pointer leaves room for the slab's vacant case, which a
+//! position beside it would pad to 24), a 4-byte heap position, and a
+//! heap item of 16 bytes: the [`Deadline`] (signed nanoseconds from the
+//! process's base instant, as the `Sleep` holds it), a 32-bit insertion
+//! number and a 32-bit slab key. The insertion numbers wrap; two
 //! timers of one deadline are told apart by their wrapping difference, which
 //! is right as long as fewer than 2^31 timers were inserted between them
 //! (at a timer per 10 ns, 20 s of nothing else but inserts while both wait
@@ -29,8 +57,16 @@ use std::time::Instant;
 
 use slab::Slab;
 
+use super::Deadline;
+
 /// `pos` of an entry that has fired and left the heap.
 const FIRED: u32 = u32::MAX;
+
+/// The flag of a `pos` that is an index in `far`.
+const IN_FAR: u32 = 1 << 31;
+
+/// How far beyond the last firing a deadline must be to wait in `far`.
+const HORIZON: i64 = 1_000_000_000;
 
 /// The key of a timer in [`Timers`]: its slab index plus one, so that an
 /// `Option<TimerKey>` is 4 bytes.
@@ -51,19 +87,11 @@ impl TimerKey {
     }
 }
 
-#[derive(Debug)]
-struct Entry {
-    waker: Waker,
-    /// Index of this entry's item in `heap`, or `FIRED`.
-    pos: u32,
-}
-
 /// A heap item carries its own ordering key, so that sifting compares
 /// neighbouring memory instead of chasing slab keys.
 #[derive(Debug, Clone, Copy)]
 struct Item {
-    /// Nanoseconds from `Timers::base`.
-    deadline: u64,
+    deadline: Deadline,
     seq: u32,
     key: u32,
 }
@@ -82,130 +110,201 @@ impl Item {
 /// Timers ordered by deadline; see the module docs.
 #[derive(Debug)]
 pub(crate) struct Timers {
-    entries: Slab<Entry>,
+    /// Each timer's waker, by key.
+    wakers: Slab<Waker>,
+    /// Index of each timer's item in `heap`, or `FIRED`, by key.
+    pos: Vec<u32>,
     heap: Vec<Item>,
     seq: u32,
-    /// The instant deadlines are counted from.
-    base: Instant,
+    /// Timers due beyond the horizon, unordered; see the module docs.
+    far: Vec<Item>,
+    /// At or before every deadline in `far`; `Deadline::MAX` if it is empty.
+    far_min: Deadline,
+    /// The time of the last `fire_due`, which the horizon counts from.
+    now: Deadline,
 }
 
 impl Default for Timers {
     fn default() -> Timers {
         Timers {
-            entries: Slab::new(),
+            wakers: Slab::new(),
+            pos: Vec::new(),
             heap: Vec::new(),
             seq: 0,
-            base: Instant::now(),
+            far: Vec::new(),
+            far_min: Deadline::MAX,
+            now: Deadline::from_instant(Instant::now()),
         }
     }
 }
 
-/// `pos` of heap index `i`.
+/// `pos` of index `i` in the heap or in `far`.
 fn pos_of(i: usize) -> u32 {
-    // A heap index is below the number of entries, below 2^32 - 1.
-    u32::try_from(i).expect("a heap index fits the slab's key space")
+    u32::try_from(i)
+        .ok()
+        .filter(|&p| p < IN_FAR)
+        .expect("fewer than 2^31 timers pending at once (32 GiB of them)")
 }
 
 impl Timers {
     /// Adds a timer; returns its key.
-    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
+    pub(crate) fn insert(&mut self, deadline: Deadline, waker: Waker) -> TimerKey {
         self.seq = self.seq.wrapping_add(1);
-        let pos = self.heap.len();
-        let index = self.entries.insert(Entry {
-            waker,
-            pos: pos_of(pos),
-        });
+        let index = self.wakers.insert(waker);
+        if index == self.pos.len() {
+            self.pos.push(FIRED);
+        }
         let key = TimerKey::new(index);
-        self.heap.push(Item {
-            deadline: self.nanos(deadline),
+        self.attach(Item {
+            deadline,
             seq: self.seq,
             key: key.0.get() - 1,
         });
-        self.sift_up(pos);
         key
     }
 
-    /// `deadline` as nanoseconds from `base`; 0 for one before it (due).
-    fn nanos(&self, deadline: Instant) -> u64 {
-        // u64 nanoseconds last 584 years from the runtime's start.
-        u64::try_from(deadline.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX)
+    /// Puts `item` in the heap, or in `far` if it is due beyond the
+    /// horizon; sets its entry's `pos`.
+    fn attach(&mut self, item: Item) {
+        if item.deadline > self.now.saturating_add_nanos(HORIZON) {
+            self.pos[item.key as usize] = IN_FAR | pos_of(self.far.len());
+            self.far_min = self.far_min.min(item.deadline);
+            self.far.push(item);
+        } else {
+            let at = self.heap.len();
+            self.heap.push(item);
+            self.sift_up(at);
+        }
+    }
+
+    /// Takes the item of entry `index` out of the heap or `far`, if it is
+    /// in either. The caller marks its entry.
+    fn detach(&mut self, index: usize) {
+        let pos = self.pos[index];
+        if pos == FIRED {
+            return;
+        }
+        if pos & IN_FAR == 0 {
+            self.remove_at(pos as usize);
+            return;
+        }
+        let i = (pos & !IN_FAR) as usize;
+        self.far.swap_remove(i);
+        if let Some(moved) = self.far.get(i) {
+            self.pos[moved.key as usize] = pos;
+        } else if self.far.is_empty() {
+            self.far_min = Deadline::MAX;
+        }
     }
 
     /// Whether the timer `key` has fired.
     pub(crate) fn is_fired(&self, key: TimerKey) -> bool {
-        self.entries.get(key.index()).is_none_or(|e| e.pos == FIRED)
+        !self.wakers.contains(key.index()) || self.pos[key.index()] == FIRED
     }
 
     /// Replaces the waker of a pending timer, unless it would wake the same task.
     pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) {
-        if let Some(entry) = self.entries.get_mut(key.index())
-            && !entry.waker.will_wake(waker)
+        if let Some(ours) = self.wakers.get_mut(key.index())
+            && !ours.will_wake(waker)
         {
-            entry.waker.clone_from(waker);
+            ours.clone_from(waker);
         }
     }
 
     /// Removes the timer `key`, fired or not.
     pub(crate) fn remove(&mut self, key: TimerKey) {
-        let Some(entry) = self.entries.try_remove(key.index()) else {
-            return;
-        };
-        if entry.pos != FIRED {
-            self.remove_at(entry.pos as usize);
+        if self.wakers.try_remove(key.index()).is_some() {
+            self.detach(key.index());
         }
     }
 
     /// Moves the timer `key` to `deadline`, back into the heap if it fired.
-    pub(crate) fn reset(&mut self, key: TimerKey, deadline: Instant) {
-        let Some(entry) = self.entries.get(key.index()) else {
+    pub(crate) fn reset(&mut self, key: TimerKey, deadline: Deadline) {
+        if !self.wakers.contains(key.index()) {
             return;
-        };
-        let pos = entry.pos;
+        }
+        let pos = self.pos[key.index()];
         self.seq = self.seq.wrapping_add(1);
         let item = Item {
-            deadline: self.nanos(deadline),
+            deadline,
             seq: self.seq,
             key: key.0.get() - 1,
         };
-        if pos == FIRED {
-            let pos = self.heap.len();
-            self.entries[key.index()].pos = pos_of(pos);
-            self.heap.push(item);
-            self.sift_up(pos);
-        } else {
+        let near = deadline <= self.now.saturating_add_nanos(HORIZON);
+        if pos & IN_FAR == 0 && near {
+            // From the heap to the heap: in place.
             let pos = pos as usize;
             self.heap[pos] = item;
             let pos = self.sift_up(pos);
             self.sift_down(pos);
+        } else {
+            self.detach(key.index());
+            self.attach(item);
         }
     }
 
     /// The earliest deadline of a pending timer.
+    /// The earliest deadline of a pending timer, or earlier (see the module
+    /// docs: after a removal from `far`, a deadline no timer has any more).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap
+        let near = self
+            .heap
             .first()
-            .map(|item| self.base + std::time::Duration::from_nanos(item.deadline))
+            .map_or(Deadline::MAX, |item| item.deadline);
+        let next = near.min(self.far_min);
+        (next != Deadline::MAX || !self.is_empty()).then(|| next.to_instant())
     }
 
     /// How many timers are pending.
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.far.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.heap.is_empty() && self.far.is_empty()
     }
 
     /// Fires every timer due at `now`, in order, pushing their wakers.
     pub(crate) fn fire_due(&mut self, now: Instant, wakers: &mut Vec<Waker>) {
-        let now = self.nanos(now);
+        let now = Deadline::from_instant(now);
+        self.now = now;
+        if self.far_min <= now {
+            self.gather_far(now);
+        }
         while let Some(&first) = self.heap.first() {
             if first.deadline > now {
                 break;
             }
             self.remove_at(0);
-            let entry = &mut self.entries[first.key as usize];
-            entry.pos = FIRED;
+            self.pos[first.key as usize] = FIRED;
             // A fired entry's waker is never woken again: the owner sets a
             // new one if it resets the timer.
-            wakers.push(std::mem::replace(&mut entry.waker, Waker::noop().clone()));
+            let waker = &mut self.wakers[first.key as usize];
+            wakers.push(std::mem::replace(waker, Waker::noop().clone()));
         }
+    }
+
+    /// Moves every timer of `far` due within the horizon of `now` into the
+    /// heap, and makes `far_min` exact.
+    fn gather_far(&mut self, now: Deadline) {
+        let horizon = now.saturating_add_nanos(HORIZON);
+        let mut min = Deadline::MAX;
+        let mut i = 0;
+        while let Some(&item) = self.far.get(i) {
+            if item.deadline <= horizon {
+                self.far.swap_remove(i);
+                if let Some(moved) = self.far.get(i) {
+                    self.pos[moved.key as usize] = IN_FAR | pos_of(i);
+                }
+                let at = self.heap.len();
+                self.heap.push(item);
+                self.sift_up(at);
+            } else {
+                min = min.min(item.deadline);
+                i += 1;
+            }
+        }
+        self.far_min = min;
     }
 
     /// Takes the item at `pos` out of the heap. The caller marks its entry.
@@ -242,7 +341,7 @@ impl Timers {
                 left
             };
             self.heap[pos] = self.heap[child];
-            self.entries[self.heap[pos].key as usize].pos = pos_of(pos);
+            self.pos[self.heap[pos].key as usize] = pos_of(pos);
             pos = child;
         }
     }
@@ -256,11 +355,11 @@ impl Timers {
                 break;
             }
             self.heap[pos] = self.heap[parent];
-            self.entries[self.heap[pos].key as usize].pos = pos_of(pos);
+            self.pos[self.heap[pos].key as usize] = pos_of(pos);
             pos = parent;
         }
         self.heap[pos] = item;
-        self.entries[item.key as usize].pos = pos_of(pos);
+        self.pos[item.key as usize] = pos_of(pos);
         pos
     }
 
@@ -283,179 +382,13 @@ impl Timers {
                 break;
             }
             self.heap[pos] = self.heap[child];
-            self.entries[self.heap[pos].key as usize].pos = pos_of(pos);
+            self.pos[self.heap[pos].key as usize] = pos_of(pos);
             pos = child;
         }
         self.heap[pos] = item;
-        self.entries[item.key as usize].pos = pos_of(pos);
+        self.pos[item.key as usize] = pos_of(pos);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{TimerKey, Timers};
-    use std::task::Waker;
-    use std::time::{Duration, Instant};
-
-    fn fire(t: &mut Timers, now: Instant) -> usize {
-        let mut w = Vec::new();
-        t.fire_due(now, &mut w);
-        w.len()
-    }
-
-    #[test]
-    fn a_timer_costs_a_16_byte_item_and_a_24_byte_entry() {
-        use std::mem::size_of;
-        // The shape of `slab`'s own (private) slot type: the waker's
-        // non-null vtable pointer leaves room for the vacant case.
-        #[expect(dead_code, reason = "only its size is looked at")]
-        enum SlabSlot {
-            Vacant(usize),
-            Occupied(super::Entry),
-        }
-        assert_eq!(size_of::<super::Item>(), 16);
-        assert_eq!(size_of::<SlabSlot>(), 24);
-        assert_eq!(size_of::<Option<TimerKey>>(), 4);
-    }
-
-    #[test]
-    fn ties_keep_insertion_order_across_the_wrap_of_the_insertion_number() {
-        let base = Instant::now();
-        let mut t = Timers {
-            seq: u32::MAX - 1,
-            ..Timers::default()
-        };
-        let at = base + Duration::from_millis(1);
-        let keys: Vec<TimerKey> = (0..4)
-            .map(|_| t.insert(at, Waker::noop().clone()))
-            .collect();
-        let mut order = Vec::new();
-        for _ in 0..4 {
-            let first = t.heap[0].key;
-            order.push(keys.iter().position(|k| k.index() == first as usize));
-            t.remove_at(0);
-        }
-        assert_eq!(order, vec![Some(0), Some(1), Some(2), Some(3)]);
-    }
-
-    #[test]
-    fn timers_fire_in_deadline_order_and_ties_in_insertion_order() {
-        let base = Instant::now();
-        let mut t = Timers::default();
-        let keys: Vec<TimerKey> = [5u64, 1, 3, 1, 4]
-            .iter()
-            .map(|&ms| t.insert(base + Duration::from_millis(ms), Waker::noop().clone()))
-            .collect();
-        let mut order = Vec::new();
-        for ms in 0..=5 {
-            let now = base + Duration::from_millis(ms);
-            let mut w = Vec::new();
-            t.fire_due(now, &mut w);
-            for (i, &k) in keys.iter().enumerate() {
-                if t.is_fired(k) && !order.contains(&i) {
-                    order.push(i);
-                }
-            }
-        }
-        assert_eq!(order, vec![1, 3, 2, 4, 0]);
-    }
-
-    #[test]
-    fn removed_timers_leave_the_heap_at_once() {
-        let base = Instant::now();
-        let mut t = Timers::default();
-        let keys: Vec<TimerKey> = (0..100)
-            .map(|i| t.insert(base + Duration::from_millis(i), Waker::noop().clone()))
-            .collect();
-        for &k in keys.iter().step_by(2) {
-            t.remove(k);
-        }
-        assert_eq!(t.len(), 50);
-        assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(1)));
-        assert_eq!(fire(&mut t, base + Duration::from_secs(1)), 50);
-        assert_eq!(t.len(), 0);
-    }
-
-    #[test]
-    fn reset_moves_a_timer_and_revives_a_fired_one() {
-        let base = Instant::now();
-        let mut t = Timers::default();
-        let a = t.insert(base + Duration::from_millis(10), Waker::noop().clone());
-        let b = t.insert(base + Duration::from_millis(20), Waker::noop().clone());
-        t.reset(b, base + Duration::from_millis(5));
-        assert_eq!(t.next_deadline(), Some(base + Duration::from_millis(5)));
-        assert_eq!(fire(&mut t, base + Duration::from_millis(5)), 1);
-        assert!(t.is_fired(b) && !t.is_fired(a));
-        t.reset(b, base + Duration::from_millis(30));
-        assert!(!t.is_fired(b));
-        assert_eq!(t.len(), 2);
-    }
-
-    /// Heap order holds and every entry knows its item's position.
-    fn assert_consistent(t: &Timers) {
-        for (i, item) in t.heap.iter().enumerate() {
-            assert_eq!(
-                t.entries[item.key as usize].pos as usize, i,
-                "position of item {i}"
-            );
-            if i > 0 {
-                assert!(
-                    !item.before(&t.heap[(i - 1) / 2]),
-                    "item {i} is before its parent"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn removing_anywhere_keeps_order_and_positions_also_when_the_last_item_rises() {
-        let base = Instant::now();
-        let mut t = Timers::default();
-        // Deadlines that make the moved last item smaller than the
-        // removed one's parent for some positions, larger for others.
-        let keys: Vec<TimerKey> = [1u64, 50, 2, 60, 70, 3, 4, 80, 90, 95, 99, 5, 6, 7, 8]
-            .iter()
-            .map(|&ms| t.insert(base + Duration::from_millis(ms), Waker::noop().clone()))
-            .collect();
-        assert_consistent(&t);
-        for &k in &[keys[3], keys[1], keys[8], keys[0], keys[12]] {
-            t.remove(k);
-            assert_consistent(&t);
-        }
-        assert_eq!(t.len(), 10);
-        let mut last = base;
-        while let Some(d) = t.next_deadline() {
-            assert!(d >= last);
-            last = d;
-            assert_eq!(fire(&mut t, d), 1);
-            assert_consistent(&t);
-        }
-    }
-
-    #[test]
-    fn random_inserts_and_removes_keep_heap_order() {
-        let base = Instant::now();
-        let mut t = Timers::default();
-        let mut live = Vec::new();
-        let mut x: u64 = 12345;
-        for _ in 0..2000 {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            if x.is_multiple_of(3) && !live.is_empty() {
-                let k = live.swap_remove(usize::try_from(x / 3).unwrap_or(0) % live.len());
-                t.remove(k);
-            } else {
-                live.push(t.insert(
-                    base + Duration::from_micros(x % 10_000),
-                    Waker::noop().clone(),
-                ));
-            }
-        }
-        let mut last = base;
-        while let Some(d) = t.next_deadline() {
-            assert!(d >= last);
-            last = d;
-            let mut w = Vec::new();
-            t.fire_due(d, &mut w);
-        }
-    }
-}
+mod tests;

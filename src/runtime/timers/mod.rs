@@ -6,7 +6,8 @@
 //! Filed under `runtime` and not `time`: both are driver state, and the
 //! driver imports no capability; `time` is the user's API above the
 //! driver, and reaches these only through the driver's API (apart from the
-//! pure [`deadline_after`] and the [`TimerKey`] a `Sleep` holds).
+//! pure [`deadline_after`], and the [`Deadline`] and [`TimerKey`] a
+//! `Sleep` holds).
 //!
 //! # Who may touch what
 //!
@@ -15,7 +16,9 @@
 //! one `Sleep` that added it.
 
 mod clock;
+mod deadline;
 mod heap;
 
 pub(crate) use clock::{Clock, deadline_after};
+pub(crate) use deadline::Deadline;
 pub(crate) use heap::{TimerKey, Timers};
