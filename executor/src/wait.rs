@@ -70,7 +70,13 @@ impl Wait {
             Wait::Write { fd } => (2, u32::try_from(fd).ok()),
             Wait::Timer { due, .. } => {
                 let since = due.saturating_duration_since(epoch);
-                let ms = since.as_nanos().div_ceil(1_000_000);
+                // Whole milliseconds, rounded up: a second is a whole
+                // number of them, so only the sub-second part rounds (no
+                // 128-bit division of `as_nanos`, ~100 instructions a note).
+                let ms = since
+                    .as_secs()
+                    .saturating_mul(1000)
+                    .saturating_add(u64::from(since.subsec_nanos().div_ceil(1_000_000)));
                 (
                     3,
                     Some(u32::try_from(ms).unwrap_or(VALUE_MAX).min(VALUE_MAX)),
@@ -167,6 +173,14 @@ mod tests {
         };
         assert!(!later);
         assert_eq!(back, epoch + Duration::from_millis(3), "rounded up");
+        for (after, ms) in [(0, 2000), (1, 2001), (999_999, 2001), (1_000_001, 2002)] {
+            let due = epoch + Duration::from_secs(2) + Duration::from_nanos(after);
+            let note = Wait::decode(Wait::Timer { due, later: false }.encode(epoch), epoch);
+            assert!(
+                matches!(note, Some(Wait::Timer { due: back, .. }) if back == epoch + Duration::from_millis(ms)),
+                "2 s + {after} ns rounds up to {ms} ms, got {note:?}"
+            );
+        }
     }
 
     #[test]
