@@ -201,13 +201,14 @@ impl Semaphore {
         // A plain future, not an `async fn`: one state machine less on the
         // uncontended path. It behaves as tokio's `async fn`.
         let permits = n as usize;
-        self.sem.acquire_then(permits, move |acquired| match acquired {
-            Ok(()) => Ok(SemaphorePermit {
-                semaphore: self,
-                permits,
-            }),
-            Err(_) => Err(AcquireError(())),
-        })
+        self.sem
+            .acquire_then(permits, move |acquired| match acquired {
+                Ok(()) => Ok(SemaphorePermit {
+                    semaphore: self,
+                    permits,
+                }),
+                Err(_) => Err(AcquireError(())),
+            })
     }
 
     /// Takes one permit if it is free and nobody waits; never waits.
