@@ -15,8 +15,9 @@
 //!   last one takes it instead of cloning, and a receiver that drops counts
 //!   itself out of every slot it did not read.
 //! - A receiver holds at most one node in `waiters`; its drop removes it.
-//! - The shared state and the ring are one allocation ([`RcSlice`]: the
-//!   state as its header, the slots as its slice).
+//! - The shared state and the ring are one allocation (the facade's
+//!   `sys::rc_slice::RcSlice`: the state as its header, the slots as its
+//!   slice).
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
