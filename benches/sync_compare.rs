@@ -21,6 +21,9 @@
 //!   its cooperative budget is in force as ours is on chronia.
 //! - Mutex: uncontended `lock().await` + unlock; Semaphore: uncontended
 //!   `acquire().await` + release.
+//! - broadcast: create a channel of capacity 16, then send + `recv` 16
+//!   values through it, in one task; ns per value (the creation, one
+//!   allocation for chronia, is spread over the 16).
 //! - Notify: 100,000 tasks wait on `notified()`; the time of the one
 //!   `notify_waiters()` call, and until every task has run.
 
@@ -195,6 +198,37 @@ fn tokio_oneshot_on_tokio(ops: u32) -> f64 {
         .block_on(tokio_oneshot_loop(ops))
 }
 
+/// Values sent through each broadcast channel before a new one is made.
+const BROADCAST_BATCH: u32 = 16;
+
+fn chronia_broadcast(ops: u32) -> f64 {
+    chronia::block_on(async move {
+        let start = Instant::now();
+        for _ in 0..ops / BROADCAST_BATCH {
+            let (tx, mut rx) = chronia::sync::broadcast::channel(BROADCAST_BATCH as usize);
+            for n in 0..BROADCAST_BATCH {
+                tx.send(black_box(n)).expect("rx is alive");
+                black_box(rx.recv().await.expect("sent"));
+            }
+        }
+        per_op(start.elapsed(), ops)
+    })
+}
+
+fn tokio_broadcast(ops: u32) -> f64 {
+    chronia::block_on(async move {
+        let start = Instant::now();
+        for _ in 0..ops / BROADCAST_BATCH {
+            let (tx, mut rx) = tokio::sync::broadcast::channel(BROADCAST_BATCH as usize);
+            for n in 0..BROADCAST_BATCH {
+                tx.send(black_box(n)).expect("rx is alive");
+                black_box(rx.recv().await.expect("sent"));
+            }
+        }
+        per_op(start.elapsed(), ops)
+    })
+}
+
 fn chronia_mutex(ops: u32) -> f64 {
     chronia::block_on(async move {
         let mutex = chronia::sync::Mutex::new(0u64);
@@ -361,6 +395,15 @@ fn main() {
         row("semaphore acquire+release", ours, "tokio Semaphore", peer);
         let (ours, peer) = pair(|| chronia_semaphore(ops), || async_lock_semaphore(ops));
         row("", ours, "async-lock Semaphore", peer);
+    }
+    if wanted("broadcast") {
+        let (ours, peer) = pair(|| chronia_broadcast(ops / 4), || tokio_broadcast(ops / 4));
+        row(
+            "broadcast create/16 + send+recv",
+            ours,
+            "tokio broadcast",
+            peer,
+        );
     }
     if wanted("notify") {
         let ours = || {

@@ -4,7 +4,8 @@
 mod util;
 
 use std::cell::RefCell;
-use std::pin::pin;
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
@@ -278,4 +279,122 @@ fn a_dropped_write_future_wakes_the_readers_behind_it() {
     );
     assert!(late_reader.as_mut().poll(&mut cx).is_ready());
     drop(reader);
+}
+
+/// Polls `fut` once inside a runtime that is dropped right after, so the
+/// waker `fut` keeps (if pending) is that of a runtime gone; whether it
+/// was pending.
+fn poll_once_in_a_dropped_runtime<F: Future + Unpin>(fut: &mut F) -> bool {
+    let rt = chronia::Runtime::new().expect("runtime");
+    rt.block_on(std::future::poll_fn(|cx| {
+        Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())
+    }))
+}
+
+#[test]
+fn a_lock_waker_left_behind_is_woken_after_its_runtime_dropped() {
+    let mutex = Mutex::new(0);
+    let guard = mutex.try_lock().expect("free");
+    let mut waiting = Box::pin(mutex.lock());
+    assert!(poll_once_in_a_dropped_runtime(&mut waiting));
+    // Hands the lock to `waiting` and wakes the dead runtime's waker.
+    drop(guard);
+    let mut cx = Context::from_waker(Waker::noop());
+    let Poll::Ready(mut guard) = waiting.as_mut().poll(&mut cx) else {
+        panic!("the lock was handed over");
+    };
+    *guard += 1;
+    drop(guard);
+    drop(waiting);
+    assert_eq!(mutex.into_inner(), 1);
+}
+
+#[test]
+fn rwlock_wakers_left_behind_are_woken_after_their_runtime_dropped() {
+    let lock = RwLock::new(0);
+    let reader = lock.try_read().expect("free");
+    let mut writer = Box::pin(lock.write());
+    assert!(poll_once_in_a_dropped_runtime(&mut writer));
+    let mut late_reader = Box::pin(lock.read());
+    assert!(poll_once_in_a_dropped_runtime(&mut late_reader));
+    drop(reader);
+    let mut cx = Context::from_waker(Waker::noop());
+    let Poll::Ready(mut guard) = writer.as_mut().poll(&mut cx) else {
+        panic!("the writer was next");
+    };
+    *guard = 2;
+    drop(guard);
+    let Poll::Ready(read) = late_reader.as_mut().poll(&mut cx) else {
+        panic!("the reader was next");
+    };
+    assert_eq!(*read, 2);
+}
+
+#[test]
+fn rwlock_waiters_get_the_lock_in_fifo_order() {
+    chronia::block_on(async {
+        let lock = Rc::new(RwLock::new(()));
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let first = lock.write().await;
+        let mut tasks = Vec::new();
+        for name in ["r1", "r2", "w1", "r3", "w2", "r4"] {
+            let (lock, log) = (Rc::clone(&lock), Rc::clone(&log));
+            tasks.push(chronia::spawn(async move {
+                if name.starts_with('w') {
+                    let _guard = lock.write().await;
+                    log.borrow_mut().push(name);
+                    settle().await;
+                } else {
+                    let _guard = lock.read().await;
+                    log.borrow_mut().push(name);
+                    settle().await;
+                }
+            }));
+            // Each queues before the next is spawned.
+            settle().await;
+        }
+        assert!(log.borrow().is_empty(), "the writer holds the lock");
+        drop(first);
+        for task in tasks {
+            within("every waiter", task).await.expect("no panic");
+        }
+        // r1 and r2 share; w1 waits for both, r3 for w1 (no barging past a
+        // queued writer), w2 for r3, r4 for w2.
+        assert_eq!(*log.borrow(), ["r1", "r2", "w1", "r3", "w2", "r4"]);
+    });
+}
+
+#[test]
+fn rwlock_with_a_hundred_thousand_waiters() {
+    const WAITERS: usize = 100_000;
+    chronia::block_on(async {
+        let lock = Rc::new(RwLock::new(0usize));
+        let writer = lock.write().await;
+        for n in 0..WAITERS {
+            let lock = Rc::clone(&lock);
+            let _task = chronia::spawn(async move {
+                if n % 2 == 0 {
+                    *lock.write().await += 1;
+                } else {
+                    let _shared = lock.read().await;
+                    yield_now().await;
+                }
+            });
+        }
+        settle().await;
+        drop(writer);
+        within("all passed", async {
+            while *lock.read().await < WAITERS / 2 {
+                yield_now().await;
+            }
+        })
+        .await;
+        // Every reader left too: the lock is free for a writer again.
+        within("readers gone", async {
+            while lock.try_write().is_err() {
+                yield_now().await;
+            }
+        })
+        .await;
+    });
 }

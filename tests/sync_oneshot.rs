@@ -114,3 +114,59 @@ fn wakers_outlive_the_runtime() {
     assert_eq!(tx.send(1), Err(1));
     drop(rx2);
 }
+
+#[test]
+fn a_hundred_thousand_receivers_wait_at_once() {
+    const WAITERS: u32 = 100_000;
+    chronia::block_on(async {
+        let done = std::rc::Rc::new(std::cell::Cell::new(0u32));
+        let mut senders = Vec::new();
+        for n in 0..WAITERS {
+            let (tx, rx) = oneshot::channel();
+            let done = std::rc::Rc::clone(&done);
+            let _task = chronia::spawn(async move {
+                assert_eq!(rx.await, Ok(n));
+                done.set(done.get() + 1);
+            });
+            senders.push(tx);
+        }
+        yield_now().await;
+        assert_eq!(done.get(), 0, "nothing sent yet");
+        for (n, tx) in (0..).zip(senders) {
+            tx.send(n).expect("its receiver waits");
+        }
+        within("every receiver", async {
+            while done.get() < WAITERS {
+                yield_now().await;
+            }
+        })
+        .await;
+    });
+}
+
+/// Polls `fut` once inside a runtime that is dropped right after, so the
+/// waker it keeps (if pending) is that of a runtime gone; whether it was
+/// pending.
+fn poll_once_in_a_dropped_runtime(mut poll: impl FnMut(&mut Context<'_>) -> bool) -> bool {
+    let rt = chronia::Runtime::new().expect("runtime");
+    rt.block_on(std::future::poll_fn(|cx| Poll::Ready(poll(cx))))
+}
+
+#[test]
+fn wakers_left_in_the_channel_are_woken_after_their_runtime_dropped() {
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    assert!(poll_once_in_a_dropped_runtime(|cx| pin!(&mut rx)
+        .poll(cx)
+        .is_pending()));
+    // The send's drop wakes the receiver's waker of a runtime gone.
+    tx.send(1).expect("the receiver lives on");
+    assert_eq!(rx.try_recv(), Ok(1));
+
+    let (mut tx, rx) = oneshot::channel::<u8>();
+    assert!(poll_once_in_a_dropped_runtime(|cx| tx
+        .poll_closed(cx)
+        .is_pending()));
+    drop(rx);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(tx.poll_closed(&mut cx).is_ready());
+}

@@ -15,14 +15,18 @@
 //!   last one takes it instead of cloning, and a receiver that drops counts
 //!   itself out of every slot it did not read.
 //! - A receiver holds at most one node in `waiters`; its drop removes it.
+//! - The shared state and the ring are one allocation (the facade's
+//!   `sys::rc_slice::RcSlice`: the state as its header, the slots as its
+//!   slice).
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::rc::Rc;
+use std::ops::Deref;
 use std::task::{Context, Poll};
 
 use super::Notify;
 use super::wait_list::WaitList;
+use crate::sys::rc_slice::RcSlice;
 
 /// The errors of a broadcast channel.
 pub mod error {
@@ -130,8 +134,36 @@ struct Slot<T> {
     value: Option<T>,
 }
 
-struct Shared<T> {
-    slots: RefCell<Box<[Slot<T>]>>,
+/// What the senders and receivers share: the state below and the ring of
+/// slots, in one allocation.
+struct Chan<T>(RcSlice<Shared, RefCell<Slot<T>>>);
+
+impl<T> Chan<T> {
+    /// The slot of the value numbered `pos`.
+    fn slot(&self, pos: u64) -> &RefCell<Slot<T>> {
+        &self.0.slice()[self.index(pos)]
+    }
+
+    fn ptr_eq(&self, other: &Self) -> bool {
+        self.0.ptr_eq(&other.0)
+    }
+}
+
+impl<T> Clone for Chan<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> Deref for Chan<T> {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        self.0.header()
+    }
+}
+
+struct Shared {
     /// The ring's length minus one (a power of two minus one).
     mask: usize,
     /// The number of the next value to send.
@@ -142,7 +174,7 @@ struct Shared<T> {
     no_receivers: Notify,
 }
 
-impl<T> Shared<T> {
+impl Shared {
     /// The slot of the value numbered `pos`.
     #[expect(
         clippy::cast_possible_truncation,
@@ -190,25 +222,24 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         "broadcast channel capacity exceeded `usize::MAX / 2`"
     );
     let capacity = capacity.next_power_of_two();
-    let slots = (0..capacity)
-        .map(|_| Slot {
-            pos: u64::MAX,
-            rem: 0,
-            value: None,
-        })
-        .collect();
-    let shared = Rc::new(Shared {
-        slots: RefCell::new(slots),
+    let state = Shared {
         mask: capacity - 1,
         tail: Cell::new(0),
         tx_count: Cell::new(1),
         rx_count: Cell::new(1),
         waiters: RefCell::new(WaitList::new()),
         no_receivers: Notify::new(),
-    });
+    };
+    let shared = Chan(RcSlice::new(state, capacity, |_| {
+        RefCell::new(Slot {
+            pos: u64::MAX,
+            rem: 0,
+            value: None,
+        })
+    }));
     (
         Sender {
-            shared: Rc::clone(&shared),
+            shared: shared.clone(),
         },
         Receiver {
             shared,
@@ -227,7 +258,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(tx.send(1), Ok(1));
 /// ```
 pub struct Sender<T> {
-    shared: Rc<Shared<T>>,
+    shared: Chan<T>,
 }
 
 impl<T> Sender<T> {
@@ -253,8 +284,7 @@ impl<T> Sender<T> {
         }
         let pos = shared.tail.get();
         let old = {
-            let mut slots = shared.slots.borrow_mut();
-            let slot = &mut slots[shared.index(pos)];
+            let mut slot = shared.slot(pos).borrow_mut();
             slot.pos = pos;
             slot.rem = receivers;
             slot.value.replace(value)
@@ -280,7 +310,7 @@ impl<T> Sender<T> {
     pub fn subscribe(&self) -> Receiver<T> {
         self.shared.rx_count.set(self.shared.rx_count.get() + 1);
         Receiver {
-            shared: Rc::clone(&self.shared),
+            shared: self.shared.clone(),
             next: self.shared.tail.get(),
             waiter: None,
         }
@@ -307,7 +337,7 @@ impl<T> Sender<T> {
     /// assert!(tx.same_channel(&tx.clone()));
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.shared, &other.shared)
+        self.shared.ptr_eq(&other.shared)
     }
 
     /// Waits until no receiver exists. Cancel-safe.
@@ -336,7 +366,7 @@ impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.shared.tx_count.set(self.shared.tx_count.get() + 1);
         Self {
-            shared: Rc::clone(&self.shared),
+            shared: self.shared.clone(),
         }
     }
 }
@@ -371,7 +401,7 @@ impl<T> fmt::Debug for Sender<T> {
 /// });
 /// ```
 pub struct Receiver<T> {
-    shared: Rc<Shared<T>>,
+    shared: Chan<T>,
     /// The number of the next value to receive.
     next: u64,
     waiter: Option<usize>,
@@ -406,8 +436,7 @@ impl<T: Clone> Receiver<T> {
                 TryRecvError::Empty
             });
         }
-        let mut slots = shared.slots.borrow_mut();
-        let slot = &mut slots[shared.index(self.next)];
+        let mut slot = shared.slot(self.next).borrow_mut();
         if slot.pos != self.next {
             let oldest = tail - shared.capacity();
             let missed = oldest - self.next;
@@ -502,7 +531,7 @@ impl<T> Receiver<T> {
     pub fn resubscribe(&self) -> Self {
         self.shared.rx_count.set(self.shared.rx_count.get() + 1);
         Self {
-            shared: Rc::clone(&self.shared),
+            shared: self.shared.clone(),
             next: self.shared.tail.get(),
             waiter: None,
         }
@@ -557,7 +586,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.same_channel(&rx.resubscribe()));
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.shared, &other.shared)
+        self.shared.ptr_eq(&other.shared)
     }
 }
 
@@ -571,9 +600,8 @@ impl<T> Drop for Receiver<T> {
         // nobody else wants are dropped after the borrow.
         let mut unwanted = Vec::new();
         {
-            let mut slots = shared.slots.borrow_mut();
             for pos in self.next..shared.tail.get() {
-                let slot = &mut slots[shared.index(pos)];
+                let mut slot = shared.slot(pos).borrow_mut();
                 if slot.pos == pos {
                     slot.rem -= 1;
                     if slot.rem == 0 {

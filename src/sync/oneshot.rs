@@ -124,11 +124,13 @@ const TX_GONE: u8 = 1;
 const RX_CLOSED: u8 = 2;
 
 impl<T> Inner<T> {
+    #[inline]
     fn is(&self, flag: u8) -> bool {
         self.state.get() & flag != 0
     }
 
     /// Sets `flag`; whether it was set before.
+    #[inline]
     fn mark(&self, flag: u8) -> bool {
         let state = self.state.get();
         self.state.set(state | flag);
@@ -137,6 +139,7 @@ impl<T> Inner<T> {
 }
 
 /// Keeps `waker` in `slot`, without a clone when it is the same one.
+#[inline]
 fn register(slot: &Cell<Option<Waker>>, waker: &Waker) {
     match slot.take() {
         Some(old) if old.will_wake(waker) => slot.set(Some(old)),
@@ -144,6 +147,7 @@ fn register(slot: &Cell<Option<Waker>>, waker: &Waker) {
     }
 }
 
+#[inline]
 fn wake(slot: &Cell<Option<Waker>>) {
     if let Some(waker) = slot.take() {
         waker.wake();
@@ -159,6 +163,7 @@ fn wake(slot: &Cell<Option<Waker>>) {
 /// tx.send("hi").expect("rx is alive");
 /// assert_eq!(rx.try_recv(), Ok("hi"));
 /// ```
+#[inline]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     // `Rc::default` builds the value in place, where `Rc::new` builds it on
     // the stack and copies it over (a store-forwarding stall, measured at a
@@ -200,6 +205,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send(3), Ok(()));
     /// assert_eq!(rx.try_recv(), Ok(3));
     /// ```
+    #[inline]
     pub fn send(self, value: T) -> Result<(), T> {
         let inner = &self.inner;
         if inner.is(RX_CLOSED) {
@@ -264,6 +270,7 @@ impl<T> Sender<T> {
 }
 
 impl<T> Drop for Sender<T> {
+    #[inline]
     fn drop(&mut self) {
         let inner = &self.inner;
         if !inner.mark(TX_GONE) {
@@ -317,6 +324,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
+    #[inline]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let inner = &self.inner;
         if let Some(value) = inner.value.take() {
@@ -350,6 +358,7 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // One unit of the task's cooperative budget (see `chronia_executor::coop`),
         // so a task whose channel or permit stays ready still yields.
@@ -367,6 +376,7 @@ impl<T> Future for Receiver<T> {
 }
 
 impl<T> Drop for Receiver<T> {
+    #[inline]
     fn drop(&mut self) {
         let inner = &self.inner;
         if inner.is(TX_GONE) {

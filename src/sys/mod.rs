@@ -70,6 +70,7 @@ pub(crate) fn read_to_spare(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> io::Result
 pub(crate) mod net;
 pub(crate) mod peer;
 pub(crate) mod process;
+pub(crate) mod rc_slice;
 pub(crate) mod signal;
 pub(crate) mod sigset;
 pub(crate) mod socket;
