@@ -51,7 +51,8 @@ pub(crate) fn is_inside() -> bool {
 }
 
 /// `f` applied to the current driver, without cloning its `Rc`; `None`
-/// outside a runtime.
+/// outside a runtime. (Used by the `hyper` feature's timer.)
+#[cfg(feature = "hyper")]
 pub(crate) fn with_current<R>(f: impl FnOnce(&Driver) -> R) -> Option<R> {
     // `try_with` fails only while the thread's locals are torn down, when
     // no runtime runs.
