@@ -127,35 +127,32 @@ impl<F: Future + 'static> RawTask<F> {
                 }
             }
         }));
-        drop(current);
-        match polled {
+        let result = match polled {
             Ok(Poll::Pending) => {
                 let state = h.state.get().without(State::RUNNING);
                 h.state.set(state);
-                if state.has(State::ABORT) {
-                    task.complete(Err(JoinError::cancelled(h.id)));
-                    return Ran::complete(h.state.get(), true);
+                if !state.has(State::ABORT) {
+                    drop(current);
+                    return Ran::PENDING;
                 }
-                Ran::PENDING
+                Err(JoinError::cancelled(h.id))
             }
-            Ok(Poll::Ready(output)) => {
-                task.complete(Ok(output));
-                Ran::complete(h.state.get(), true)
-            }
-            Err(payload) => {
-                task.complete(Err(JoinError::panic(h.id, payload)));
-                Ran::complete(h.state.get(), true)
-            }
-        }
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(JoinError::panic(h.id, payload)),
+        };
+        // The task stays current while its future drops: one guard for
+        // the poll and the drop.
+        task.complete(result, current);
+        Ran::complete(h.state.get(), true)
     }
 
     /// Drops the future in place, stores `result` (unless nobody will read
     /// it), marks the task complete and wakes its joiner. The future is
-    /// there and not running.
-    fn complete(&self, result: Result<F::Output, JoinError>) {
+    /// there and not running; `current` makes this task current (for the
+    /// future's drop) and is dropped before the joiner is woken.
+    fn complete(&self, result: Result<F::Output, JoinError>, current: CurrentTask) {
         let h = &self.header;
         h.state.set(h.state.get().with(State::RUNNING));
-        let current = CurrentTask::enter(NonNull::from(h));
         // The future's Drop is user code: it may spawn, wake, abort or
         // detach tasks (this one included: RUNNING makes `poll` and
         // `cancel` no-ops, COMPLETE is not set so the output is not read),
@@ -196,7 +193,11 @@ impl<F: Future + 'static> RawTask<F> {
             // SAFETY: still no other reference to the stage: nothing ran
             // since the drop above but this function.
             let place = unsafe { self.stage() };
-            *place = Stage::Finished(result);
+            // The stage is `Consumed` (set above), which owns nothing: no
+            // drop of it to run.
+            let consumed = std::mem::replace(place, Stage::Finished(result));
+            debug_assert!(matches!(consumed, Stage::Consumed));
+            std::mem::forget(consumed);
             h.state.set(state);
         }
         if let Some(waker) = h.join_waker.take() {
@@ -214,7 +215,8 @@ impl<F: Future + 'static> RawTask<F> {
         if state.has(State::RUNNING) {
             task.header.state.set(state.with(State::ABORT));
         } else if !state.has(State::COMPLETE) {
-            task.complete(Err(JoinError::cancelled(task.header.id)));
+            let current = CurrentTask::enter(ptr);
+            task.complete(Err(JoinError::cancelled(task.header.id)), current);
         }
     }
 
