@@ -118,6 +118,7 @@ pub(crate) struct Budget {
 
 impl Budget {
     /// Gives the poll that follows [`BUDGET`] units.
+    #[inline]
     pub(crate) fn start() -> Budget {
         let previous = LEFT.try_with(|l| l.replace(Some(BUDGET))).ok().flatten();
         Budget { previous }
@@ -125,6 +126,7 @@ impl Budget {
 }
 
 impl Drop for Budget {
+    #[inline]
     fn drop(&mut self) {
         let _ = LEFT.try_with(|l| l.set(self.previous));
     }
