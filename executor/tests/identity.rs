@@ -117,7 +117,11 @@ fn id_is_current_while_a_finished_or_panicked_future_is_dropped() {
     ex.run_ready();
     assert_eq!(returned.get(), Some(done.id()));
     assert_eq!(panicked.get(), Some(boom.id()));
-    assert_eq!(chronia_executor::try_id(), None, "no task current after the run");
+    assert_eq!(
+        chronia_executor::try_id(),
+        None,
+        "no task current after the run"
+    );
 }
 
 #[test]
