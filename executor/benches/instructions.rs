@@ -126,7 +126,7 @@ fn proceed(n: u64) {
     let task = ex.spawn(async move {
         let mut ready = 0u64;
         for _ in 0..n {
-            poll_fn(|cx| chronia_executor::coop::poll_proceed(cx)).await;
+            poll_fn(chronia_executor::coop::poll_proceed).await;
             ready += 1;
         }
         ready

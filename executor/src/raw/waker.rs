@@ -35,7 +35,7 @@ pub(crate) fn borrowed(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
 /// The task of `waker`, if it is a task waker of this module (its vtable
 /// is ours).
 pub(super) fn task_of(waker: &Waker) -> Option<NonNull<Header>> {
-    if !std::ptr::eq(waker.vtable(), &VTABLE) {
+    if !std::ptr::eq(waker.vtable(), &raw const VTABLE) {
         return None;
     }
     NonNull::new(waker.data().cast_mut().cast::<Header>())
