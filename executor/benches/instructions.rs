@@ -1,7 +1,9 @@
 //! One workload per run, sized by the command line, for instruction
 //! counts under callgrind (stable on a noisy machine, where wall time is
 //! not): the task-to-task wake of `wake.rs` (two tasks bounce a value
-//! through two one-slot channels) and spawn + await from the main future.
+//! through two one-slot channels), spawn + await from the main future, and
+//! `coop::poll_proceed` as a resource calls it (a task asks it COUNT
+//! times; every 128th call yields, as the budget runs out).
 //!
 //! Run (the difference of two sizes cancels start-up and tear-down):
 //!
@@ -13,7 +15,8 @@
 //! ```
 //!
 //! Instructions per hop = (Ir at 200000 - Ir at 100000) / 200000 (a
-//! round is two hops); per spawn = the difference / 100000. Without
+//! round is two hops); per spawn or per `poll_proceed` = the difference /
+//! 100000. Without
 //! callgrind it prints the wall time per operation. Nothing is asserted.
 
 use std::cell::{Cell, RefCell};
@@ -118,16 +121,29 @@ fn spawn(n: u64) {
     black_box(sum);
 }
 
+fn proceed(n: u64) {
+    let ex = LocalExecutor::new();
+    let task = ex.spawn(async move {
+        let mut ready = 0u64;
+        for _ in 0..n {
+            poll_fn(chronia_executor::coop::poll_proceed).await;
+            ready += 1;
+        }
+        ready
+    });
+    black_box(ex.block_on(task, &mut Spin).expect("no panic"));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: instructions wake|spawn COUNT";
+    let usage = "usage: instructions wake|spawn|proceed COUNT";
     // `cargo bench` passes `--bench`: then a short run of both.
-    if let (Some(mode @ ("wake" | "spawn")), Some(n)) =
+    if let (Some(mode @ ("wake" | "spawn" | "proceed")), Some(n)) =
         (args.get(1).map(String::as_str), args.get(2))
     {
         run(mode, n.parse().expect(usage));
     } else {
-        for mode in ["wake", "spawn"] {
+        for mode in ["wake", "spawn", "proceed"] {
             run(mode, 100_000);
         }
     }
@@ -136,6 +152,7 @@ fn main() {
 fn run(mode: &str, n: u64) {
     let (f, ops): (fn(u64), u64) = match mode {
         "wake" => (wake, 2 * n),
+        "proceed" => (proceed, n),
         _ => (spawn, n),
     };
     let start = Instant::now();

@@ -113,6 +113,7 @@ impl Drop for Enter {
 
 /// Runs `f` with the executor current on this thread; `None` if there is
 /// none (or the thread is exiting and its slot is gone).
+#[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     CURRENT
         .try_with(|c| c.borrow().as_deref().map(f))

@@ -79,21 +79,35 @@ thread_local! {
 ///     assert_eq!(chronia_executor::coop::poll_proceed(&mut cx), Poll::Ready(()));
 /// }
 /// ```
+#[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    // `try_with` fails only while the thread's locals are torn down; no
-    // task runs then, so there is no budget to keep.
-    let left = LEFT.try_with(Cell::get).ok().flatten();
-    match left {
-        None => Poll::Ready(()),
-        Some(0) => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-        Some(n) => {
-            let _ = LEFT.try_with(|l| l.set(Some(n - 1)));
-            Poll::Ready(())
-        }
+    // Inline, with one access to the thread-local: it runs before every
+    // operation of every resource. `try_with` fails only while the
+    // thread's locals are torn down; no task runs then, so there is no
+    // budget to keep.
+    let spent = LEFT
+        .try_with(|left| match left.get() {
+            None => false,
+            Some(0) => true,
+            Some(n) => {
+                left.set(Some(n - 1));
+                false
+            }
+        })
+        .unwrap_or(false);
+    if spent {
+        yield_spent(cx)
+    } else {
+        Poll::Ready(())
     }
+}
+
+/// The budget is spent: wake the task so it runs again after the others.
+#[cold]
+#[inline(never)]
+fn yield_spent(cx: &mut Context<'_>) -> Poll<()> {
+    cx.waker().wake_by_ref();
+    Poll::Pending
 }
 
 /// Whether the running task has budget left (always `true` outside a
@@ -118,6 +132,7 @@ pub(crate) struct Budget {
 
 impl Budget {
     /// Gives the poll that follows [`BUDGET`] units.
+    #[inline]
     pub(crate) fn start() -> Budget {
         let previous = LEFT.try_with(|l| l.replace(Some(BUDGET))).ok().flatten();
         Budget { previous }
@@ -125,6 +140,7 @@ impl Budget {
 }
 
 impl Drop for Budget {
+    #[inline]
     fn drop(&mut self) {
         let _ = LEFT.try_with(|l| l.set(self.previous));
     }

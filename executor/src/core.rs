@@ -123,6 +123,7 @@ impl Core {
     }
 
     /// Queues a task a wake marked scheduled.
+    #[inline]
     pub(crate) fn push(&self, task: LocalRef) {
         self.queue.borrow_mut().push_back(Some(task));
     }
@@ -158,6 +159,7 @@ impl Core {
 
     /// The next entry of the local run queue: `Some(Turn::Main)` if the
     /// main future of `block_on` is due.
+    #[inline]
     pub(crate) fn pop(&self) -> Option<Turn> {
         loop {
             match self.queue.borrow_mut().pop_front()? {
@@ -182,6 +184,7 @@ impl Core {
 
     /// Polls `task` once (the one place where a task poll begins), and
     /// forgets it if it completed.
+    #[inline]
     pub(crate) fn run(&self, task: &LocalRef) {
         let ran = match self.slow_threshold.get() {
             None => task.run(),

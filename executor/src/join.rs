@@ -179,17 +179,28 @@ impl<T> Future for JoinHandle<T> {
     /// runs on its thread, so the wait could never end (a handle polled
     /// outside any executor just waits).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if !self.is_finished()
-            && crate::context::with_current(|core| !self.raw.belongs_to(core.owner())) == Some(true)
-        {
-            panic!(
-                "a JoinHandle must be awaited inside the runtime that spawned its task \
-                 (task {} has not finished, and its runtime cannot run while another one \
-                 runs on this thread)",
-                self.id()
-            );
+        // Whether the awaiter is the main future of the task's own
+        // executor: then the task keeps no waker for it (see `raw`).
+        let mut main = false;
+        if !self.is_finished() {
+            let current = crate::context::with_current(|core| {
+                (
+                    self.raw.belongs_to(core.owner()),
+                    cx.waker().will_wake(&core.main_waker),
+                )
+            });
+            match current {
+                Some((false, _)) => panic!(
+                    "a JoinHandle must be awaited inside the runtime that spawned its task \
+                     (task {} has not finished, and its runtime cannot run while another one \
+                     runs on this thread)",
+                    self.id()
+                ),
+                Some((true, is_main)) => main = is_main,
+                None => {}
+            }
         }
-        self.raw.poll_join(cx)
+        self.raw.poll_join(cx, main)
     }
 }
 

@@ -14,7 +14,8 @@
 //!   a local queue (no lock, no atomic, no syscall); a wake from another
 //!   thread goes through a mutex-guarded queue and one unpark per park.
 //! - Memory: one task costs, beyond its future (or its output or a
-//!   `JoinError`, whichever is largest, plus a tag), a 72-byte header and
+//!   `JoinError`, whichever is largest, plus a tag unless a niche holds
+//!   it), a 64-byte header and
 //!   an 8-byte slot of the task table (see `benches/task_size.rs`).
 //! - A panic in a task is caught and reported through its [`JoinHandle`] as
 //!   a [`JoinError`]; the executor goes on.

@@ -33,17 +33,24 @@ impl Wake for MainWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let local = context::with_current(|core| {
-            let ours = sync::Arc::ptr_eq(core.owner().remote(), &self.remote);
-            if ours {
-                core.schedule_main();
-                core.count_local_wake();
-            }
-            ours
-        });
-        if local != Some(true) {
-            self.remote.count_wake();
-            self.remote.wake_main();
+        wake_main(&self.remote);
+    }
+}
+
+/// Wakes the main future of `block_on` of the executor of `remote`: what
+/// its [`MainWaker`] does (also for a `JoinHandle` awaited by that main
+/// future, which keeps no waker for it).
+pub(crate) fn wake_main(remote: &sync::Arc<Remote>) {
+    let local = context::with_current(|core| {
+        let ours = sync::Arc::ptr_eq(core.owner().remote(), remote);
+        if ours {
+            core.schedule_main();
+            core.count_local_wake();
         }
+        ours
+    });
+    if local != Some(true) {
+        remote.count_wake();
+        remote.wake_main();
     }
 }

@@ -91,6 +91,39 @@ fn id_is_current_while_the_future_is_dropped() {
     assert_eq!(seen.get(), Some(handle.id()));
 }
 
+/// The drop of a future that returned (or panicked) happens under the
+/// poll's own current-task guard: the id is still the task's there, and
+/// gone once the run is over.
+#[test]
+fn id_is_current_while_a_finished_or_panicked_future_is_dropped() {
+    struct SeeId(Rc<Cell<Option<Id>>>);
+    impl Drop for SeeId {
+        fn drop(&mut self) {
+            self.0.set(chronia_executor::try_id());
+        }
+    }
+    let ex = LocalExecutor::new();
+    let (returned, panicked) = (Rc::new(Cell::new(None)), Rc::new(Cell::new(None)));
+    let guard = SeeId(returned.clone());
+    let done = ex.spawn(std::future::poll_fn(move |_| {
+        let _keep = &guard;
+        std::task::Poll::Ready(())
+    }));
+    let guard = SeeId(panicked.clone());
+    let boom = ex.spawn(std::future::poll_fn(move |_| -> std::task::Poll<()> {
+        let _keep = &guard;
+        panic!("boom")
+    }));
+    ex.run_ready();
+    assert_eq!(returned.get(), Some(done.id()));
+    assert_eq!(panicked.get(), Some(boom.id()));
+    assert_eq!(
+        chronia_executor::try_id(),
+        None,
+        "no task current after the run"
+    );
+}
+
 #[test]
 fn detach_lets_the_task_run_and_drops_its_output() {
     let ex = LocalExecutor::new();

@@ -126,3 +126,104 @@ fn join_handle_is_unpin_whatever_the_output() {
     fn assert_unpin<U: Unpin>() {}
     assert_unpin::<chronia_executor::JoinHandle<std::marker::PhantomPinned>>();
 }
+
+/// Counts its wakes; a foreign waker to the executor.
+#[derive(Default)]
+struct CountWake(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_handle_polled_with_a_foreign_waker_is_woken_by_the_completion() {
+    use std::sync::atomic::Ordering;
+    let ex = LocalExecutor::new();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let mut handle = ex.spawn(async move {
+        g.wait().await;
+        7
+    });
+    let count = std::sync::Arc::new(CountWake::default());
+    let waker = std::task::Waker::from(count.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    for _ in 0..3 {
+        // Outside any executor: the waker is kept (once) and waits.
+        assert!(std::pin::Pin::new(&mut handle).poll(&mut cx).is_pending());
+    }
+    ex.run_ready();
+    assert_eq!(
+        count.0.load(Ordering::Relaxed),
+        0,
+        "not woken before the end"
+    );
+    gate.open();
+    ex.run_ready();
+    assert_eq!(count.0.load(Ordering::Relaxed), 1, "woken once by the end");
+    let out = std::pin::Pin::new(&mut handle).poll(&mut cx);
+    assert!(matches!(out, std::task::Poll::Ready(Ok(7))));
+    // The handle kept a clone; it was given back when woken.
+    assert_eq!(std::sync::Arc::strong_count(&count), 2);
+}
+
+/// futures-lite's `block_on` (through smol) awaits a handle whose task an
+/// executor runs in the same future: its waker is foreign to chronia.
+#[test]
+fn a_handle_awaited_in_futures_lite_block_on_completes() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let ex = LocalExecutor::new();
+        let handle = ex.spawn(async {
+            chronia_executor::yield_now().await;
+            "done"
+        });
+        let run = async {
+            // Let the handle register block_on's waker first.
+            smol::future::yield_now().await;
+            while ex.try_tick() {}
+        };
+        let (out, ()) = smol::future::block_on(smol::future::zip(handle, run));
+        tx.send(out.expect("no panic")).expect("the test waits");
+    });
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("block_on was woken when the task ended");
+    assert_eq!(out, "done");
+}
+
+#[test]
+fn the_main_future_and_a_task_awaiting_a_handle_are_woken() {
+    let ex = LocalExecutor::new();
+    let mut park = CondvarPark::new();
+    // One gate per task: a gate keeps one waker.
+    let (gate1, gate2) = (Gate::new(), Gate::new());
+    let (g1, g2) = (gate1.clone(), gate2.clone());
+    let first = ex.spawn(async move {
+        g1.wait().await;
+        1
+    });
+    let second = ex.spawn(async move {
+        g2.wait().await;
+        2
+    });
+    let waiter = ex.spawn(async move { second.await.expect("no panic") });
+    let out = ex.block_on(
+        async {
+            let opener = async {
+                chronia_executor::yield_now().await;
+                gate1.open();
+                gate2.open();
+            };
+            let (a, ()) = smol::future::zip(first, opener).await;
+            a.expect("no panic") + waiter.await.expect("no panic")
+        },
+        &mut park,
+    );
+    assert_eq!(out, 3);
+}

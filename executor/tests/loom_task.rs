@@ -151,3 +151,51 @@ fn a_second_remote_wake_after_the_first_was_taken_is_not_lost() {
         t.join().expect("the waking thread did not panic");
     });
 }
+
+/// A task awaiting another's `JoinHandle` leaves a reference to itself in
+/// that task's join word; it is woken and dropped on the executor's thread
+/// by the completion, while another thread wakes the awaited task and
+/// drops its own clone of the awaiter's waker: either may be the last
+/// reference of the awaiter but one, and nothing leaks.
+#[test]
+fn a_join_word_task_reference_races_a_remote_waker_drop() {
+    model(|| {
+        let ex = LocalExecutor::new();
+        let slot = WakerSlot::default();
+        let flag = Arc::new(AtomicBool::new(false));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let worker = ex.spawn(flag_task(slot.clone(), flag.clone(), polls));
+        let awaiter_slot = WakerSlot::default();
+        let a = awaiter_slot.clone();
+        let mut worker = worker;
+        let awaiter = ex.spawn(poll_fn(move |cx| {
+            a.lock()
+                .expect("not poisoned")
+                .get_or_insert_with(|| cx.waker().clone());
+            std::future::Future::poll(std::pin::Pin::new(&mut worker), cx)
+        }));
+        ex.run_ready();
+        let worker_waker = slot
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("the worker's first poll left its waker");
+        let awaiter_waker = awaiter_slot
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("the awaiter's first poll left its waker");
+        let f = flag.clone();
+        let t = loom::thread::spawn(move || {
+            f.store(true, Ordering::Relaxed);
+            worker_waker.wake();
+            drop(awaiter_waker);
+        });
+        ex.block_on(awaiter, &mut LoomPark::default())
+            .expect("no panic")
+            .expect("no panic");
+        t.join().expect("the waking thread did not panic");
+        drop(slot);
+        drop(ex);
+    });
+}

@@ -6,8 +6,10 @@
 //! # Invariant
 //!
 //! The slot holds a task's pointer only between [`CurrentTask::enter`] and
-//! the guard's drop, which `RawTask::poll` and `RawTask::complete` bracket
-//! around user code while the caller's reference keeps the task alive. So
+//! the guard's drop, which `RawTask::poll` (around the poll of the future
+//! and, if that ends the task, the drop of the future) and `RawTask::cancel`
+//! (around the drop of the future) bracket around user code while the
+//! caller's reference keeps the task alive. So
 //! a pointer read from the slot is a live task of this thread's executor.
 //! The guard puts the previous value back (unwinding included), so the
 //! slot nests when one executor runs inside another's task.
@@ -30,6 +32,7 @@ pub(crate) struct CurrentTask {
 
 impl CurrentTask {
     /// The caller keeps the task alive until the guard drops.
+    #[inline]
     pub(super) fn enter(ptr: NonNull<Header>) -> Self {
         // `try_with`: a task's future may be dropped during thread exit.
         let previous = CURRENT.try_with(|c| c.replace(Some(ptr))).unwrap_or(None);
@@ -38,6 +41,7 @@ impl CurrentTask {
 }
 
 impl Drop for CurrentTask {
+    #[inline]
     fn drop(&mut self) {
         // Fails only during thread exit, when nobody can read the slot.
         let _ = CURRENT.try_with(|c| c.set(self.previous));

@@ -247,19 +247,17 @@ impl<T> JoinRef<T> {
         owner.owns(self.task.header())
     }
 
-    /// The output once the task is complete; else registers the waker.
+    /// The output once the task is complete; else registers the waker
+    /// (`main`: `cx` is the waker of the main future of `block_on` of the
+    /// task's own executor).
     ///
     /// # Panics
     ///
     /// Panics if called again after it returned `Ready`.
-    pub(crate) fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+    pub(crate) fn poll_join(&self, cx: &mut Context<'_>, main: bool) -> Poll<Result<T, JoinError>> {
         let h = self.task.header();
         if !h.state.get().has(State::COMPLETE) {
-            let waker = match h.join_waker.take() {
-                Some(waker) if waker.will_wake(cx.waker()) => waker,
-                _ => cx.waker().clone(),
-            };
-            h.join_waker.set(Some(waker));
+            h.join_waker.register(cx.waker(), main);
             return Poll::Pending;
         }
         let mut out = Poll::Pending;

@@ -4,8 +4,8 @@
 use std::cell::Cell;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::task::Waker;
 
+use super::join_waker::JoinWaker;
 use super::state::{self, MAX_REFS, REF, Ran, State};
 use crate::id::Id;
 use crate::remote::Remote;
@@ -19,11 +19,12 @@ use crate::sync::{Arc, AtomicU32, Ordering, fence};
 /// `Cell` is read and written on the executor's thread only, and only
 /// while a reference keeps the task alive.
 ///
-/// The layout is packed to 72 bytes, so that a task with a 32-byte future
-/// (a `Sleep`) is a 104-byte block, which glibc's malloc serves from a
-/// 112-byte chunk (the request plus its 8-byte size word, rounded up to
+/// The layout is packed to 64 bytes, so that a task with a 24-byte future
+/// (a `Sleep`) is an 88-byte block, which glibc's malloc serves from a
+/// 96-byte chunk (the request plus its 8-byte size word, rounded up to
 /// 16): `shared` and `key` share a word, the poll count lives in the
-/// local state word, and the `u32` fields pair up.
+/// local state word, the `u32` fields pair up, and the joiner's waker is
+/// one word.
 #[repr(C)]
 pub(crate) struct Header {
     /// The remote-queued bit and the reference count (`state::QUEUED`,
@@ -49,8 +50,8 @@ pub(crate) struct Header {
     pub(crate) location: &'static Location<'static>,
     /// The executor's cross-thread queue; which executor owns the task.
     pub(crate) remote: Arc<Remote>,
-    /// The waker of whoever awaits the `JoinHandle`.
-    pub(crate) join_waker: Cell<Option<Waker>>,
+    /// The waker of whoever awaits the `JoinHandle`, in one word.
+    pub(crate) join_waker: JoinWaker,
 }
 
 /// The operations that need the future's type; `ptr` is the task's own
@@ -96,7 +97,7 @@ impl Header {
             id,
             location: meta.location,
             remote,
-            join_waker: Cell::new(None),
+            join_waker: JoinWaker::new(),
         }
     }
 

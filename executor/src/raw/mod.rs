@@ -6,7 +6,7 @@
 //! spawn time and wait note), then the future; the output takes the future's place
 //! once it is gone. Its `Waker` points at the block itself.
 //!
-//! # Header layout (72 bytes on 64-bit targets)
+//! # Header layout (64 bytes on 64-bit targets)
 //!
 //! | offset | field | bytes |
 //! |---|---|---|
@@ -20,10 +20,23 @@
 //! | 32 | `id` | 8 |
 //! | 40 | `location` | 8 |
 //! | 48 | `remote` | 8 |
-//! | 56 | `join_waker` | 16 |
+//! | 56 | `join_waker` ([`JoinWaker`](join_waker::JoinWaker), one word) | 8 |
 //!
-//! With a 32-byte future (a `Sleep`) the block is 104 bytes, a 112-byte
-//! chunk of glibc's malloc (8 bytes of size word, rounded up to 16).
+//! With a 32-byte future (today's `Sleep`) the block is 96 bytes, a
+//! 112-byte chunk of glibc's malloc (8 bytes of size word, rounded up to
+//! 16); with a 24-byte future that leaves the stage a niche for its tag
+//! (an `Instant` in it does), 88 bytes, a 96-byte chunk.
+//!
+//! # The joiner's waker (`Header::join_waker`, executor's thread only)
+//!
+//! One word: none, a chronia task's header pointer holding one shared
+//! reference (when the awaiter's waker has this module's vtable), a tag
+//! for the main future of `block_on` of the task's own executor (woken
+//! through `remote`, no reference), or a boxed foreign `Waker` with bit 0
+//! set; see [`join_waker`]. Set by `JoinHandle` polls (a poll with a waker
+//! that wakes the same keeps the word), taken and woken by the task's
+//! completion, taken and dropped by the `JoinHandle`'s drop; so it is
+//! empty once the task is complete and its handle gone, before the free.
 //!
 //! # The local state (`Header::state`, executor's thread only)
 //!
@@ -106,6 +119,7 @@
 mod current;
 mod handle;
 mod header;
+mod join_waker;
 mod state;
 mod task;
 mod waker;

@@ -32,6 +32,33 @@ pub(crate) fn borrowed(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
 }
 
+/// The task of `waker`, if it is a task waker of this module (its vtable
+/// is ours).
+pub(super) fn task_of(waker: &Waker) -> Option<NonNull<Header>> {
+    if !std::ptr::eq(waker.vtable(), &raw const VTABLE) {
+        return None;
+    }
+    NonNull::new(waker.data().cast_mut().cast::<Header>())
+}
+
+/// The data pointer of `waker`, a task waker of this module, keeping the
+/// reference it holds (until [`from_raw`] gives it back).
+pub(super) fn into_raw(waker: Waker) -> *const () {
+    debug_assert!(task_of(&waker).is_some(), "a task waker of this module");
+    ManuallyDrop::new(waker).data()
+}
+
+/// The task waker whose data pointer [`into_raw`] gave.
+///
+/// # Safety
+///
+/// `data` comes from [`into_raw`], and is given back once.
+pub(super) unsafe fn from_raw(data: *const ()) -> Waker {
+    // SAFETY: `data` and this vtable made a waker of this module, whose
+    // reference `into_raw` kept for this one.
+    unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
+}
+
 /// The header behind a waker's data pointer.
 ///
 /// # Safety
