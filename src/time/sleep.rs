@@ -34,6 +34,7 @@ pub fn sleep(duration: Duration) -> Sleep {
     Sleep {
         deadline: Deadline::from_instant(deadline_after(now, duration)),
         entry: None,
+        niche: Niche::Zero,
         driver,
     }
 }
@@ -59,6 +60,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline: Deadline::from_instant(deadline),
         entry: None,
+        niche: Niche::Zero,
         driver: context::current("chronia::time::sleep_until"),
     }
 }
@@ -85,7 +87,22 @@ pub struct Sleep {
     deadline: Deadline,
     /// The key of this sleep's timer, once registered.
     entry: Option<TimerKey>,
+    /// Layout only, in what would be padding: see [`Niche`].
+    #[expect(dead_code, reason = "never read: it is there for its niche")]
+    niche: Niche,
     driver: Rc<Driver>,
+}
+
+/// A byte with one valid value, in the padding after `Sleep::entry`: the
+/// 255 values it cannot hold are a niche, where an enum that holds a
+/// `Sleep` keeps its tag. The executor's task stage (the future, then its
+/// output) is one: so a task whose future is a `Sleep` is an 88-byte block
+/// (a 96-byte malloc chunk) instead of 96 (112). Neither the deadline (an
+/// `i64`) nor the `Rc` (one invalid value) leaves room for two tags.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Niche {
+    Zero = 0,
 }
 
 impl fmt::Debug for Sleep {
@@ -225,5 +242,12 @@ mod tests {
         // (Option<TimerKey>) + 8 (Rc), padded: 24, where an `Instant`
         // deadline made it 32.
         assert_eq!(std::mem::size_of::<super::Sleep>(), 24);
+    }
+
+    #[test]
+    fn a_sleep_leaves_an_enclosing_enum_room_for_its_tags() {
+        // The executor's stage enum needs two tags besides the future
+        // (finished, consumed); without `Niche` this is 32.
+        assert_eq!(std::mem::size_of::<Option<Option<super::Sleep>>>(), 24);
     }
 }

@@ -303,6 +303,12 @@ mod tests {
         assert!(block <= 88, "{block}");
     }
 
+    /// A byte with one valid value, as in the runtime's `Sleep`.
+    #[repr(u8)]
+    enum Niche {
+        _Zero = 0,
+    }
+
     /// Futures that stay pending, shaped like the runtime's `Sleep` (a
     /// deadline, an optional `NonZeroU32` timer key, the driver's `Rc`).
     macro_rules! pending_futures {
@@ -341,6 +347,15 @@ mod tests {
                 _deadline: std::time::Instant,
                 _driver: std::rc::Rc<()>
             }
+            // The runtime's `Sleep`: an `i64` deadline, the key, a byte
+            // whose one valid value leaves the stage 255 niche values, and
+            // the `Rc`.
+            Niche24 {
+                _deadline: i64,
+                _key: Option<std::num::NonZeroU32>,
+                _niche: Niche,
+                _driver: std::rc::Rc<()>
+            }
             // Without such a niche the stage needs a tag word.
             Plain24 {
                 _deadline: u64,
@@ -352,6 +367,8 @@ mod tests {
         assert_eq!(size_of::<RawTask<Sleep32>>(), 96);
         assert_eq!(size_of::<Sleep24>(), 24);
         assert_eq!(size_of::<RawTask<Sleep24>>(), 88);
+        assert_eq!(size_of::<Niche24>(), 24);
+        assert_eq!(size_of::<RawTask<Niche24>>(), 88);
         assert_eq!(size_of::<Plain24>(), 24);
         assert_eq!(size_of::<RawTask<Plain24>>(), 96);
     }
