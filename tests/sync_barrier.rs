@@ -133,21 +133,11 @@ fn wakers_outlive_the_runtime() {
     assert!(Box::pin(barrier.wait()).as_mut().poll(&mut cx).is_pending());
 }
 
-/// Polls `fut` once inside a runtime that is dropped right after, so the
-/// waker `fut` keeps (if pending) is that of a runtime gone; whether it
-/// was pending.
-fn poll_once_in_a_dropped_runtime<F: std::future::Future + Unpin>(fut: &mut F) -> bool {
-    let rt = chronia::Runtime::new().expect("runtime");
-    rt.block_on(std::future::poll_fn(|cx| {
-        std::task::Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx).is_pending())
-    }))
-}
-
 #[test]
 fn a_waker_left_in_the_barrier_is_woken_after_its_runtime_dropped() {
     let barrier = Barrier::new(2);
     let mut first = Box::pin(barrier.wait());
-    assert!(poll_once_in_a_dropped_runtime(&mut first));
+    assert!(util::poll_once_in_a_dropped_runtime(&mut first));
     let mut cx = Context::from_waker(Waker::noop());
     // The second arrival opens the barrier and wakes the dead runtime's
     // waker of the first.

@@ -5,7 +5,7 @@ mod util;
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
@@ -281,22 +281,12 @@ fn a_dropped_write_future_wakes_the_readers_behind_it() {
     drop(reader);
 }
 
-/// Polls `fut` once inside a runtime that is dropped right after, so the
-/// waker `fut` keeps (if pending) is that of a runtime gone; whether it
-/// was pending.
-fn poll_once_in_a_dropped_runtime<F: Future + Unpin>(fut: &mut F) -> bool {
-    let rt = chronia::Runtime::new().expect("runtime");
-    rt.block_on(std::future::poll_fn(|cx| {
-        Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())
-    }))
-}
-
 #[test]
 fn a_lock_waker_left_behind_is_woken_after_its_runtime_dropped() {
     let mutex = Mutex::new(0);
     let guard = mutex.try_lock().expect("free");
     let mut waiting = Box::pin(mutex.lock());
-    assert!(poll_once_in_a_dropped_runtime(&mut waiting));
+    assert!(util::poll_once_in_a_dropped_runtime(&mut waiting));
     // Hands the lock to `waiting` and wakes the dead runtime's waker.
     drop(guard);
     let mut cx = Context::from_waker(Waker::noop());
@@ -314,9 +304,9 @@ fn rwlock_wakers_left_behind_are_woken_after_their_runtime_dropped() {
     let lock = RwLock::new(0);
     let reader = lock.try_read().expect("free");
     let mut writer = Box::pin(lock.write());
-    assert!(poll_once_in_a_dropped_runtime(&mut writer));
+    assert!(util::poll_once_in_a_dropped_runtime(&mut writer));
     let mut late_reader = Box::pin(lock.read());
-    assert!(poll_once_in_a_dropped_runtime(&mut late_reader));
+    assert!(util::poll_once_in_a_dropped_runtime(&mut late_reader));
     drop(reader);
     let mut cx = Context::from_waker(Waker::noop());
     let Poll::Ready(mut guard) = writer.as_mut().poll(&mut cx) else {

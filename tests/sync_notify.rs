@@ -173,23 +173,13 @@ fn a_cancelled_notified_waiter_count_the_next_one() {
     assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
 
-/// Polls `fut` once inside a runtime that is dropped right after, so the
-/// waker `fut` keeps (if pending) is that of a runtime gone; whether it
-/// was pending.
-fn poll_once_in_a_dropped_runtime<F: std::future::Future + Unpin>(fut: &mut F) -> bool {
-    let rt = chronia::Runtime::new().expect("runtime");
-    rt.block_on(std::future::poll_fn(|cx| {
-        std::task::Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx).is_pending())
-    }))
-}
-
 #[test]
 fn wakers_left_in_the_list_are_woken_after_their_runtime_dropped() {
     let notify = Notify::new();
     let mut one = Box::pin(notify.notified());
     let mut all = Box::pin(notify.notified());
-    assert!(poll_once_in_a_dropped_runtime(&mut one));
-    assert!(poll_once_in_a_dropped_runtime(&mut all));
+    assert!(util::poll_once_in_a_dropped_runtime(&mut one));
+    assert!(util::poll_once_in_a_dropped_runtime(&mut all));
     notify.notify_one();
     let mut cx = Context::from_waker(Waker::noop());
     assert!(one.as_mut().poll(&mut cx).is_ready(), "first in line");

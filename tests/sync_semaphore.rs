@@ -193,21 +193,11 @@ fn wakers_outlive_the_runtime() {
     ));
 }
 
-/// Polls `fut` once inside a runtime that is dropped right after, so the
-/// waker `fut` keeps (if pending) is that of a runtime gone; whether it
-/// was pending.
-fn poll_once_in_a_dropped_runtime<F: std::future::Future + Unpin>(fut: &mut F) -> bool {
-    let rt = chronia::Runtime::new().expect("runtime");
-    rt.block_on(std::future::poll_fn(|cx| {
-        std::task::Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx).is_pending())
-    }))
-}
-
 #[test]
 fn a_waker_left_in_the_queue_is_woken_after_its_runtime_dropped() {
     let semaphore = Semaphore::new(0);
     let mut waiting = Box::pin(semaphore.acquire());
-    assert!(poll_once_in_a_dropped_runtime(&mut waiting));
+    assert!(util::poll_once_in_a_dropped_runtime(&mut waiting));
     // Grants the queued acquire and wakes the dead runtime's waker.
     semaphore.add_permits(1);
     let mut cx = Context::from_waker(Waker::noop());

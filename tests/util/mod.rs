@@ -285,3 +285,13 @@ pub fn blocked_mask() -> u64 {
 pub fn under_valgrind() -> bool {
     std::env::var_os("CHRONIA_UNDER_VALGRIND").is_some_and(|v| v == "1")
 }
+
+/// Polls `fut` once inside a runtime that is dropped right after, so the
+/// waker `fut` keeps (if pending) is that of a runtime gone; whether it
+/// was pending.
+pub fn poll_once_in_a_dropped_runtime<F: std::future::Future + Unpin>(fut: &mut F) -> bool {
+    let rt = chronia::Runtime::new().expect("runtime");
+    rt.block_on(std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx).is_pending())
+    }))
+}
