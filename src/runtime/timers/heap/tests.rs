@@ -4,6 +4,18 @@ use super::{Deadline, TimerKey, Timers};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+/// Inserts a timer due `ms` milliseconds after `base` for each of `ms`.
+fn insert_at(t: &mut Timers, base: Instant, ms: &[u64]) -> Vec<TimerKey> {
+    ms.iter()
+        .map(|&ms| {
+            t.insert(
+                Deadline::from_instant(base + Duration::from_millis(ms)),
+                Waker::noop().clone(),
+            )
+        })
+        .collect()
+}
+
 fn fire(t: &mut Timers, now: Instant) -> usize {
     let mut w = Vec::new();
     t.fire_due(now, &mut w);
@@ -55,15 +67,7 @@ fn ties_keep_insertion_order_across_the_wrap_of_the_insertion_number() {
 fn timers_fire_in_deadline_order_and_ties_in_insertion_order() {
     let base = Instant::now();
     let mut t = Timers::default();
-    let keys: Vec<TimerKey> = [5u64, 1, 3, 1, 4]
-        .iter()
-        .map(|&ms| {
-            t.insert(
-                Deadline::from_instant(base + Duration::from_millis(ms)),
-                Waker::noop().clone(),
-            )
-        })
-        .collect();
+    let keys = insert_at(&mut t, base, &[5, 1, 3, 1, 4]);
     let mut order = Vec::new();
     for ms in 0..=5 {
         let now = base + Duration::from_millis(ms);
@@ -139,15 +143,11 @@ fn removing_anywhere_keeps_order_and_positions_also_when_the_last_item_rises() {
     let mut t = Timers::default();
     // Deadlines that make the moved last item smaller than the
     // removed one's parent for some positions, larger for others.
-    let keys: Vec<TimerKey> = [1u64, 50, 2, 60, 70, 3, 4, 80, 90, 95, 99, 5, 6, 7, 8]
-        .iter()
-        .map(|&ms| {
-            t.insert(
-                Deadline::from_instant(base + Duration::from_millis(ms)),
-                Waker::noop().clone(),
-            )
-        })
-        .collect();
+    let keys = insert_at(
+        &mut t,
+        base,
+        &[1, 50, 2, 60, 70, 3, 4, 80, 90, 95, 99, 5, 6, 7, 8],
+    );
     assert_consistent(&t);
     for &k in &[keys[3], keys[1], keys[8], keys[0], keys[12]] {
         t.remove(k);
