@@ -135,20 +135,26 @@ async fn h2_echo_server(stream: TcpStream) {
     while let Some(request) = conn.accept().await {
         let (request, mut respond) = request.expect("a request");
         drop(chronia::spawn(async move {
-            let mut body = request.into_body();
             let mut got = Vec::from(&b"h2 echo: "[..]);
-            while let Some(chunk) = body.data().await {
-                let chunk = chunk.expect("a data frame");
-                body.flow_control()
-                    .release_capacity(chunk.len())
-                    .expect("capacity");
-                got.extend_from_slice(&chunk);
-            }
+            got.extend(read_h2_body(request.into_body()).await);
             let response = http::Response::new(());
             let mut send = respond.send_response(response, false).expect("head");
             send.send_data(Bytes::from(got), true).expect("data");
         }));
     }
+}
+
+/// Reads an h2 body to its end, giving the flow-control capacity back.
+async fn read_h2_body(mut body: h2::RecvStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.expect("a data frame");
+        body.flow_control()
+            .release_capacity(chunk.len())
+            .expect("capacity");
+        got.extend_from_slice(&chunk);
+    }
+    got
 }
 
 #[test]
@@ -178,15 +184,7 @@ fn an_h2_server_serves_an_h2_client_through_the_tokio_io_feature() {
             let response = response.await.expect("a response");
             assert_eq!(response.status().as_u16(), 200);
             assert_eq!(response.version(), http::Version::HTTP_2);
-            let mut body = response.into_body();
-            let mut got = Vec::new();
-            while let Some(chunk) = body.data().await {
-                let chunk = chunk.expect("a data frame");
-                body.flow_control()
-                    .release_capacity(chunk.len())
-                    .expect("capacity");
-                got.extend_from_slice(&chunk);
-            }
+            let got = read_h2_body(response.into_body()).await;
             assert_eq!(got, format!("h2 echo: stream {i}").as_bytes());
         }
     });
