@@ -124,10 +124,10 @@ fn three_sleeps_counted(expect_precise: Option<bool>) {
         assert_eq!((rearms, events), (3, 3), "timerfd path: {s:?}");
     }
     assert!(s.blocking_parks - before.blocking_parks >= 3, "{s:?}");
-    assert_eq!(
-        s.epoll_waits,
-        s.blocking_parks + s.nonblocking_parks,
-        "one epoll_wait per park"
+    assert!(
+        s.epoll_waits >= s.blocking_parks
+            && s.epoll_waits <= s.blocking_parks + s.nonblocking_parks,
+        "one epoll_wait per blocking park, at most one per other park: {s:?}"
     );
     assert!(s.busy + s.parked >= Duration::from_millis(60), "{s:?}");
     assert!(s.parked > Duration::ZERO);

@@ -79,7 +79,9 @@ pub struct Stats {
     /// Non-blocking turns of the reactor taken while work stayed ready
     /// (one per poll budget).
     pub nonblocking_parks: u64,
-    /// `epoll_wait(2)` calls.
+    /// `epoll_wait(2)` calls: one per blocking park, and one per
+    /// non-blocking park unless the last was less than 20 µs ago (then
+    /// that turn only fires due timers; see `nonblocking_parks`).
     pub epoll_waits: u64,
     /// Events those calls returned.
     pub events: u64,
