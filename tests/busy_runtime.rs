@@ -61,7 +61,8 @@ fn a_busy_runtime_asks_the_kernel_at_most_once_per_20us() {
         chronia::block_on(async {
             let before = chronia::runtime::stats();
             let start = Instant::now();
-            let (spins, ()) = beside_a_spinner(chronia::time::sleep(Duration::from_millis(20))).await;
+            let (spins, ()) =
+                beside_a_spinner(chronia::time::sleep(Duration::from_millis(20))).await;
             let elapsed = start.elapsed();
             let s = chronia::runtime::stats();
             let waits = s.epoll_waits - before.epoll_waits;
@@ -71,7 +72,10 @@ fn a_busy_runtime_asks_the_kernel_at_most_once_per_20us() {
             // Every blocking park waits in the kernel; a non-blocking one
             // only if 20 µs passed since the last wait began.
             let most = blocking + u64::try_from(elapsed.as_micros() / 20).expect("short") + 1;
-            assert!(waits >= blocking, "{waits} waits, {blocking} blocking parks");
+            assert!(
+                waits >= blocking,
+                "{waits} waits, {blocking} blocking parks"
+            );
             assert!(
                 waits <= most,
                 "{waits} epoll_waits in {elapsed:?} ({busy} busy turns), at most {most}"
