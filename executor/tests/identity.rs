@@ -29,6 +29,31 @@ fn ids_are_unique_across_executors_and_threads() {
 }
 
 #[test]
+fn ids_stay_unique_and_ordered_per_thread_past_many_blocks_of_ids() {
+    // Each thread takes ids from the process-wide counter in blocks: many
+    // threads, each spawning past several blocks, at once.
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                let ex = LocalExecutor::new();
+                (0..5_000)
+                    .map(|_| ex.spawn(async {}).id())
+                    .collect::<Vec<Id>>()
+            })
+        })
+        .collect();
+    let lists: Vec<Vec<Id>> = threads
+        .into_iter()
+        .map(|t| t.join().expect("the thread did not panic"))
+        .collect();
+    for ids in &lists {
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "in spawn order");
+    }
+    let all: HashSet<Id> = lists.iter().flatten().copied().collect();
+    assert_eq!(all.len(), 20_000);
+}
+
+#[test]
 fn id_inside_a_task_is_its_handle_id() {
     let ex = LocalExecutor::new();
     let (ids, main_id) = ex.block_on(

@@ -227,3 +227,66 @@ fn the_main_future_and_a_task_awaiting_a_handle_are_woken() {
     );
     assert_eq!(out, 3);
 }
+
+/// A handle polled (outside any executor) with the waker of a task of
+/// another executor: the completion wakes that task through its own
+/// executor's queue.
+#[test]
+fn a_handle_polled_with_another_executors_task_waker_wakes_that_task() {
+    let (ex1, ex2) = (LocalExecutor::new(), LocalExecutor::new());
+    let gate = Gate::new();
+    let g = gate.clone();
+    let mut handle = ex1.spawn(async move {
+        g.wait().await;
+        5
+    });
+    // A task of ex2 that leaves its waker and counts its polls.
+    let other = Gate::new();
+    let o = other.clone();
+    let _waiter = ex2.spawn(async move { o.wait().await });
+    ex2.run_ready();
+    ex1.run_ready();
+    let waker = other.waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut handle).poll(&mut cx).is_pending());
+    assert_eq!(other.polls(), 1);
+    gate.open();
+    ex1.run_ready();
+    assert!(ex2.try_tick(), "the completion woke ex2's task");
+    assert_eq!(other.polls(), 2);
+    let out = std::pin::Pin::new(&mut handle).poll(&mut cx);
+    assert!(matches!(out, std::task::Poll::Ready(Ok(5))));
+}
+
+/// A handle polled with the waker of a task that has ended (the waker
+/// outlived the task's local references) keeps that waker safely, and its
+/// completion wakes it (a no-op) and gives it back.
+#[test]
+fn a_handle_polled_with_the_waker_of_an_ended_task_is_safe() {
+    let ex = LocalExecutor::new();
+    let kept = Rc::new(std::cell::RefCell::new(None::<std::task::Waker>));
+    let k = Rc::clone(&kept);
+    let ended = ex.spawn(std::future::poll_fn(move |cx| {
+        *k.borrow_mut() = Some(cx.waker().clone());
+        std::task::Poll::Ready(())
+    }));
+    ex.run_ready();
+    drop(ended);
+    let waker = kept.borrow_mut().take().expect("the task left its waker");
+    let gate = Gate::new();
+    let g = gate.clone();
+    let mut handle = ex.spawn(async move {
+        g.wait().await;
+        9
+    });
+    ex.run_ready();
+    let mut cx = std::task::Context::from_waker(&waker);
+    for _ in 0..3 {
+        assert!(std::pin::Pin::new(&mut handle).poll(&mut cx).is_pending());
+    }
+    gate.open();
+    ex.run_ready();
+    let out = std::pin::Pin::new(&mut handle).poll(&mut cx);
+    assert!(matches!(out, std::task::Poll::Ready(Ok(9))));
+    drop(waker);
+}

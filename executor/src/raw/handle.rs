@@ -117,7 +117,7 @@ pub(crate) struct LocalRef {
 
 impl LocalRef {
     /// Takes over one local reference already counted.
-    fn adopt(ptr: NonNull<Header>) -> Self {
+    pub(super) fn adopt(ptr: NonNull<Header>) -> Self {
         Self {
             ptr,
             _thread: PhantomData,
@@ -183,6 +183,11 @@ impl LocalRef {
         let cancel = self.header().vtable.cancel;
         // SAFETY: as in `run`.
         unsafe { cancel(self.ptr) };
+    }
+
+    /// Wakes the task (as its waker would), giving this reference back.
+    pub(crate) fn wake(self) {
+        waker::borrowed(self.ptr).wake_by_ref();
     }
 
     /// Cancels the task and, if that completed it, queues it once more so
@@ -257,7 +262,7 @@ impl<T> JoinRef<T> {
     pub(crate) fn poll_join(&self, cx: &mut Context<'_>, main: bool) -> Poll<Result<T, JoinError>> {
         let h = self.task.header();
         if !h.state.get().has(State::COMPLETE) {
-            h.join_waker.register(cx.waker(), main);
+            h.join_waker.register(cx.waker(), main, &h.remote);
             return Poll::Pending;
         }
         let mut out = Poll::Pending;

@@ -114,6 +114,15 @@ impl Header {
     /// Drops a shared reference; returns `true` if it was the last, so the
     /// caller must free the task. Any thread.
     pub(crate) fn ref_dec(&self) -> bool {
+        // The caller's is the only reference: then no other exists to make
+        // a new one or drop one, so the count cannot change, and the free
+        // needs no read-modify-write (a task ends so, on its thread, when
+        // no waker of it is left). Acquire, as the fence below: reads from
+        // the Release decrement of the reference dropped before, so every
+        // use of the task through it happens before the free.
+        if state::refs(self.shared.load(Ordering::Acquire)) == 1 {
+            return true;
+        }
         // Release, then an Acquire fence on the last, as `Arc`'s drop: every
         // use of the task through another reference happens before the free.
         let old = self.shared.fetch_sub(REF, Ordering::Release);

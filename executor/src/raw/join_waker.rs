@@ -6,35 +6,41 @@
 //! | value | awaiter | owns |
 //! |---|---|---|
 //! | null | none registered | nothing |
-//! | a task's header pointer (low two bits clear) | a chronia task: the waker's data pointer, its vtable ours (`waker::task_of`) | one shared reference of that task, as a `Waker` clone holds |
+//! | a task's header pointer (low two bits clear) | a chronia task of the same executor, with a local reference left (the common case: one task awaits another) | one local reference of that task, as a `LocalRef` holds: no atomic operation to take or drop |
+//! | a task's header pointer with tag `SHARED` (3) | a chronia task of another executor, or one of this executor whose local references are all gone (its waker outlived it): the waker's data pointer, its vtable ours (`waker::task_of`) | one shared reference of that task, as a `Waker` clone holds |
 //! | `MAIN` (2, no address) | the main future of `block_on` of the task's own executor | nothing: waking it needs only the header's `remote` |
-//! | a `Box<Waker>` pointer with bit 0 set | anything else (another executor, futures-lite's `block_on`, a noop waker) | the box and the waker in it |
+//! | a `Box<Waker>` pointer with tag `FOREIGN` (1) | anything else (futures-lite's `block_on`, a noop waker) | the box and the waker in it |
 //!
 //! Headers and boxed wakers are 8-byte aligned, so the low two bits of
 //! their addresses are free for the tags. Only the rare foreign awaiter
 //! allocates. The word is read and written on the executor's thread only
 //! (by `JoinHandle` polls and drops and by the task's completion), like
-//! the rest of the header's `Cell`s; the task reference it may hold is an
-//! ordinary shared reference, which its task may drop or wake on any
-//! thread.
+//! the rest of the header's `Cell`s. A local reference in it is of a task
+//! of the same executor, so it is taken and dropped on that task's own
+//! thread, as local references must be; a shared reference in it is an
+//! ordinary one, which its task may drop or wake on any thread.
 //!
 //! Registering the waker the word already holds (same task, the main
 //! future again, or a foreign waker that `will_wake` the new one) changes
 //! nothing: re-polling a `JoinHandle` neither clones nor allocates.
 
 use std::cell::Cell;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::task::Waker;
 
+use super::handle::LocalRef;
+use super::header::Header;
 use super::waker;
 use crate::remote::Remote;
 use crate::sync::Arc;
 
-/// Bit 0: the word is a boxed foreign waker.
+/// The tag of a boxed foreign waker.
 const FOREIGN: usize = 1;
-/// The main future of the task's own executor.
+/// The main future of the task's own executor (the whole word).
 const MAIN: usize = 2;
-const TAGS: usize = FOREIGN | MAIN;
+/// The tag of a task waker's data pointer with its shared reference.
+const SHARED: usize = 3;
+const TAGS: usize = 3;
 
 // The tags need two free low bits in every pointer the word holds.
 const _: () = assert!(align_of::<Waker>() > TAGS);
@@ -47,7 +53,9 @@ pub(crate) struct JoinWaker {
 
 /// A waker taken out of the word.
 pub(crate) enum Joiner {
-    /// A waker to wake or drop (a task's, or a foreign one).
+    /// A task of the same executor, by a local reference.
+    Task(LocalRef),
+    /// A waker to wake or drop (another executor's task, or a foreign one).
     Waker(Waker),
     /// The main future of the task's own executor.
     Main,
@@ -57,6 +65,7 @@ impl Joiner {
     /// Wakes the joiner; `remote` is the task's executor's.
     pub(crate) fn wake(self, remote: &Arc<Remote>) {
         match self {
+            Joiner::Task(task) => task.wake(),
             Joiner::Waker(waker) => waker.wake(),
             Joiner::Main => crate::waker::wake_main(remote),
         }
@@ -71,9 +80,9 @@ impl JoinWaker {
     }
 
     /// Registers `waker` as the joiner's, or with `main`, the main future
-    /// of the task's own executor (whose waker `waker` is). Keeps what is
-    /// there if it wakes the same.
-    pub(crate) fn register(&self, waker: &Waker, main: bool) {
+    /// of the task's own executor (whose waker `waker` is); `remote` is
+    /// the task's executor's. Keeps what is there if it wakes the same.
+    pub(crate) fn register(&self, waker: &Waker, main: bool, remote: &Arc<Remote>) {
         let old = self.word.get();
         let new = if main {
             if old.addr() == MAIN {
@@ -81,13 +90,25 @@ impl JoinWaker {
             }
             ptr::without_provenance_mut(MAIN)
         } else if let Some(task) = waker::task_of(waker) {
-            if old == task.as_ptr().cast::<()>() {
+            if untag(old) == task.as_ptr().cast::<()>() && old.addr() & TAGS != FOREIGN {
                 return;
             }
-            // The clone's reference moves into the word.
-            waker::into_raw(waker.clone()).cast_mut()
+            // SAFETY: `waker`, borrowed for this call, holds a reference
+            // that keeps its task alive; shared access only.
+            let awaiter: &Header = unsafe { task.as_ref() };
+            // Same executor (so this thread is the awaiter's too), and a
+            // local reference left to count one more on.
+            if Arc::ptr_eq(&awaiter.remote, remote) && awaiter.local_refs.get() > 0 {
+                awaiter.local_inc();
+                task.as_ptr().cast::<()>()
+            } else {
+                // The clone's reference moves into the word.
+                waker::into_raw(waker.clone())
+                    .cast_mut()
+                    .map_addr(|a| a | SHARED)
+            }
         } else {
-            if old.addr() & FOREIGN != 0 {
+            if old.addr() & TAGS == FOREIGN {
                 // SAFETY: a FOREIGN word is a `Box<Waker>` from below, owned
                 // by the word and alive until taken out of it.
                 let boxed = unsafe { &*untag(old).cast::<Waker>() };
@@ -125,17 +146,28 @@ fn untag(word: *mut ()) -> *mut () {
 /// out of it: this is its only owner.
 unsafe fn decode(word: *mut ()) -> Option<Joiner> {
     if word.is_null() {
-        None
-    } else if word.addr() == MAIN {
-        Some(Joiner::Main)
-    } else if word.addr() & FOREIGN != 0 {
-        // SAFETY: a FOREIGN word came from `Box::into_raw` (tag added),
-        // and the caller makes this its only owner.
-        let boxed = unsafe { Box::from_raw(untag(word).cast::<Waker>()) };
-        Some(Joiner::Waker(*boxed))
-    } else {
-        // SAFETY: an untagged word is a task waker's data pointer from
-        // `waker::into_raw`, with the reference it held.
-        Some(Joiner::Waker(unsafe { waker::from_raw(word.cast_const()) }))
+        return None;
+    }
+    if word.addr() == MAIN {
+        return Some(Joiner::Main);
+    }
+    match word.addr() & TAGS {
+        FOREIGN => {
+            // SAFETY: a FOREIGN word came from `Box::into_raw` (tag added),
+            // and the caller makes this its only owner.
+            let boxed = unsafe { Box::from_raw(untag(word).cast::<Waker>()) };
+            Some(Joiner::Waker(*boxed))
+        }
+        SHARED => {
+            // SAFETY: a SHARED word is a task waker's data pointer from
+            // `waker::into_raw` (tag added), with the reference it held.
+            let waker = unsafe { waker::from_raw(untag(word).cast_const()) };
+            Some(Joiner::Waker(waker))
+        }
+        // An untagged word: a task of the same executor, with the local
+        // reference `register` counted for it.
+        _ => Some(Joiner::Task(LocalRef::adopt(
+            NonNull::new(word.cast::<Header>()).expect("a task pointer is not null"),
+        ))),
     }
 }

@@ -29,11 +29,12 @@
 //!
 //! # The joiner's waker (`Header::join_waker`, executor's thread only)
 //!
-//! One word: none, a chronia task's header pointer holding one shared
-//! reference (when the awaiter's waker has this module's vtable), a tag
-//! for the main future of `block_on` of the task's own executor (woken
-//! through `remote`, no reference), or a boxed foreign `Waker` with bit 0
-//! set; see [`join_waker`]. Set by `JoinHandle` polls (a poll with a waker
+//! One word: none, a chronia task's header pointer holding one local
+//! reference (an awaiter of the same executor, the common case) or, tagged,
+//! one shared reference (a task waker of another executor, or of a task
+//! with no local reference left), a tag for the main future of `block_on`
+//! of the task's own executor (woken through `remote`, no reference), or a
+//! tagged boxed foreign `Waker`; see [`join_waker`]. Set by `JoinHandle` polls (a poll with a waker
 //! that wakes the same keeps the word), taken and woken by the task's
 //! completion, taken and dropped by the `JoinHandle`'s drop; so it is
 //! empty once the task is complete and its handle gone, before the free.
@@ -77,7 +78,7 @@
 //! | part | set by | cleared by |
 //! |---|---|---|
 //! | bit 0 `QUEUED` | a wake off the executor's thread (or while it is not current) that finds it clear; that wake pushes a [`Notified`] to the remote queue | the executor, as it takes that `Notified` from the queue (`Owner::schedule_remote`), before scheduling the task; never, if the queue refused or dropped it because the executor is gone |
-//! | bits 1..32 reference count | `+1` per `Waker` clone and per `Notified`; the local references together hold 1; a clone past 2^30 references aborts the process, as `Arc` does | `-1` per drop of each; the one that takes it to 0 frees the block |
+//! | bits 1..32 reference count | `+1` per `Waker` clone and per `Notified`; the local references together hold 1; a clone past 2^30 references aborts the process, as `Arc` does | `-1` per drop of each; the one that takes it to 0 frees the block (a drop that reads a count of 1, Acquire, is the only reference left and frees it without writing: no other reference exists to change the count) |
 //!
 //! A wake RMWs the word even when `QUEUED` is already set, and the
 //! executor clears `QUEUED` with an Acquire RMW, so writes a thread made
@@ -86,7 +87,8 @@
 //! # References and where the block is freed
 //!
 //! `Header::local_refs` counts the table entry, run queue entries, the
-//! `JoinHandle`, `AbortHandle`s and the popped task being run; it only
+//! `JoinHandle`, `AbortHandle`s, the popped task being run and the join
+//! words of the tasks it awaits (an awaiter of the same executor); it only
 //! falls once at 0 (nothing makes a local reference to a task without
 //! one). At 0 the table has forgotten the task (so it is `COMPLETE`: the
 //! future is dropped) and the `JoinHandle` is gone (so the output was taken
