@@ -27,12 +27,15 @@ use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use crate::park::Unpark;
-use crate::raw::Notified;
+use crate::raw::{LocalDrop, Notified};
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, fence};
 
 /// The part of an executor that other threads can reach.
 pub(crate) struct Remote {
     inner: Mutex<Inner>,
+    /// `inner.closed`, readable without the lock: set (Release) as the
+    /// executor closes, after its last write of any task's local count.
+    closed: AtomicBool,
     /// Set (under the lock) when `inner.queue` is not empty; read without
     /// the lock by the executor to skip locking when nothing came.
     pending: AtomicBool,
@@ -44,10 +47,15 @@ pub(crate) struct Remote {
     wakes: AtomicUsize,
     /// When the executor was made: the zero of its coarse clock.
     epoch: Instant,
+    /// The executor's thread (see [`thread_token`]).
+    owner_thread: u64,
 }
 
 struct Inner {
     queue: Vec<Notified>,
+    /// Local references of task wakers dropped elsewhere, for the
+    /// executor's thread to drop (see [`LocalDrop`]).
+    local_drops: Vec<LocalDrop>,
     /// The main future of `block_on` was woken from outside.
     main: bool,
     /// The unparker of the park of the running `block_on`, if any.
@@ -61,15 +69,25 @@ impl Remote {
         Self {
             inner: Mutex::new(Inner {
                 queue: Vec::new(),
+                local_drops: Vec::new(),
                 main: false,
                 unparker: None,
                 closed: false,
             }),
+            closed: AtomicBool::new(false),
             pending: AtomicBool::new(false),
             notified: AtomicBool::new(true),
             wakes: AtomicUsize::new(0),
             epoch: Instant::now(),
+            owner_thread: thread_token(),
         }
+    }
+
+    /// Whether this is the executor's thread. (An executor is `!Send`: it
+    /// stays on the thread that made it.)
+    #[inline]
+    pub(crate) fn is_owner_thread(&self) -> bool {
+        thread_token() == self.owner_thread
     }
 
     /// When the executor was made.
@@ -105,6 +123,25 @@ impl Remote {
         inner.queue.push(task);
         self.notify(inner);
         Ok(())
+    }
+
+    /// Queues a local reference dropped off the executor's thread, for the
+    /// executor to drop as it next drains (no unpark: it frees memory and
+    /// wakes nothing). Gives it back if the executor is gone.
+    pub(crate) fn push_local_drop(&self, local: LocalDrop) -> Result<(), LocalDrop> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(local);
+        }
+        inner.local_drops.push(local);
+        self.pending.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Whether the executor is gone (see [`LocalDrop`]). Acquire: reads
+    /// from the close, so what the executor wrote before is seen.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Wakes the main future of the running (or next) `block_on`.
@@ -147,7 +184,12 @@ impl Remote {
         let mut inner = self.lock();
         self.pending.store(false, Ordering::Relaxed);
         let main = std::mem::replace(&mut inner.main, false);
-        (std::mem::take(&mut inner.queue), main)
+        let queue = std::mem::take(&mut inner.queue);
+        let local_drops = std::mem::take(&mut inner.local_drops);
+        drop(inner);
+        // On the executor's thread, as `LocalDrop` requires; may free tasks.
+        drop(local_drops);
+        (queue, main)
     }
 
     /// Says the executor is about to park: the next remote wake must
@@ -173,11 +215,47 @@ impl Remote {
     /// Refuses every later push and empties the queue (the executor drops).
     pub(crate) fn close(&self) {
         let mut inner = self.lock();
+        // Dropped on the executor's thread before it closes: their local
+        // counts are still the executor's to write (see `LocalDrop`).
+        drop(std::mem::take(&mut inner.local_drops));
         inner.closed = true;
+        // After the executor's last write of a local count: from now on
+        // every local reference is counted in its task's shared word.
+        self.closed.store(true, Ordering::Release);
         inner.main = false;
         let queue = std::mem::take(&mut inner.queue);
         let unparker = inner.unparker.take();
         drop(inner);
         drop((queue, unparker));
     }
+}
+
+crate::sync::thread_local_slot! {
+    // This thread's token; 0 until the first ask.
+    static TOKEN: std::cell::Cell<u64> = std::cell::Cell::new(0);
+}
+
+/// A number that names the calling thread for the life of the process:
+/// unlike a thread id or a thread-local's address, never reused by a later
+/// thread. 0 on a thread whose thread-locals are gone (it exits), which
+/// names no executor's thread.
+#[inline]
+fn thread_token() -> u64 {
+    TOKEN
+        .try_with(|token| match token.get() {
+            0 => {
+                let new = next_token();
+                token.set(new);
+                new
+            }
+            known => known,
+        })
+        .unwrap_or(0)
+}
+
+#[cold]
+fn next_token() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    // Relaxed: only uniqueness matters.
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }

@@ -199,3 +199,36 @@ fn a_join_word_task_reference_races_a_remote_waker_drop() {
         drop(ex);
     });
 }
+
+/// Once the executor is gone, every local reference is counted in the
+/// task's shared word: the first local operation after the drop folds the
+/// local count in. Here the `JoinHandle` and `AbortHandle`s, kept past the
+/// executor on its thread, race a waker's drop on another thread (whose
+/// local reference the executor either took back before it closed, or
+/// that is counted down there after): whichever is last frees the block,
+/// once, and nothing leaks.
+#[test]
+fn local_references_kept_past_the_executor_race_a_waker_drop_elsewhere() {
+    model(|| {
+        let ex = LocalExecutor::new();
+        let slot = WakerSlot::default();
+        let flag = Arc::new(AtomicBool::new(false));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let handle = ex.spawn(flag_task(slot.clone(), flag, polls));
+        ex.run_ready();
+        let waker = slot
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("the first poll left its waker");
+        let abort = handle.abort_handle();
+        let t = loom::thread::spawn(move || drop(waker));
+        drop(ex);
+        let again = abort.clone();
+        drop(abort);
+        assert!(handle.is_finished(), "the executor's drop cancelled it");
+        drop(handle);
+        drop(again);
+        t.join().expect("the dropping thread did not panic");
+    });
+}

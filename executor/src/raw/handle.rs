@@ -90,6 +90,29 @@ impl Owner {
         Some(LocalRef::adopt(ptr))
     }
 
+    /// As [`schedule`](Self::schedule), with the caller's local reference
+    /// instead of a new one: `Ok` with it as the run queue's if the task
+    /// needs to be queued, else `Err` with it back.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live task that `self` owns, and the caller gives the call
+    /// one local reference of it.
+    pub(super) unsafe fn schedule_by_value(
+        &self,
+        ptr: NonNull<Header>,
+    ) -> Result<LocalRef, LocalRef> {
+        let reference = LocalRef::adopt(ptr);
+        let header = reference.header();
+        debug_assert!(self.owns(header));
+        let state = header.state.get();
+        if !state.needs_schedule() {
+            return Err(reference);
+        }
+        header.state.set(state.with(State::SCHEDULED));
+        Ok(reference)
+    }
+
     /// Takes a task woken from another thread: clears its `QUEUED` bit and
     /// returns a reference for the local run queue if it needs one.
     pub(crate) fn schedule_remote(&self, notified: Notified) -> Option<LocalRef> {
@@ -213,7 +236,7 @@ impl Clone for LocalRef {
 impl Drop for LocalRef {
     fn drop(&mut self) {
         let header = self.header();
-        if header.local_dec() && header.ref_dec() {
+        if header.local_dec() {
             let dealloc = header.vtable.dealloc;
             // SAFETY: that was the last reference of any kind.
             unsafe { dealloc(self.ptr) };
@@ -323,6 +346,45 @@ impl Drop for Notified {
     fn drop(&mut self) {
         let header = self.header();
         if header.ref_dec() {
+            let dealloc = header.vtable.dealloc;
+            // SAFETY: that was the last reference of any kind.
+            unsafe { dealloc(self.ptr) };
+        }
+    }
+}
+
+/// A local reference a task's waker held, dropped off the executor's
+/// thread, on its way back: while the executor lives, only its own thread
+/// may count local references. The remote queue carries it to the executor, which drops it
+/// as it drains; once the executor is gone, the queue refuses it and it is
+/// dropped where it is, counted in the shared word (see
+/// `Header::local_dec`). Dropping it drops that reference.
+pub(crate) struct LocalDrop {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a `LocalDrop` is only moved across threads, never used there
+// while the executor lives: the remote queue holds it, and the executor's
+// thread drops it (`Remote::take`, `Remote::close`); a push the queue
+// refuses (the executor is gone) hands it back to drop where it is, which
+// the closed executor allows (`Header::local_dec`).
+unsafe impl Send for LocalDrop {}
+
+impl LocalDrop {
+    /// # Safety
+    ///
+    /// `ptr` is a live task, and the caller gives this `LocalDrop` the
+    /// local reference it held.
+    pub(super) unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
+        Self { ptr }
+    }
+}
+
+impl Drop for LocalDrop {
+    fn drop(&mut self) {
+        // SAFETY: this reference keeps the task alive.
+        let header = unsafe { self.ptr.as_ref() };
+        if header.local_dec() {
             let dealloc = header.vtable.dealloc;
             // SAFETY: that was the last reference of any kind.
             unsafe { dealloc(self.ptr) };

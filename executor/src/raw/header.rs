@@ -134,22 +134,75 @@ impl Header {
         true
     }
 
-    /// Adds a local reference. Executor's thread only.
+    /// Adds a local reference: on the executor's thread while it lives;
+    /// once it is gone, on whatever thread holds the reference this one
+    /// is made from (then it is counted in the shared word).
     pub(crate) fn local_inc(&self) {
+        if self.remote.is_closed() {
+            self.converted_update(true);
+            return;
+        }
         let refs = self.local_refs.get();
         debug_assert!(refs > 0, "a task with no local reference got a new one");
-        match refs.checked_add(1) {
-            Some(refs) => self.local_refs.set(refs),
-            None => std::process::abort(),
+        if refs >= MAX_REFS {
+            std::process::abort();
         }
+        self.local_refs.set(refs + 1);
     }
 
-    /// Drops a local reference; returns `true` if it was the last, so the
-    /// caller must drop the shared reference the local ones held.
-    /// Executor's thread only.
+    /// Drops a local reference (on the threads `local_inc` names); returns
+    /// `true` if it was the last reference of any kind, so the caller must
+    /// free the task.
     pub(crate) fn local_dec(&self) -> bool {
+        if self.remote.is_closed() {
+            return self.converted_update(false);
+        }
         let refs = self.local_refs.get() - 1;
         self.local_refs.set(refs);
-        refs == 0
+        // The last local reference drops the shared one they held.
+        refs == 0 && self.ref_dec()
+    }
+
+    /// A local reference made (`add`) or dropped once the executor is gone:
+    /// the local count, frozen since, joins the shared word first (once,
+    /// whichever thread comes first), so that every reference is counted
+    /// there. Returns whether that was the last reference (a drop).
+    #[cold]
+    fn converted_update(&self, add: bool) -> bool {
+        // Read from any thread, without a lock: nobody writes the local
+        // count once the executor is closed (every local operation comes
+        // here), and the close, after the executor's last write of it,
+        // happens before the `is_closed` (Acquire) that led here.
+        let frozen = self.local_refs.get();
+        debug_assert!(
+            frozen > 0,
+            "a local reference exists, so the count was not 0"
+        );
+        let old = self
+            .shared
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                // The one reference the local ones held becomes `frozen`.
+                let s = if s & state::CONVERTED == 0 {
+                    (s + frozen.saturating_sub(1) * REF) | state::CONVERTED
+                } else {
+                    s
+                };
+                Some(if add { s + REF } else { s - REF })
+            })
+            .unwrap_or_else(|s| s);
+        let converted_before = old & state::CONVERTED != 0;
+        let refs_before = if converted_before {
+            state::refs(old)
+        } else {
+            state::refs(old) + frozen.saturating_sub(1)
+        };
+        if add {
+            if refs_before > MAX_REFS {
+                std::process::abort();
+            }
+            false
+        } else {
+            refs_before == 1
+        }
     }
 }

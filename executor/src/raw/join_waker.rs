@@ -102,8 +102,8 @@ impl JoinWaker {
                 awaiter.local_inc();
                 task.as_ptr().cast::<()>()
             } else {
-                // The clone's reference moves into the word.
-                waker::into_raw(waker.clone())
+                // A new shared reference for the word.
+                waker::shared_raw(task, awaiter)
                     .cast_mut()
                     .map_addr(|a| a | SHARED)
             }
@@ -159,9 +159,9 @@ unsafe fn decode(word: *mut ()) -> Option<Joiner> {
             Some(Joiner::Waker(*boxed))
         }
         SHARED => {
-            // SAFETY: a SHARED word is a task waker's data pointer from
-            // `waker::into_raw` (tag added), with the reference it held.
-            let waker = unsafe { waker::from_raw(untag(word).cast_const()) };
+            // SAFETY: a SHARED word is a task's data pointer from
+            // `waker::shared_raw` (tag added), with the reference it counted.
+            let waker = unsafe { waker::from_shared_raw(untag(word).cast_const()) };
             Some(Joiner::Waker(waker))
         }
         // An untagged word: a task of the same executor, with the local

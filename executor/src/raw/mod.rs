@@ -127,6 +127,6 @@ mod task;
 mod waker;
 
 pub(crate) use current::{current_id, note_wait};
-pub(crate) use handle::{JoinRef, LocalRef, Notified, Owner};
+pub(crate) use handle::{JoinRef, LocalDrop, LocalRef, Notified, Owner};
 pub(crate) use header::Meta;
 pub(crate) use state::{Ending, Ran};

@@ -157,8 +157,12 @@ pub(crate) enum Ending {
 /// Bit 0 of the shared word: a [`Notified`](super::Notified) for the task
 /// sits in the remote queue.
 pub(crate) const QUEUED: u32 = 1;
-/// One reference, in the bits above [`QUEUED`].
-pub(crate) const REF: u32 = 2;
+/// Bit 1 of the shared word: the executor is gone and the task's local
+/// references, frozen at that point, were added to the count (see
+/// `Header::local_inc`); from then on every reference is counted here.
+pub(crate) const CONVERTED: u32 = 2;
+/// One reference, in the bits above [`QUEUED`] and [`CONVERTED`].
+pub(crate) const REF: u32 = 4;
 /// The shared word of a task just spawned: one reference, held by its
 /// local references together.
 pub(crate) const SHARED_INITIAL: u32 = REF;
@@ -166,8 +170,9 @@ pub(crate) const SHARED_INITIAL: u32 = REF;
 /// clone aborts the process, as `Arc` does past `isize::MAX`: a program
 /// that leaks wakers in a loop must not wrap the count around, and the
 /// headroom above it is more than the threads that could race past the
-/// check at once. (A billion wakers of one task take 16 GiB.)
-pub(crate) const MAX_REFS: u32 = 1 << 30;
+/// check at once. (Half a billion wakers of one task take 8 GiB.) The
+/// local count has the same bound, so that converting it fits.
+pub(crate) const MAX_REFS: u32 = 1 << 29;
 
 /// The shared word after a remote wake: queued, with one more reference
 /// for the [`Notified`](super::Notified), unless it is queued already

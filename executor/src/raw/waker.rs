@@ -1,8 +1,24 @@
-//! The `Waker` of a task: its data pointer is the task's header, and it
-//! holds one shared reference (except the one lent to a poll, which holds
-//! none and is never dropped).
+//! The `Waker` of a task: its data pointer is the task's header. It comes
+//! in two kinds, told apart by their vtables:
 //!
-//! Waking it on the thread where its executor is current schedules the
+//! - `LOCAL`: holds one *local* reference (`Header::local_refs`), counted
+//!   without an atomic operation. Every waker made on the executor's
+//!   thread is one: the one lent to a poll (which holds none and is never
+//!   dropped) and its clones there. Cloned or dropped on another thread,
+//!   it may not touch the local count: a clone there is a `SHARED` waker,
+//!   and a drop hands its local reference back to the executor through
+//!   the remote queue ([`LocalDrop`]), or, once the executor is gone,
+//!   counts it down in the shared word (as every local reference is then,
+//!   see `Header::local_dec`).
+//! - `SHARED`: holds one shared reference (the atomic count of
+//!   `Header::shared`), as an `Arc` clone would.
+//!
+//! A waker cloned and dropped on the executor's thread (a channel's
+//! receiver keeps its task's waker, the sender wakes it) so costs no
+//! `lock`ed instruction; the pair of them was a third of a task-to-task
+//! wake.
+//!
+//! Waking either on the thread where its executor is current schedules the
 //! task on the local run queue (no atomic, no lock); anywhere else it sets
 //! the shared word's `QUEUED` bit and pushes a [`Notified`] to the remote
 //! queue, which unparks the executor; after the executor is gone the push
@@ -12,51 +28,57 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::handle::Notified;
+use super::handle::{LocalDrop, Notified};
 use super::header::Header;
 use super::state;
 use crate::context;
 use crate::sync::Ordering;
 
-static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+static LOCAL: RawWakerVTable =
+    RawWakerVTable::new(local_clone, local_wake, wake_by_ref, local_drop);
+static SHARED: RawWakerVTable =
+    RawWakerVTable::new(shared_clone, shared_wake, wake_by_ref, shared_drop);
 
 /// A waker for the task at `ptr` that takes no reference: it must not
 /// outlive the reference its creator holds, and must not be dropped (a
 /// clone of it is an ordinary waker).
 pub(crate) fn borrowed(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
-    let raw = RawWaker::new(ptr.as_ptr().cast_const().cast(), &VTABLE);
+    let raw = RawWaker::new(ptr.as_ptr().cast_const().cast(), &LOCAL);
     // SAFETY: the vtable's functions keep the `RawWaker` contract (each is
-    // thread-safe: the count and `QUEUED` are atomic, and the local path is
-    // taken only on the executor's own thread); the `ManuallyDrop` keeps
-    // `drop_waker` from taking the reference this waker does not hold.
+    // thread-safe: the shared count and `QUEUED` are atomic, and the local
+    // count is touched only where its executor is current); the
+    // `ManuallyDrop` keeps `local_drop` from taking the reference this
+    // waker does not hold.
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
 }
 
 /// The task of `waker`, if it is a task waker of this module (its vtable
 /// is ours).
 pub(super) fn task_of(waker: &Waker) -> Option<NonNull<Header>> {
-    if !std::ptr::eq(waker.vtable(), &raw const VTABLE) {
+    let vtable = waker.vtable();
+    if !std::ptr::eq(vtable, &raw const LOCAL) && !std::ptr::eq(vtable, &raw const SHARED) {
         return None;
     }
     NonNull::new(waker.data().cast_mut().cast::<Header>())
 }
 
-/// The data pointer of `waker`, a task waker of this module, keeping the
-/// reference it holds (until [`from_raw`] gives it back).
-pub(super) fn into_raw(waker: Waker) -> *const () {
-    debug_assert!(task_of(&waker).is_some(), "a task waker of this module");
-    ManuallyDrop::new(waker).data()
+/// The data pointer of a new `SHARED` waker of the task at `ptr` (whose
+/// header is `header`), with the shared reference it holds, until
+/// [`from_shared_raw`] gives it back.
+pub(super) fn shared_raw(ptr: NonNull<Header>, header: &Header) -> *const () {
+    header.ref_inc();
+    ptr.as_ptr().cast_const().cast()
 }
 
-/// The task waker whose data pointer [`into_raw`] gave.
+/// The `SHARED` waker whose data pointer [`shared_raw`] gave.
 ///
 /// # Safety
 ///
-/// `data` comes from [`into_raw`], and is given back once.
-pub(super) unsafe fn from_raw(data: *const ()) -> Waker {
-    // SAFETY: `data` and this vtable made a waker of this module, whose
-    // reference `into_raw` kept for this one.
-    unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
+/// `data` comes from [`shared_raw`], and is given back once.
+pub(super) unsafe fn from_shared_raw(data: *const ()) -> Waker {
+    // SAFETY: `data` is a live task with the shared reference `shared_raw`
+    // counted for this waker.
+    unsafe { Waker::from_raw(RawWaker::new(data, &SHARED)) }
 }
 
 /// The header behind a waker's data pointer.
@@ -71,24 +93,75 @@ unsafe fn header<'a>(data: *const ()) -> (NonNull<Header>, &'a Header) {
     (ptr, unsafe { ptr.as_ref() })
 }
 
+/// Whether this is the thread of the task's executor: then its local
+/// count is this thread's to write (`local_inc`, `local_dec`).
+#[inline]
+fn on_owner(header: &Header) -> bool {
+    header.remote.is_owner_thread()
+}
+
 /// # Safety
 ///
-/// The `RawWakerVTable` contract: `data` is a live waker of this module.
-unsafe fn clone(data: *const ()) -> RawWaker {
+/// The `RawWakerVTable` contract: `data` is a live `LOCAL` waker.
+unsafe fn local_clone(data: *const ()) -> RawWaker {
+    // SAFETY: the contract of `clone`.
+    let (_, header) = unsafe { header(data) };
+    if on_owner(header) {
+        header.local_inc();
+        RawWaker::new(data, &LOCAL)
+    } else {
+        header.ref_inc();
+        RawWaker::new(data, &SHARED)
+    }
+}
+
+/// # Safety
+///
+/// The `RawWakerVTable` contract: `data` is a live `SHARED` waker.
+unsafe fn shared_clone(data: *const ()) -> RawWaker {
     // SAFETY: the contract of `clone`.
     let (_, header) = unsafe { header(data) };
     header.ref_inc();
-    RawWaker::new(data, &VTABLE)
+    RawWaker::new(data, &SHARED)
+}
+
+/// # Safety
+///
+/// The `RawWakerVTable` contract: `data` is a live `LOCAL` waker.
+unsafe fn local_wake(data: *const ()) {
+    // SAFETY: the contract of `wake`.
+    let (ptr, header) = unsafe { header(data) };
+    let local = context::with_current(|core| {
+        let owner = core.owner();
+        if !owner.owns(header) {
+            return false;
+        }
+        // SAFETY: `ptr` is alive (this waker) and owned by `owner`, the
+        // executor current on this thread; this waker's local reference
+        // goes to the call, as `wake` consumes the waker.
+        match unsafe { owner.schedule_by_value(ptr) } {
+            // The reference is the run queue's now.
+            Ok(task) => core.push(task),
+            // Queued or finished already: the reference drops.
+            Err(reference) => drop(reference),
+        }
+        core.count_local_wake();
+        true
+    });
+    if local != Some(true) {
+        wake_remote(ptr, header);
+        drop_local_elsewhere(ptr, header);
+    }
 }
 
 /// # Safety
 ///
 /// The `RawWakerVTable` contract.
-unsafe fn wake(data: *const ()) {
+unsafe fn shared_wake(data: *const ()) {
     // SAFETY: the contract of `wake`, which `wake_by_ref` shares.
     unsafe { wake_by_ref(data) };
     // SAFETY: `wake` consumes the waker, so its reference is dropped.
-    unsafe { drop_waker(data) };
+    unsafe { shared_drop(data) };
 }
 
 /// # Safety
@@ -148,8 +221,41 @@ fn wake_remote(ptr: NonNull<Header>, header: &Header) {
 
 /// # Safety
 ///
-/// The `RawWakerVTable` contract.
-unsafe fn drop_waker(data: *const ()) {
+/// The `RawWakerVTable` contract: `data` is a live `LOCAL` waker.
+unsafe fn local_drop(data: *const ()) {
+    // SAFETY: the contract of `drop`.
+    let (ptr, header) = unsafe { header(data) };
+    let last = if on_owner(header) {
+        header.local_dec()
+    } else {
+        drop_local_elsewhere(ptr, header);
+        false
+    };
+    if last {
+        let dealloc = header.vtable.dealloc;
+        // SAFETY: that was the last reference of any kind.
+        unsafe { dealloc(ptr) };
+    }
+}
+
+/// The local reference of a `LOCAL` waker dropped where its executor is
+/// not current: handed to the executor, or dropped here if it is gone.
+#[cold]
+#[inline(never)]
+fn drop_local_elsewhere(ptr: NonNull<Header>, header: &Header) {
+    // SAFETY: the waker being dropped gives its local reference to this
+    // `LocalDrop`, and `ptr` is alive (that reference).
+    let local = unsafe { LocalDrop::from_raw(ptr) };
+    if let Err(refused) = header.remote.push_local_drop(local) {
+        // The executor is gone: the drop counts it in the shared word.
+        drop(refused);
+    }
+}
+
+/// # Safety
+///
+/// The `RawWakerVTable` contract: `data` is a live `SHARED` waker.
+unsafe fn shared_drop(data: *const ()) {
     // SAFETY: the contract of `drop`.
     let (ptr, header) = unsafe { header(data) };
     if header.ref_dec() {
