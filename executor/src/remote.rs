@@ -18,8 +18,17 @@
 //!   `false` and unparks; a wake the drain sees needs no unpark. (The mutex
 //!   orders the push against the drain.) After the park the executor stores `true`, so
 //!   wakes while it runs do not unpark needlessly.
+//! - A task's `LOCAL` waker dropped off the executor's thread (see `raw`)
+//!   pushes its local reference ([`LocalDrop`]) under the same lock (with
+//!   its wake's task, for a `wake`), and sets `pending`; the executor's
+//!   thread drops it as it drains, which is the only place a local count
+//!   is written for another thread. Such a push alone does not unpark.
 //! - When the executor drops, [`Remote::close`] empties the queue and
 //!   refuses later pushes: a waker that outlives its executor does nothing.
+//!   It drops the queued local references first, then sets `closed`
+//!   (also readable without the lock, [`Remote::is_closed`]): from then on
+//!   no thread writes a task's local count, and each local reference is
+//!   counted in the task's shared word instead (`Header::local_dec`).
 //!   (The queue holds `Notified`s, whose tasks hold this `Arc<Remote>`, so
 //!   emptying it on close is also what breaks that cycle.)
 
@@ -112,29 +121,28 @@ impl Remote {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a task woken off the executor's thread, and unparks the
-    /// executor if it is parked (at most once per park). Gives `task`
-    /// back if the executor is gone.
-    pub(crate) fn push_task(&self, task: Notified) -> Result<(), Notified> {
+    /// Queues a task woken off the executor's thread (and unparks the
+    /// executor if it is parked, at most once per park), and a local
+    /// reference dropped off its thread (for the executor to drop as it
+    /// next drains; alone it unparks nothing: it frees memory and wakes
+    /// nothing), under one lock. Gives both back if the executor is gone.
+    pub(crate) fn push(
+        &self,
+        task: Option<Notified>,
+        local: Option<LocalDrop>,
+    ) -> Result<(), (Option<Notified>, Option<LocalDrop>)> {
         let mut inner = self.lock();
         if inner.closed {
-            return Err(task);
+            return Err((task, local));
         }
-        inner.queue.push(task);
-        self.notify(inner);
-        Ok(())
-    }
-
-    /// Queues a local reference dropped off the executor's thread, for the
-    /// executor to drop as it next drains (no unpark: it frees memory and
-    /// wakes nothing). Gives it back if the executor is gone.
-    pub(crate) fn push_local_drop(&self, local: LocalDrop) -> Result<(), LocalDrop> {
-        let mut inner = self.lock();
-        if inner.closed {
-            return Err(local);
+        if let Some(local) = local {
+            inner.local_drops.push(local);
+            self.pending.store(true, Ordering::SeqCst);
         }
-        inner.local_drops.push(local);
-        self.pending.store(true, Ordering::SeqCst);
+        if let Some(task) = task {
+            inner.queue.push(task);
+            self.notify(inner);
+        }
         Ok(())
     }
 

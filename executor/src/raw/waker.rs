@@ -130,27 +130,37 @@ unsafe fn shared_clone(data: *const ()) -> RawWaker {
 /// The `RawWakerVTable` contract: `data` is a live `LOCAL` waker.
 unsafe fn local_wake(data: *const ()) {
     // SAFETY: the contract of `wake`.
-    let (ptr, header) = unsafe { header(data) };
+    let (ptr, _) = unsafe { header(data) };
+    // The reference this waker held, when it is not the run queue's now:
+    // dropped only after the closure, which borrows the task, returns
+    // (the drop may free the task).
     let local = context::with_current(|core| {
         let owner = core.owner();
-        if !owner.owns(header) {
-            return false;
+        // SAFETY: alive (this waker's reference); shared access only.
+        if !owner.owns(unsafe { ptr.as_ref() }) {
+            return None;
         }
+        core.count_local_wake();
         // SAFETY: `ptr` is alive (this waker) and owned by `owner`, the
         // executor current on this thread; this waker's local reference
         // goes to the call, as `wake` consumes the waker.
         match unsafe { owner.schedule_by_value(ptr) } {
-            // The reference is the run queue's now.
-            Ok(task) => core.push(task),
+            Ok(task) => {
+                // The reference is the run queue's now.
+                core.push(task);
+                Some(None)
+            }
             // Queued or finished already: the reference drops.
-            Err(reference) => drop(reference),
+            Err(reference) => Some(Some(reference)),
         }
-        core.count_local_wake();
-        true
     });
-    if local != Some(true) {
-        wake_remote(ptr, header);
-        drop_local_elsewhere(ptr, header);
+    match local {
+        Some(reference) => drop(reference),
+        None => {
+            // SAFETY: this waker's local reference goes with the wake.
+            let reference = unsafe { LocalDrop::from_raw(ptr) };
+            wake_remote(ptr, Some(reference));
+        }
     }
 }
 
@@ -184,16 +194,22 @@ unsafe fn wake_by_ref(data: *const ()) {
         true
     });
     if local != Some(true) {
-        wake_remote(ptr, header);
+        wake_remote(ptr, None);
     }
 }
 
-/// The remote half of [`wake_by_ref`], out of line so that the local
-/// path (the common one) saves no registers for it. `header` is the task
-/// at `ptr`, kept alive by the caller's waker.
+/// The remote half of [`wake_by_ref`] (and of a `LOCAL` waker's `wake`,
+/// which hands its local reference back with the wake, under the same
+/// lock), out of line so that the local path (the common one) saves no
+/// registers for it. The task at `ptr` is kept alive by the caller's
+/// waker, or by `reference`, which this may drop last, freeing the task:
+/// so `ptr` comes as a pointer, not as a reference that would outlive it.
 #[cold]
 #[inline(never)]
-fn wake_remote(ptr: NonNull<Header>, header: &Header) {
+fn wake_remote(ptr: NonNull<Header>, reference: Option<LocalDrop>) {
+    // SAFETY: alive, as above, until `refused` below drops; shared access
+    // only, and this reference is not used after that.
+    let header = unsafe { ptr.as_ref() };
     header.remote.count_wake();
     // An RMW even when QUEUED is set already (then it writes the value it
     // read): the executor's Acquire clear of QUEUED reads from it, so what
@@ -204,17 +220,21 @@ fn wake_remote(ptr: NonNull<Header>, header: &Header) {
             Some(state::remote_woken(s))
         })
         .unwrap_or_else(|s| s);
-    if old & state::QUEUED != 0 {
+    let notified = if old & state::QUEUED != 0 {
+        None
+    } else {
+        if state::refs(old) > state::MAX_REFS {
+            std::process::abort();
+        }
+        // SAFETY: the update above set QUEUED and added the reference that
+        // this `Notified` now owns.
+        Some(unsafe { Notified::from_raw(ptr) })
+    };
+    if notified.is_none() && reference.is_none() {
         return;
     }
-    if state::refs(old) > state::MAX_REFS {
-        std::process::abort();
-    }
-    // SAFETY: the update above set QUEUED and added the reference that
-    // this `Notified` now owns.
-    let notified = unsafe { Notified::from_raw(ptr) };
-    if let Err(refused) = header.remote.push_task(notified) {
-        // The executor is gone; dropping it gives the reference back.
+    if let Err(refused) = header.remote.push(notified, reference) {
+        // The executor is gone; dropping them gives the references back.
         drop(refused);
     }
 }
@@ -228,7 +248,7 @@ unsafe fn local_drop(data: *const ()) {
     let last = if on_owner(header) {
         header.local_dec()
     } else {
-        drop_local_elsewhere(ptr, header);
+        drop_local_elsewhere(ptr);
         false
     };
     if last {
@@ -238,15 +258,19 @@ unsafe fn local_drop(data: *const ()) {
     }
 }
 
-/// The local reference of a `LOCAL` waker dropped where its executor is
-/// not current: handed to the executor, or dropped here if it is gone.
+/// The local reference of a `LOCAL` waker dropped off its executor's
+/// thread: handed to the executor, or dropped here if it is gone (which
+/// may free the task: so `ptr` comes as a pointer, not a reference).
 #[cold]
 #[inline(never)]
-fn drop_local_elsewhere(ptr: NonNull<Header>, header: &Header) {
+fn drop_local_elsewhere(ptr: NonNull<Header>) {
     // SAFETY: the waker being dropped gives its local reference to this
     // `LocalDrop`, and `ptr` is alive (that reference).
     let local = unsafe { LocalDrop::from_raw(ptr) };
-    if let Err(refused) = header.remote.push_local_drop(local) {
+    // SAFETY: alive (that reference) until `refused` below drops; this
+    // reference is not used after that.
+    let remote = &unsafe { ptr.as_ref() }.remote;
+    if let Err(refused) = remote.push(None, Some(local)) {
         // The executor is gone: the drop counts it in the shared word.
         drop(refused);
     }
