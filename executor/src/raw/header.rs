@@ -14,10 +14,12 @@ use crate::sync::{Arc, AtomicU32, Ordering, fence};
 /// The first field of every task allocation (`#[repr(C)]` puts it at
 /// offset 0, so a pointer to the task is a pointer to its header).
 ///
-/// `shared` is the only field another thread touches (through a
-/// `Waker`), besides `vtable` and `remote`, which never change. Every
-/// `Cell` is read and written on the executor's thread only, and only
-/// while a reference keeps the task alive.
+/// `shared` is the only field another thread writes (through a
+/// `Waker`), besides reading `vtable` and `remote`, which never change.
+/// Every `Cell` is read and written on the executor's thread only, and
+/// only while a reference keeps the task alive; but for `local_refs`,
+/// which once the executor is gone nobody writes, and which any thread
+/// may then read (see `local_inc`).
 ///
 /// The layout is packed to 64 bytes, so that a task with a 24-byte future
 /// (a `Sleep`) is an 88-byte block, which glibc's malloc serves from a
@@ -37,8 +39,9 @@ pub(crate) struct Header {
     /// The local flags and the poll count.
     pub(crate) state: Cell<State>,
     /// How many local references exist (table, local queue entries,
-    /// `JoinHandle`, `AbortHandle`s, a task being run). Together they hold
-    /// one reference of `shared`; once this reaches 0 it stays 0.
+    /// `JoinHandle`, `AbortHandle`s, a task being run, `LOCAL` wakers, join
+    /// words). Together they hold one reference of `shared`; once this
+    /// reaches 0 it stays 0. Frozen once the executor is gone (`CONVERTED`).
     pub(crate) local_refs: Cell<u32>,
     /// The task's wait note, encoded (see `crate::wait`); 0 for none.
     pub(crate) wait: Cell<u32>,

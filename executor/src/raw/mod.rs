@@ -78,7 +78,8 @@
 //! | part | set by | cleared by |
 //! |---|---|---|
 //! | bit 0 `QUEUED` | a wake off the executor's thread (or while it is not current) that finds it clear; that wake pushes a [`Notified`] to the remote queue | the executor, as it takes that `Notified` from the queue (`Owner::schedule_remote`), before scheduling the task; never, if the queue refused or dropped it because the executor is gone |
-//! | bits 1..32 reference count | `+1` per `Waker` clone and per `Notified`; the local references together hold 1; a clone past 2^30 references aborts the process, as `Arc` does | `-1` per drop of each; the one that takes it to 0 frees the block (a drop that reads a count of 1, Acquire, is the only reference left and frees it without writing: no other reference exists to change the count) |
+//! | bit 1 `CONVERTED` | the first local operation on the task after its executor closed: it adds the frozen local count (less the one reference the local ones held) to the count | never |
+//! | bits 2..32 reference count | `+1` per `SHARED` waker and per `Notified`; the local references together hold 1 (after `CONVERTED`, each counts here); a count past 2^29 aborts the process, as `Arc` does | `-1` per drop of each; the one that takes it to 0 frees the block (a drop that reads a count of 1, Acquire, is the only reference left and frees it without writing: no other reference exists to change the count) |
 //!
 //! A wake RMWs the word even when `QUEUED` is already set, and the
 //! executor clears `QUEUED` with an Acquire RMW, so writes a thread made
@@ -87,10 +88,16 @@
 //! # References and where the block is freed
 //!
 //! `Header::local_refs` counts the table entry, run queue entries, the
-//! `JoinHandle`, `AbortHandle`s, the popped task being run and the join
-//! words of the tasks it awaits (an awaiter of the same executor); it only
-//! falls once at 0 (nothing makes a local reference to a task without
-//! one). At 0 the table has forgotten the task (so it is `COMPLETE`: the
+//! `JoinHandle`, `AbortHandle`s, the popped task being run, the join
+//! words of the tasks it awaits (an awaiter of the same executor), its
+//! `LOCAL` wakers (see [`waker`]) and their [`LocalDrop`]s on the way
+//! back; it only falls once at 0 (nothing makes a local reference to a
+//! task without one). It is written on the executor's thread only, while
+//! the executor lives; a `LOCAL` waker dropped on another thread sends its
+//! reference back through the remote queue. Once the executor has closed
+//! its remote queue (its drop), nobody writes it again: the first local
+//! operation after that folds it into the shared word (`CONVERTED`), and
+//! every local reference counts there, on any thread. At 0 the table has forgotten the task (so it is `COMPLETE`: the
 //! future is dropped) and the `JoinHandle` is gone (so the output was taken
 //! or dropped): the stage is empty. So whichever thread drops the last
 //! reference (a `Waker` held by a timer thread, say) frees a block that

@@ -154,13 +154,12 @@ unsafe fn local_wake(data: *const ()) {
             Err(reference) => Some(Some(reference)),
         }
     });
-    match local {
-        Some(reference) => drop(reference),
-        None => {
-            // SAFETY: this waker's local reference goes with the wake.
-            let reference = unsafe { LocalDrop::from_raw(ptr) };
-            wake_remote(ptr, Some(reference));
-        }
+    if let Some(reference) = local {
+        drop(reference);
+    } else {
+        // SAFETY: this waker's local reference goes with the wake.
+        let reference = unsafe { LocalDrop::from_raw(ptr) };
+        wake_remote(ptr, Some(reference));
     }
 }
 
