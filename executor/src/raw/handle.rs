@@ -355,10 +355,10 @@ impl Drop for Notified {
 
 /// A local reference a task's waker held, dropped off the executor's
 /// thread, on its way back: while the executor lives, only its own thread
-/// may count local references. The remote queue carries it to the executor, which drops it
-/// as it drains; once the executor is gone, the queue refuses it and it is
-/// dropped where it is, counted in the shared word (see
-/// `Header::local_dec`). Dropping it drops that reference.
+/// may count local references. The remote queue carries it to the
+/// executor, which drops it as it drains; once the executor is gone, the
+/// queue refuses it and it is dropped where it is, counted in the shared
+/// word (see `Header::local_dec`). Dropping it drops that reference.
 pub(crate) struct LocalDrop {
     ptr: NonNull<Header>,
 }
