@@ -37,14 +37,12 @@ fn flag_task(
     })
 }
 
-/// Spawns a [`flag_task`] on `ex` and polls it once: its handle and the
-/// waker it left.
-fn spawned_and_waiting(
-    ex: &LocalExecutor,
-    flag: Arc<AtomicBool>,
-    polls: Arc<AtomicUsize>,
-) -> (chronia_executor::JoinHandle<()>, std::task::Waker) {
+/// Spawns a [`flag_task`] whose flag is never set on `ex` and polls it
+/// once: its handle and the waker it left.
+fn spawned_and_waiting(ex: &LocalExecutor) -> (chronia_executor::JoinHandle<()>, std::task::Waker) {
     let slot = WakerSlot::default();
+    let flag = Arc::new(AtomicBool::new(false));
+    let polls = Arc::new(AtomicUsize::new(0));
     let handle = ex.spawn(flag_task(slot.clone(), flag, polls));
     ex.run_ready();
     let waker = slot
@@ -118,9 +116,7 @@ fn wake_from_another_thread_races_abort() {
 fn wake_and_last_drop_on_another_thread_race_the_executor_drop() {
     model(|| {
         let ex = LocalExecutor::new();
-        let flag = Arc::new(AtomicBool::new(false));
-        let polls = Arc::new(AtomicUsize::new(0));
-        let (handle, waker) = spawned_and_waiting(&ex, flag, polls);
+        let (handle, waker) = spawned_and_waiting(&ex);
         // Either thread may hold the last reference and free the block.
         let t = loom::thread::spawn(move || waker.wake());
         drop(handle);
@@ -222,9 +218,7 @@ fn a_join_word_task_reference_races_a_remote_waker_drop() {
 fn local_references_kept_past_the_executor_race_a_waker_drop_elsewhere() {
     model(|| {
         let ex = LocalExecutor::new();
-        let flag = Arc::new(AtomicBool::new(false));
-        let polls = Arc::new(AtomicUsize::new(0));
-        let (handle, waker) = spawned_and_waiting(&ex, flag, polls);
+        let (handle, waker) = spawned_and_waiting(&ex);
         let abort = handle.abort_handle();
         let t = loom::thread::spawn(move || drop(waker));
         drop(ex);
