@@ -9,7 +9,9 @@
 //! gives open connections up to 5 s to finish, then exits 0. The signal
 //! listeners are dropped as soon as the first signal arrives, which puts
 //! back the signals' previous disposition: a second Ctrl-C during the grace
-//! period ends the process at once. While it serves, `kill -USR1 <pid>`
+//! period ends the process at once (when the process started with SIGINT
+//! at its default action; one started with it ignored, as a shell's
+//! background job is, goes on ignoring it). While it serves, `kill -USR1 <pid>`
 //! prints a task dump (every task, where it was spawned, what it waits on)
 //! to stderr.
 //!

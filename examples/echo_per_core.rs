@@ -9,7 +9,9 @@
 //! it, each shard stops accepting, gives its open connections up to 5 s,
 //! and reports how many connections it served; the process exits 0. Each
 //! shard drops its signal listeners at once, so a second Ctrl-C during the
-//! grace period ends the process. A shard that fails (cannot bind, say)
+//! grace period ends the process (when SIGINT started at its default
+//! action; a process started with it ignored, as a shell's background job
+//! is, goes on ignoring it). A shard that fails (cannot bind, say)
 //! stops the others through the shards' stop signal.
 //!
 //! ```text
