@@ -2,7 +2,9 @@
 //! where the time goes.
 //!
 //! Run: `cargo bench --bench xwake` (`-- --rounds N` for N interleaved
-//! rounds, 5 by default; `-- --samples N` wakes per round, 2,000).
+//! rounds, 5 by default; `-- --samples N` wakes per round, 2,000;
+//! `-- --only NAME` for the rows whose name contains NAME, say `chronia`
+//! under `strace -f -c` or callgrind).
 //!
 //! Each row is the median time from just before the waking thread's call
 //! (`Waker::wake`, an eventfd write, a futex wake) to the parked thread
@@ -165,6 +167,19 @@ fn main() {
         ("floor: eventfd + epoll", floor_eventfd),
         ("floor: futex", floor_futex),
     ];
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|p| args.get(p + 1));
+    if let Some(only) = only {
+        for (name, run) in rows.iter().filter(|(name, _)| name.contains(only.as_str())) {
+            for round in 1..=rounds {
+                let m = median_us(&run(samples));
+                println!("round {round}: {name:<24} {m:>7.2} µs");
+            }
+        }
+        return;
+    }
     let mut medians: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
     for round in 1..=rounds {
         for ((name, run), medians) in rows.iter().zip(&mut medians) {
