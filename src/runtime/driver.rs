@@ -13,7 +13,12 @@
 //!   only if that changed; a park that must not block (work is ready) never
 //!   touches it.
 //! - A wake from another thread triggers the unpark eventfd; the executor
-//!   does that at most once per park.
+//!   does that at most once per park. The eventfd is edge-triggered
+//!   ([`SelectEvent::new_edge_triggered`]): its report is a spurious
+//!   return of the park at most, and nobody reads it, so a wake costs the
+//!   waking thread one `write(2)` and the parked one no syscall besides
+//!   the wait. A trigger that lands before the park blocks (after the
+//!   executor's last drain) is an edge the wait then reports at once.
 //! - Wakers are woken after the driver's `RefCell` borrow ends, so a waker
 //!   that re-enters the driver cannot trip over it.
 //!
@@ -51,6 +56,8 @@ use super::timers::{Clock, Timers};
 
 mod api;
 pub(crate) mod orphans;
+#[cfg(test)]
+mod unpark_tests;
 
 /// The state of one runtime's driver: its selector, timers and clock,
 /// and what it keeps of signals and children. Reached only through
@@ -110,7 +117,7 @@ impl Driver {
         let timer =
             selector.register_timer(Duration::from_secs(86_400 * 365), false, Slot::Timer)?;
         selector.set_timer(timer, None)?;
-        let unpark = SelectEvent::new()?;
+        let unpark = SelectEvent::new_edge_triggered()?;
         selector.register_event(&unpark, Slot::Unpark)?;
         Ok(Driver {
             state: RefCell::new(DriverState {

@@ -190,6 +190,11 @@ impl<T> Selector<T> {
                     Err(e) => ReadyKey::new(ident, entry.events)
                         .with_error(e.raw_os_error().unwrap_or(libc::EIO)),
                 },
+                // Edge-triggered: this event is the edge, and the counter
+                // is left as it is (see `SelectEvent::new_edge_triggered`).
+                Kind::User(event) if event.is_edge_triggered() => {
+                    ReadyKey::new(ident, Events::USER)
+                }
                 Kind::User(event) => match event.consume() {
                     Ok(false) => continue,
                     Ok(true) => ReadyKey::new(ident, Events::USER),
