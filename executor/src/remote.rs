@@ -18,6 +18,11 @@
 //!   `false` and unparks; a wake the drain sees needs no unpark. (The mutex
 //!   orders the push against the drain.) After the park the executor stores `true`, so
 //!   wakes while it runs do not unpark needlessly.
+//! - The queue's buffer is reused: the [`Taken`] that a drain returns
+//!   gives it back, emptied, when the executor has scheduled its tasks (if
+//!   no push made a new one meanwhile and the lock is free at once), so
+//!   the next remote wake pushes without allocating and the drain frees
+//!   nothing. A buffer above [`KEEP_CAPACITY`] is freed instead.
 //! - When the executor drops, [`Remote::close`] empties the queue and
 //!   refuses later pushes: a waker that outlives its executor does nothing.
 //!   (The queue holds `Notified`s, whose tasks hold this `Arc<Remote>`, so
@@ -45,6 +50,10 @@ pub(crate) struct Remote {
     /// When the executor was made: the zero of its coarse clock.
     epoch: Instant,
 }
+
+/// The largest queue buffer (in tasks) a drain gives back for reuse; a
+/// burst above it leaves its memory to the allocator.
+const KEEP_CAPACITY: usize = 1024;
 
 struct Inner {
     queue: Vec<Notified>,
@@ -140,14 +149,29 @@ impl Remote {
     /// Takes every queued task, and whether the main future was woken, if
     /// anything came (a check of `pending` first, so the common empty case
     /// takes no lock).
-    pub(crate) fn take(&self) -> (Vec<Notified>, bool) {
+    #[inline]
+    pub(crate) fn take(&self) -> (Taken<'_>, bool) {
+        let mut taken = Taken {
+            tasks: Vec::new(),
+            remote: self,
+        };
         if !self.pending.load(Ordering::SeqCst) {
-            return (Vec::new(), false);
+            return (taken, false);
         }
+        let main = self.take_queued(&mut taken.tasks);
+        (taken, main)
+    }
+
+    /// Swaps the queue into `tasks` (empty), oldest last so that popping
+    /// gives them in wake order; returns whether the main future was woken.
+    fn take_queued(&self, tasks: &mut Vec<Notified>) -> bool {
         let mut inner = self.lock();
         self.pending.store(false, Ordering::Relaxed);
         let main = std::mem::replace(&mut inner.main, false);
-        (std::mem::take(&mut inner.queue), main)
+        std::mem::swap(tasks, &mut inner.queue);
+        drop(inner);
+        tasks.reverse();
+        main
     }
 
     /// Says the executor is about to park: the next remote wake must
@@ -179,5 +203,49 @@ impl Remote {
         let unparker = inner.unparker.take();
         drop(inner);
         drop((queue, unparker));
+    }
+}
+
+/// The tasks one [`Remote::take`] took, in the order they were woken.
+/// Dropped, it gives the queue's buffer back to the remote for the next
+/// pushes (see the module docs).
+pub(crate) struct Taken<'a> {
+    /// The tasks, the first woken last.
+    tasks: Vec<Notified>,
+    remote: &'a Remote,
+}
+
+impl Taken<'_> {
+    /// Whether no task was taken.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+}
+
+impl Iterator for Taken<'_> {
+    type Item = Notified;
+
+    fn next(&mut self) -> Option<Notified> {
+        self.tasks.pop()
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        let capacity = self.tasks.capacity();
+        if capacity == 0 || capacity > KEEP_CAPACITY {
+            return;
+        }
+        // Tasks left if scheduling stopped early (a panic) are dropped
+        // before the lock is taken: their drop may push to this remote.
+        self.tasks.clear();
+        // Not waiting for a waker that holds the lock: it may be growing a
+        // new buffer of its own, and this one is only an optimisation.
+        if let Ok(mut inner) = self.remote.inner.try_lock()
+            && inner.queue.capacity() == 0
+            && !inner.closed
+        {
+            std::mem::swap(&mut inner.queue, &mut self.tasks);
+        }
     }
 }
