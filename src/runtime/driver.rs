@@ -77,6 +77,8 @@ pub(crate) struct DriverState {
     /// [`ProcessSlot::orphan`](super::slot::ProcessSlot::orphan)).
     orphans: Vec<Ident>,
     timer: Ident,
+    /// The registration of the unpark event: its report only ends the park.
+    unpark: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
     /// Makes every arming of the timerfd fail, for the test of the
@@ -118,7 +120,7 @@ impl Driver {
             selector.register_timer(Duration::from_secs(86_400 * 365), false, Slot::Timer)?;
         selector.set_timer(timer, None)?;
         let unpark = SelectEvent::new_edge_triggered()?;
-        selector.register_event(&unpark, Slot::Unpark)?;
+        let unpark_ident = selector.register_event(&unpark, Slot::Unpark)?;
         Ok(Driver {
             state: RefCell::new(DriverState {
                 selector,
@@ -129,6 +131,7 @@ impl Driver {
                 listens_to_children: false,
                 orphans: Vec::new(),
                 timer,
+                unpark: unpark_ident,
                 armed: None,
                 #[cfg(test)]
                 fail_arming: false,
@@ -237,6 +240,11 @@ impl DriverState {
 
     fn dispatch(&mut self, key: ReadyKey, wakers: &mut Vec<Waker>) {
         let ident = key.ident();
+        // The cross-thread wake: its slot says nothing to do (the report
+        // only ended the park), so it is not looked up.
+        if ident == self.unpark {
+            return;
+        }
         let Some(slot) = self.selector.data_mut(ident) else {
             return;
         };

@@ -55,8 +55,7 @@ pub(super) fn try_pwait2() -> bool {
 /// [`try_pwait2`] while the answer is unknown.
 #[cold]
 fn first_try() -> bool {
-    if under_seccomp_filter()
-        || std::env::var_os("CHRONIA_EPOLL_PWAIT2").is_some_and(|v| v == "0")
+    if under_seccomp_filter() || std::env::var_os("CHRONIA_EPOLL_PWAIT2").is_some_and(|v| v == "0")
     {
         PWAIT2.store(NO, Ordering::Relaxed);
         false
