@@ -220,20 +220,10 @@ impl Taken<'_> {
     pub(crate) fn is_empty(&self) -> bool {
         self.tasks.is_empty()
     }
-}
 
-impl Iterator for Taken<'_> {
-    type Item = Notified;
-
-    fn next(&mut self) -> Option<Notified> {
-        self.tasks.pop()
-    }
-}
-
-impl Drop for Taken<'_> {
-    fn drop(&mut self) {
-        let capacity = self.tasks.capacity();
-        if capacity == 0 || capacity > KEEP_CAPACITY {
+    /// Gives the buffer back to the remote (see the module docs).
+    fn give_back(&mut self) {
+        if self.tasks.capacity() > KEEP_CAPACITY {
             return;
         }
         // Tasks left if scheduling stopped early (a panic) are dropped
@@ -246,6 +236,24 @@ impl Drop for Taken<'_> {
             && !inner.closed
         {
             std::mem::swap(&mut inner.queue, &mut self.tasks);
+        }
+    }
+}
+
+impl Iterator for Taken<'_> {
+    type Item = Notified;
+
+    fn next(&mut self) -> Option<Notified> {
+        self.tasks.pop()
+    }
+}
+
+impl Drop for Taken<'_> {
+    /// Inlined: most drains take nothing, and then there is no buffer.
+    #[inline]
+    fn drop(&mut self) {
+        if self.tasks.capacity() != 0 {
+            self.give_back();
         }
     }
 }
