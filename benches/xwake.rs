@@ -2,7 +2,9 @@
 //! where the time goes.
 //!
 //! Run: `cargo bench --bench xwake` (`-- --rounds N` for N interleaved
-//! rounds, 5 by default; `-- --samples N` wakes per round, 2,000).
+//! rounds, 5 by default; `-- --samples N` wakes per round, 2,000;
+//! `-- --only NAME` for the rows whose name contains NAME, say `chronia`
+//! under `strace -f -c` or callgrind).
 //!
 //! Each row is the median time from just before the waking thread's call
 //! (`Waker::wake`, an eventfd write, a futex wake) to the parked thread
@@ -17,6 +19,9 @@
 //!   That is every epoll runtime's path without its queue, waker and
 //!   executor: the kernel's write, wake-up and return, and the VM's
 //!   interrupt to the idle CPU.
+//! - `floor: eventfd (edge) + epoll`: the same, the eventfd registered
+//!   edge-triggered and never read (`SelectEvent::new_edge_triggered`, as
+//!   chronia's and mio's unpark): one syscall fewer on the parked side.
 //! - `floor: futex`: `std::thread::park` / `unpark` (one futex wait and
 //!   wake), the cheapest way one thread can wake another that sleeps in
 //!   the kernel.
@@ -81,11 +86,23 @@ impl Stamp {
 }
 
 /// A bare selector parked in `epoll_wait` on an eventfd the other thread
-/// writes.
+/// writes, level-triggered: the selector reads the counter of each report.
 fn floor_eventfd(samples: usize) -> Vec<Duration> {
+    floor_selector(&SelectEvent::new().expect("an eventfd"), samples)
+}
+
+/// As [`floor_eventfd`], edge-triggered: no read, the runtime's unpark.
+fn floor_eventfd_edge(samples: usize) -> Vec<Duration> {
+    floor_selector(
+        &SelectEvent::new_edge_triggered().expect("an eventfd"),
+        samples,
+    )
+}
+
+/// A bare selector parked on `event`, which the other thread triggers.
+fn floor_selector(event: &SelectEvent, samples: usize) -> Vec<Duration> {
     let mut selector = Selector::<()>::new().expect("a selector");
-    let event = SelectEvent::new().expect("an eventfd");
-    selector.register_event(&event, ()).expect("register");
+    selector.register_event(event, ()).expect("register");
     let stamp = Arc::new(Stamp::default());
     let waker = {
         let (stamp, event) = (Arc::clone(&stamp), event.clone());
@@ -158,18 +175,32 @@ fn main() {
             .map_or(default, |v| v.parse().expect("a count"))
     };
     let (rounds, samples) = (flag("--rounds", 5).max(1), flag("--samples", 2000).max(10));
-    let rows: [(&str, Run); 5] = [
+    let rows: [(&str, Run); 6] = [
         ("chronia", rt_chronia::cross_wake),
         ("tokio", rt_tokio::cross_wake),
         ("smol", rt_smol::cross_wake),
         ("floor: eventfd + epoll", floor_eventfd),
+        ("floor: eventfd (edge) + epoll", floor_eventfd_edge),
         ("floor: futex", floor_futex),
     ];
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|p| args.get(p + 1));
+    if let Some(only) = only {
+        for (name, run) in rows.iter().filter(|(name, _)| name.contains(only.as_str())) {
+            for round in 1..=rounds {
+                let m = median_us(&run(samples));
+                println!("round {round}: {name:<30} {m:>7.2} µs");
+            }
+        }
+        return;
+    }
     let mut medians: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
     for round in 1..=rounds {
         for ((name, run), medians) in rows.iter().zip(&mut medians) {
             let m = median_us(&run(samples));
-            eprintln!("round {round}: {name:<24} {m:>7.2} µs");
+            eprintln!("round {round}: {name:<30} {m:>7.2} µs");
             medians.push(m);
         }
     }

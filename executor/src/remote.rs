@@ -23,6 +23,11 @@
 //!   its wake's task, for a `wake`), and sets `pending`; the executor's
 //!   thread drops it as it drains, which is the only place a local count
 //!   is written for another thread. Such a push alone does not unpark.
+//! - The queue's buffer is reused: the [`Taken`] that a drain returns
+//!   gives it back, emptied, when the executor has scheduled its tasks (if
+//!   no push made a new one meanwhile and the lock is free at once), so
+//!   the next remote wake pushes without allocating and the drain frees
+//!   nothing. A buffer above [`KEEP_CAPACITY`] is freed instead.
 //! - When the executor drops, [`Remote::close`] empties the queue and
 //!   refuses later pushes: a waker that outlives its executor does nothing.
 //!   It drops the queued local references first, then sets `closed`
@@ -59,6 +64,10 @@ pub(crate) struct Remote {
     /// The executor's thread (see [`thread_token`]).
     owner_thread: u64,
 }
+
+/// The largest queue buffer (in tasks) a drain gives back for reuse; a
+/// burst above it leaves its memory to the allocator.
+const KEEP_CAPACITY: usize = 1024;
 
 struct Inner {
     queue: Vec<Notified>,
@@ -185,19 +194,32 @@ impl Remote {
     /// Takes every queued task, and whether the main future was woken, if
     /// anything came (a check of `pending` first, so the common empty case
     /// takes no lock).
-    pub(crate) fn take(&self) -> (Vec<Notified>, bool) {
+    #[inline]
+    pub(crate) fn take(&self) -> (Taken<'_>, bool) {
+        let mut taken = Taken {
+            tasks: Vec::new(),
+            remote: self,
+        };
         if !self.pending.load(Ordering::SeqCst) {
-            return (Vec::new(), false);
+            return (taken, false);
         }
+        let main = self.take_queued(&mut taken.tasks);
+        (taken, main)
+    }
+
+    /// Swaps the queue into `tasks` (empty), oldest last so that popping
+    /// gives them in wake order; returns whether the main future was woken.
+    fn take_queued(&self, tasks: &mut Vec<Notified>) -> bool {
         let mut inner = self.lock();
         self.pending.store(false, Ordering::Relaxed);
         let main = std::mem::replace(&mut inner.main, false);
-        let queue = std::mem::take(&mut inner.queue);
+        std::mem::swap(tasks, &mut inner.queue);
         let local_drops = std::mem::take(&mut inner.local_drops);
         drop(inner);
         // On the executor's thread, as `LocalDrop` requires; may free tasks.
         drop(local_drops);
-        (queue, main)
+        tasks.reverse();
+        main
     }
 
     /// Says the executor is about to park: the next remote wake must
@@ -266,4 +288,56 @@ fn next_token() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     // Relaxed: only uniqueness matters.
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The tasks one [`Remote::take`] took, in the order they were woken.
+/// Dropped, it gives the queue's buffer back to the remote for the next
+/// pushes (see the module docs).
+pub(crate) struct Taken<'a> {
+    /// The tasks, the first woken last.
+    tasks: Vec<Notified>,
+    remote: &'a Remote,
+}
+
+impl Taken<'_> {
+    /// Whether no task was taken.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Gives the buffer back to the remote (see the module docs).
+    fn give_back(&mut self) {
+        if self.tasks.capacity() > KEEP_CAPACITY {
+            return;
+        }
+        // Tasks left if scheduling stopped early (a panic) are dropped
+        // before the lock is taken: their drop may push to this remote.
+        self.tasks.clear();
+        // Not waiting for a waker that holds the lock: it may be growing a
+        // new buffer of its own, and this one is only an optimisation.
+        if let Ok(mut inner) = self.remote.inner.try_lock()
+            && inner.queue.capacity() == 0
+            && !inner.closed
+        {
+            std::mem::swap(&mut inner.queue, &mut self.tasks);
+        }
+    }
+}
+
+impl Iterator for Taken<'_> {
+    type Item = Notified;
+
+    fn next(&mut self) -> Option<Notified> {
+        self.tasks.pop()
+    }
+}
+
+impl Drop for Taken<'_> {
+    /// Inlined: most drains take nothing, and then there is no buffer.
+    #[inline]
+    fn drop(&mut self) {
+        if self.tasks.capacity() != 0 {
+            self.give_back();
+        }
+    }
 }

@@ -21,6 +21,36 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 fn main() {
     spawn_is_one_allocation_and_its_wakers_allocate_nothing();
     println!("test spawn_is_one_allocation_and_its_wakers_allocate_nothing ... ok");
+    remote_wakes_reuse_the_queue_buffer();
+    println!("test remote_wakes_reuse_the_queue_buffer ... ok");
+}
+
+fn remote_wakes_reuse_the_queue_buffer() {
+    // Outside `run_ready` the executor is not current on this thread: a
+    // wake goes through the remote queue, as one from another thread does.
+    let ex = LocalExecutor::new();
+    let kept: Rc<RefCell<Option<Waker>>> = Rc::new(RefCell::new(None));
+    let k = kept.clone();
+    let _handle = ex.spawn(poll_fn(move |cx| {
+        *k.borrow_mut() = Some(cx.waker().clone());
+        Poll::<()>::Pending
+    }));
+    ex.run_ready();
+    let waker = kept.borrow_mut().take().expect("polled");
+    // The first remote wake grows the queue's buffer.
+    waker.wake_by_ref();
+    assert_eq!(ex.run_ready(), 1);
+    let waker = kept.borrow_mut().take().expect("polled again");
+    let region = Region::new(GLOBAL);
+    for _ in 0..3 {
+        waker.wake_by_ref();
+        assert_eq!(ex.run_ready(), 1);
+        // The task left a clone of its waker: drop it outside the region.
+        drop(kept.borrow_mut().take());
+    }
+    let change = region.change();
+    assert_eq!(change.allocations, 0, "a remote wake allocated: {change:?}");
+    assert_eq!(change.deallocations, 0, "a drain freed: {change:?}");
 }
 
 fn spawn_is_one_allocation_and_its_wakers_allocate_nothing() {

@@ -220,14 +220,14 @@ pub(crate) fn eventfd() -> io::Result<OwnedFd> {
     Ok(owned(fd))
 }
 
-/// Adds one to an eventfd counter. A full counter (`EAGAIN`) already wakes
-/// every reader, so it counts as success.
-pub(crate) fn eventfd_add(fd: BorrowedFd<'_>) -> io::Result<()> {
+/// Adds one to an eventfd counter; `false` if the counter is full
+/// (`EAGAIN`: it is at `u64::MAX - 1`), in which case nothing was written.
+pub(crate) fn eventfd_add(fd: BorrowedFd<'_>) -> io::Result<bool> {
     let one = 1u64;
     // SAFETY: `one` is 8 readable bytes that live across the call.
     match cvt_r(|| unsafe { libc::write(fd.as_raw_fd(), (&raw const one).cast(), 8) }) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
         Err(e) => Err(e),
     }
 }

@@ -13,7 +13,12 @@
 //!   only if that changed; a park that must not block (work is ready) never
 //!   touches it.
 //! - A wake from another thread triggers the unpark eventfd; the executor
-//!   does that at most once per park.
+//!   does that at most once per park. The eventfd is edge-triggered
+//!   ([`SelectEvent::new_edge_triggered`]): its report is a spurious
+//!   return of the park at most, and nobody reads it, so a wake costs the
+//!   waking thread one `write(2)` and the parked one no syscall besides
+//!   the wait. A trigger that lands before the park blocks (after the
+//!   executor's last drain) is an edge the wait then reports at once.
 //! - A park that must not block (the executor still has work: its poll
 //!   budget ran out) asks the kernel for events at most once per
 //!   [`BUSY_SELECT_EVERY`] of real time; the ones in between only fire the
@@ -61,6 +66,8 @@ use super::timers::{Clock, Timers};
 
 mod api;
 pub(crate) mod orphans;
+#[cfg(test)]
+mod unpark_tests;
 
 /// The state of one runtime's driver: its selector, timers and clock,
 /// and what it keeps of signals and children. Reached only through
@@ -80,6 +87,8 @@ pub(crate) struct DriverState {
     /// [`ProcessSlot::orphan`](super::slot::ProcessSlot::orphan)).
     orphans: Vec<Ident>,
     timer: Ident,
+    /// The registration of the unpark event: its report only ends the park.
+    unpark: Ident,
     /// The deadline the timerfd is armed for, if any.
     armed: Option<Instant>,
     /// Makes every arming of the timerfd fail, for the test of the
@@ -132,8 +141,8 @@ impl Driver {
         let timer =
             selector.register_timer(Duration::from_secs(86_400 * 365), false, Slot::Timer)?;
         selector.set_timer(timer, None)?;
-        let unpark = SelectEvent::new()?;
-        selector.register_event(&unpark, Slot::Unpark)?;
+        let unpark = SelectEvent::new_edge_triggered()?;
+        let unpark_ident = selector.register_event(&unpark, Slot::Unpark)?;
         Ok(Driver {
             state: RefCell::new(DriverState {
                 selector,
@@ -144,6 +153,7 @@ impl Driver {
                 listens_to_children: false,
                 orphans: Vec::new(),
                 timer,
+                unpark: unpark_ident,
                 armed: None,
                 #[cfg(test)]
                 fail_arming: false,
@@ -268,6 +278,11 @@ impl DriverState {
 
     fn dispatch(&mut self, key: ReadyKey, wakers: &mut Vec<Waker>) {
         let ident = key.ident();
+        // The cross-thread wake: its slot says nothing to do (the report
+        // only ended the park), so it is not looked up.
+        if ident == self.unpark {
+            return;
+        }
         let Some(slot) = self.selector.data_mut(ident) else {
             return;
         };

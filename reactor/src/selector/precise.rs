@@ -41,21 +41,26 @@ const NO: u8 = 2;
 
 static PWAIT2: AtomicU8 = AtomicU8::new(UNKNOWN);
 
-/// Whether the next wait should try `epoll_pwait2`.
+/// Whether the next wait should try `epoll_pwait2`. Inlined: once the
+/// answer is known (every wait but the first) this is one load.
+#[inline]
 pub(super) fn try_pwait2() -> bool {
     match PWAIT2.load(Ordering::Relaxed) {
         YES => true,
         NO => false,
-        _ => {
-            if under_seccomp_filter()
-                || std::env::var_os("CHRONIA_EPOLL_PWAIT2").is_some_and(|v| v == "0")
-            {
-                PWAIT2.store(NO, Ordering::Relaxed);
-                false
-            } else {
-                true
-            }
-        }
+        _ => first_try(),
+    }
+}
+
+/// [`try_pwait2`] while the answer is unknown.
+#[cold]
+fn first_try() -> bool {
+    if under_seccomp_filter() || std::env::var_os("CHRONIA_EPOLL_PWAIT2").is_some_and(|v| v == "0")
+    {
+        PWAIT2.store(NO, Ordering::Relaxed);
+        false
+    } else {
+        true
     }
 }
 
@@ -68,7 +73,11 @@ pub(super) fn record(result: Result<(), i32>) -> bool {
             false
         }
         Ok(()) => {
-            PWAIT2.store(YES, Ordering::Relaxed);
+            // Stored once: a store on every wait would bounce this line
+            // between the cores of a thread-per-core runtime.
+            if PWAIT2.load(Ordering::Relaxed) != YES {
+                PWAIT2.store(YES, Ordering::Relaxed);
+            }
             true
         }
         Err(_) => true,

@@ -1,6 +1,7 @@
 //! Waiting and dispatch: `epoll_pwait2` (or `epoll_wait` where it is not
-//! to be had, see `precise`), then each kernel event turned into
-//! reports in the pending queue, which the caller's buffer drains.
+//! to be had, see `precise`), then each kernel event turned into a report
+//! in the caller's buffer, or in the pending queue once the buffer is full
+//! or signals and children queued reports of their own.
 //!
 //! # Invariants
 //!
@@ -63,15 +64,18 @@ impl<T> Selector<T> {
             self.child_epoch = mask::child_epoch();
             self.sweep_children();
         }
+        let mut written = 0;
         if self.pending.is_empty() {
             let n = self.wait(timeout, keys.len().min(MAX_EVENTS))?;
-            self.dispatch(n);
+            written = self.dispatch(n, keys);
         }
-        let n = keys.len().min(self.pending.len());
-        for (slot, key) in keys.iter_mut().zip(self.pending.drain(..n)) {
+        // What did not go straight into `keys` waits in `pending`, in order
+        // and behind what did (see `dispatch`).
+        let more = (keys.len() - written).min(self.pending.len());
+        for (slot, key) in keys[written..].iter_mut().zip(self.pending.drain(..more)) {
             *slot = key;
         }
-        Ok(n)
+        Ok(written + more)
     }
 
     /// Like [`select_into`](Self::select_into), into a new vector.
@@ -145,8 +149,15 @@ impl<T> Selector<T> {
         }
     }
 
-    /// Turns the first `n` kernel events into reports in `pending`.
-    fn dispatch(&mut self, n: usize) {
+    /// Turns the first `n` kernel events into reports, written straight
+    /// into `keys` (the common case: no queue on the way) while they fit and
+    /// `pending` is empty, and pushed to `pending` from the first that does
+    /// not (or once signals or children queued theirs), so the order is the
+    /// one every report would have in `pending` alone. Returns how many
+    /// went into `keys`. Called only with `pending` empty.
+    fn dispatch(&mut self, n: usize, keys: &mut [ReadyKey]) -> usize {
+        debug_assert!(self.pending.is_empty(), "queued reports go out first");
+        let mut written = 0;
         let mut children = false;
         for i in 0..n {
             let event = self.events[i];
@@ -190,6 +201,11 @@ impl<T> Selector<T> {
                     Err(e) => ReadyKey::new(ident, entry.events)
                         .with_error(e.raw_os_error().unwrap_or(libc::EIO)),
                 },
+                // Edge-triggered: this event is the edge, and the counter
+                // is left as it is (see `SelectEvent::new_edge_triggered`).
+                Kind::User(event) if event.is_edge_triggered() => {
+                    ReadyKey::new(ident, Events::USER)
+                }
                 Kind::User(event) => match event.consume() {
                     Ok(false) => continue,
                     Ok(true) => ReadyKey::new(ident, Events::USER),
@@ -200,10 +216,16 @@ impl<T> Selector<T> {
                     unreachable!("virtual registrations have no fd slot")
                 }
             };
-            self.pending.push_back(key);
+            if written < keys.len() && self.pending.is_empty() {
+                keys[written] = key;
+                written += 1;
+            } else {
+                self.pending.push_back(key);
+            }
         }
         if children {
             self.sweep_children();
         }
+        written
     }
 }

@@ -118,7 +118,10 @@ impl<T> Selector<T> {
 
     /// Registers a user event; each trigger, or several before a select,
     /// gives one `USER` report. The selector keeps a handle to the event
-    /// while it is registered.
+    /// while it is registered. An event made by
+    /// [`SelectEvent::new_edge_triggered`] is registered edge-triggered and
+    /// its counter is never read here; any other is read (reset) by the
+    /// select that reports it.
     ///
     /// # Errors
     ///
@@ -139,12 +142,17 @@ impl<T> Selector<T> {
     /// ```
     pub fn register_event(&mut self, event: &SelectEvent, data: T) -> io::Result<Ident> {
         let fd = event.as_raw_fd();
+        let bits = if event.is_edge_triggered() {
+            sys::EPOLLIN | sys::EPOLLET
+        } else {
+            sys::EPOLLIN
+        };
         let entry = Entry {
             kind: Kind::User(event.clone()),
             events: Events::USER,
             data,
         };
-        self.insert_armed(fd, entry, Some(sys::EPOLLIN))?;
+        self.insert_armed(fd, entry, Some(bits))?;
         Ok(Ident::from(fd))
     }
 }
