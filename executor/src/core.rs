@@ -301,7 +301,7 @@ impl Core {
             drop(queued);
             drop(tasks);
         }
-        self.owner.remote().close();
+        self.owner.close();
     }
 
     /// The number of tasks not yet complete.

@@ -34,14 +34,17 @@
 //!   (also readable without the lock, [`Remote::is_closed`]): from then on
 //!   no thread writes a task's local count, and each local reference is
 //!   counted in the task's shared word instead (`Header::local_dec`).
-//!   (The queue holds `Notified`s, whose tasks hold this `Arc<Remote>`, so
+//!   It also folds the executor's count of live task blocks into the
+//!   shared one (see `raw::remote_hold`): the blocks together hold one
+//!   count of this `Arc<Remote>`, given back by the last block's free.
+//!   (The queue holds `Notified`s, whose tasks hold this remote, so
 //!   emptying it on close is also what breaks that cycle.)
 
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use crate::park::Unpark;
-use crate::raw::{LocalDrop, Notified};
+use crate::raw::{Blocks, LocalDrop, Notified};
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, fence};
 
 /// The part of an executor that other threads can reach.
@@ -63,6 +66,9 @@ pub(crate) struct Remote {
     epoch: Instant,
     /// The executor's thread (see [`thread_token`]).
     owner_thread: u64,
+    /// The executor's live task blocks, which keep this alive together
+    /// (see `raw::remote_hold`).
+    pub(crate) blocks: Blocks,
 }
 
 /// The largest queue buffer (in tasks) a drain gives back for reuse; a
@@ -98,6 +104,7 @@ impl Remote {
             wakes: AtomicUsize::new(0),
             epoch: Instant::now(),
             owner_thread: thread_token(),
+            blocks: Blocks::new(),
         }
     }
 

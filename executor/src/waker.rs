@@ -40,9 +40,9 @@ impl Wake for MainWaker {
 /// Wakes the main future of `block_on` of the executor of `remote`: what
 /// its [`MainWaker`] does (also for a `JoinHandle` awaited by that main
 /// future, which keeps no waker for it).
-pub(crate) fn wake_main(remote: &sync::Arc<Remote>) {
+pub(crate) fn wake_main(remote: &Remote) {
     let local = context::with_current(|core| {
-        let ours = sync::Arc::ptr_eq(core.owner().remote(), remote);
+        let ours = std::ptr::eq(sync::Arc::as_ptr(core.owner().remote()), remote);
         if ours {
             core.schedule_main();
             core.count_local_wake();

@@ -170,3 +170,40 @@ fn wakers_dropped_elsewhere_before_and_after_the_executor_free_each_task_once() 
     assert!(first.is_finished() && second.is_finished());
     drop((first, second, again));
 }
+
+/// The last reference of a task, a waker cloned on another thread, frees
+/// the block there while the executor lives; the executor's own frees and
+/// that one together give its remote queue back when it drops (Miri
+/// reports a leak or a double free otherwise).
+#[test]
+fn a_block_freed_on_another_thread_while_the_executor_lives_is_counted_once() {
+    let ex = LocalExecutor::new();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let handle = ex.spawn(async move { g.wait().await });
+    let other = ex.spawn(async {});
+    ex.run_ready();
+    let waker = gate.waker();
+    let (to_thread, from_main) = std::sync::mpsc::channel::<()>();
+    let (to_main, from_thread) = std::sync::mpsc::channel::<()>();
+    let thread = thread::spawn(move || {
+        // Cloned here: a shared reference, which this thread may free.
+        let shared = waker.clone();
+        drop(waker);
+        to_main.send(()).expect("main waits");
+        from_main.recv().expect("main says when");
+        drop(shared);
+    });
+    from_thread.recv().expect("the clone was made");
+    gate.open_without_waking();
+    drop(gate);
+    ex.run_ready();
+    handle.abort();
+    ex.run_ready();
+    drop(handle);
+    // Only the other thread's shared waker is left: the block goes there.
+    to_thread.send(()).expect("the thread waits");
+    thread.join().expect("the thread did not panic");
+    drop(other);
+    drop(ex);
+}

@@ -30,15 +30,30 @@ type ThreadBound = PhantomData<*const ()>;
 /// names.
 pub(crate) struct Owner {
     remote: Arc<Remote>,
+    /// The tasks' hold of `remote` (see `remote_hold`): the pointer every
+    /// task header gets.
+    hold: NonNull<Remote>,
     _thread: ThreadBound,
 }
 
 impl Owner {
     pub(crate) fn new() -> Self {
+        let remote = Arc::new(Remote::new());
+        let hold = super::remote_hold::take_tasks_hold(&remote);
         Self {
-            remote: Arc::new(Remote::new()),
+            remote,
+            hold,
             _thread: PhantomData,
         }
+    }
+
+    /// Closes the remote queue (the executor drops): later pushes are
+    /// refused, and the tasks' hold is counted down in the shared count.
+    pub(crate) fn close(&self) {
+        self.remote.close();
+        // SAFETY: `hold` is this executor's, the remote is closed, and the
+        // executor closes once (its drop).
+        unsafe { super::remote_hold::merge(self.hold) };
     }
 
     /// The cross-thread queue of this executor.
@@ -48,7 +63,7 @@ impl Owner {
 
     /// Whether the task of `header` belongs to this executor.
     pub(crate) fn owns(&self, header: &Header) -> bool {
-        Arc::ptr_eq(&self.remote, &header.remote)
+        header.remote.is(&self.remote)
     }
 
     /// Allocates a task for `future`, listed under `meta.key`: returns the
@@ -59,7 +74,10 @@ impl Owner {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let ptr = RawTask::allocate(future, Id::next(), meta, Arc::clone(&self.remote));
+        // SAFETY: `hold` is this executor's, which spawns on its thread
+        // and is not closed (closing is its drop).
+        let remote = unsafe { super::remote_hold::block_spawned(self.hold) };
+        let ptr = RawTask::allocate(future, Id::next(), meta, remote);
         // The three local references `Header::new` counted.
         let table = LocalRef::adopt(ptr);
         let queue = LocalRef::adopt(ptr);

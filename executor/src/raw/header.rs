@@ -6,10 +6,10 @@ use std::panic::Location;
 use std::ptr::NonNull;
 
 use super::join_waker::JoinWaker;
+use super::remote_hold::RemoteRef;
 use super::state::{self, MAX_REFS, REF, Ran, State};
 use crate::id::Id;
-use crate::remote::Remote;
-use crate::sync::{Arc, AtomicU32, Ordering, fence};
+use crate::sync::{AtomicU32, Ordering, fence};
 
 /// The first field of every task allocation (`#[repr(C)]` puts it at
 /// offset 0, so a pointer to the task is a pointer to its header).
@@ -52,7 +52,7 @@ pub(crate) struct Header {
     /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
     /// The executor's cross-thread queue; which executor owns the task.
-    pub(crate) remote: Arc<Remote>,
+    pub(crate) remote: RemoteRef,
     /// The waker of whoever awaits the `JoinHandle`, in one word.
     pub(crate) join_waker: JoinWaker,
 }
@@ -87,7 +87,7 @@ pub(crate) struct Meta {
 }
 
 impl Header {
-    pub(crate) fn new(vtable: &'static VTable, id: Id, meta: Meta, remote: Arc<Remote>) -> Self {
+    pub(crate) fn new(vtable: &'static VTable, id: Id, meta: Meta, remote: RemoteRef) -> Self {
         Self {
             shared: AtomicU32::new(state::SHARED_INITIAL),
             key: Cell::new(meta.key),

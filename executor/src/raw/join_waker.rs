@@ -32,7 +32,6 @@ use super::handle::LocalRef;
 use super::header::Header;
 use super::waker;
 use crate::remote::Remote;
-use crate::sync::Arc;
 
 /// The tag of a boxed foreign waker.
 const FOREIGN: usize = 1;
@@ -63,7 +62,7 @@ pub(crate) enum Joiner {
 
 impl Joiner {
     /// Wakes the joiner; `remote` is the task's executor's.
-    pub(crate) fn wake(self, remote: &Arc<Remote>) {
+    pub(crate) fn wake(self, remote: &Remote) {
         match self {
             Joiner::Task(task) => task.wake(),
             Joiner::Waker(waker) => waker.wake(),
@@ -82,7 +81,7 @@ impl JoinWaker {
     /// Registers `waker` as the joiner's, or with `main`, the main future
     /// of the task's own executor (whose waker `waker` is); `remote` is
     /// the task's executor's. Keeps what is there if it wakes the same.
-    pub(crate) fn register(&self, waker: &Waker, main: bool, remote: &Arc<Remote>) {
+    pub(crate) fn register(&self, waker: &Waker, main: bool, remote: &Remote) {
         let old = self.word.get();
         let new = if main {
             if old.addr() == MAIN {
@@ -98,7 +97,7 @@ impl JoinWaker {
             let awaiter: &Header = unsafe { task.as_ref() };
             // Same executor (so this thread is the awaiter's too), and a
             // local reference left to count one more on.
-            if Arc::ptr_eq(&awaiter.remote, remote) && awaiter.local_refs.get() > 0 {
+            if awaiter.remote.is(remote) && awaiter.local_refs.get() > 0 {
                 awaiter.local_inc();
                 task.as_ptr().cast::<()>()
             } else {

@@ -19,7 +19,7 @@
 //! | 28 | `spawned_ms` | 4 |
 //! | 32 | `id` | 8 |
 //! | 40 | `location` | 8 |
-//! | 48 | `remote` | 8 |
+//! | 48 | `remote` ([`RemoteRef`](remote_hold::RemoteRef), a pointer) | 8 |
 //! | 56 | `join_waker` ([`JoinWaker`](join_waker::JoinWaker), one word) | 8 |
 //!
 //! With a 32-byte future (today's `Sleep`) the block is 96 bytes, a
@@ -97,13 +97,21 @@
 //! reference back through the remote queue. Once the executor has closed
 //! its remote queue (its drop), nobody writes it again: the first local
 //! operation after that folds it into the shared word (`CONVERTED`), and
-//! every local reference counts there, on any thread. At 0 the table has forgotten the task (so it is `COMPLETE`: the
-//! future is dropped) and the `JoinHandle` is gone (so the output was taken
-//! or dropped): the stage is empty. So whichever thread drops the last
+//! every local reference counts there, on any thread. At 0 the table has
+//! forgotten the task (so it is `COMPLETE`: the future is dropped) and the
+//! `JoinHandle` is gone (so the output was taken or dropped): the stage is
+//! empty. So whichever thread drops the last
 //! reference (a `Waker` held by a timer thread, say) frees a block that
 //! holds nothing `!Send`; the free never drops the stage
 //! (`ManuallyDrop`), so a leaked `JoinHandle` leaks its output rather
 //! than dropping it on a foreign thread.
+//!
+//! The header's `remote` is a plain pointer: the executor's blocks hold
+//! its `Remote` alive together, with one count of its `Arc`, counted down
+//! without an atomic operation for a block freed on the executor's thread
+//! while it lives, and given back by the last block's free (see
+//! [`remote_hold`]). So neither a spawn nor a free touches an atomic
+//! counter in the common case.
 //!
 //! # What a run returns
 //!
@@ -129,6 +137,7 @@ mod current;
 mod handle;
 mod header;
 mod join_waker;
+mod remote_hold;
 mod state;
 mod task;
 mod waker;
@@ -136,4 +145,5 @@ mod waker;
 pub(crate) use current::{current_id, note_wait};
 pub(crate) use handle::{JoinRef, LocalDrop, LocalRef, Notified, Owner};
 pub(crate) use header::Meta;
+pub(crate) use remote_hold::Blocks;
 pub(crate) use state::{Ending, Ran};

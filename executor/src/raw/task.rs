@@ -12,12 +12,11 @@ use std::task::{Context, Poll};
 
 use super::current::CurrentTask;
 use super::header::{Header, Meta, VTable};
+use super::remote_hold::{RemoteRef, block_freed};
 use super::state::{Ran, State};
 use super::waker;
 use crate::error::JoinError;
 use crate::id::Id;
-use crate::remote::Remote;
-use crate::sync::Arc;
 
 /// Where a task's future is, then its output.
 enum Stage<F: Future> {
@@ -50,7 +49,7 @@ impl<F: Future + 'static> RawTask<F> {
 
     /// Allocates a task for `future`; the pointer carries the references
     /// counted by [`Header::new`].
-    pub(crate) fn allocate(future: F, id: Id, meta: Meta, remote: Arc<Remote>) -> NonNull<Header> {
+    pub(crate) fn allocate(future: F, id: Id, meta: Meta, remote: RemoteRef) -> NonNull<Header> {
         let task = Box::new(Self {
             header: Header::new(&Self::VTABLE, id, meta, remote),
             stage: UnsafeCell::new(ManuallyDrop::new(Stage::Running(future))),
@@ -263,12 +262,17 @@ impl<F: Future + 'static> RawTask<F> {
     /// `ptr` comes from [`RawTask::<F>::allocate`] and no reference of any
     /// kind is left.
     unsafe fn dealloc(ptr: NonNull<Header>) {
+        // SAFETY: alive until the free below; a copy of a pointer field.
+        let remote = unsafe { ptr.as_ref() }.remote.as_non_null();
         // SAFETY: the allocation is a `Box<Self>` leaked by `allocate`, and
         // nothing refers to it any more. Its drop runs the header's fields
-        // only (the stage is `ManuallyDrop`): an `Arc<Remote>`, and a
-        // `join_waker` that is empty by now and owns nothing to drop (see
-        // the module docs).
+        // only (the stage is `ManuallyDrop`): a `join_waker` that is empty
+        // by now and owns nothing to drop (see the module docs); the
+        // `RemoteRef` has no drop.
         drop(unsafe { Box::from_raw(ptr.cast::<Self>().as_ptr()) });
+        // SAFETY: this block was counted by `block_spawned` and is freed,
+        // once.
+        unsafe { block_freed(remote) };
     }
 }
 
