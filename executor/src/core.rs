@@ -16,6 +16,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::panic::Location;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -287,6 +288,19 @@ impl Core {
 
     /// Drops every task's future, including tasks spawned by those drops.
     pub(crate) fn shutdown(&self) {
+        /// Closes the remote queue as the shutdown ends, however it ends:
+        /// else the remote and what is pushed to it later would leak.
+        struct CloseOnDrop<'a>(&'a Owner);
+        impl Drop for CloseOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let close = CloseOnDrop(&self.owner);
+        // A cancel runs user code that may panic (a foreign joiner's
+        // waker): every other task is still cancelled, and the first panic
+        // goes on once the executor is torn down.
+        let mut panic = None;
         loop {
             let tasks = self.tasks.borrow_mut().drain();
             let queued = std::mem::take(&mut *self.queue.borrow_mut());
@@ -295,13 +309,19 @@ impl Core {
             }
             for task in &tasks {
                 task.unlist();
-                task.cancel();
+                let cancelled = std::panic::catch_unwind(AssertUnwindSafe(|| task.cancel()));
+                if let Err(payload) = cancelled {
+                    panic.get_or_insert(payload);
+                }
             }
             self.names.borrow_mut().clear();
             drop(queued);
             drop(tasks);
         }
-        self.owner.close();
+        drop(close);
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
     }
 
     /// The number of tasks not yet complete.

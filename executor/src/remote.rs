@@ -221,10 +221,11 @@ impl Remote {
         self.pending.store(false, Ordering::Relaxed);
         let main = std::mem::replace(&mut inner.main, false);
         std::mem::swap(tasks, &mut inner.queue);
-        let local_drops = std::mem::take(&mut inner.local_drops);
+        // Dropped on the executor's thread, as `LocalDrop` requires (they
+        // may free tasks, which takes no lock), in place: the buffer stays
+        // for the next pushes.
+        inner.local_drops.clear();
         drop(inner);
-        // On the executor's thread, as `LocalDrop` requires; may free tasks.
-        drop(local_drops);
         tasks.reverse();
         main
     }
@@ -274,8 +275,8 @@ crate::sync::thread_local_slot! {
 
 /// A number that names the calling thread for the life of the process:
 /// unlike a thread id or a thread-local's address, never reused by a later
-/// thread. 0 on a thread whose thread-locals are gone (it exits), which
-/// names no executor's thread.
+/// thread. (The slot has no destructor, so it is there until the thread
+/// ends; the 0 for a slot that is gone is for loom's thread-locals.)
 #[inline]
 fn thread_token() -> u64 {
     TOKEN

@@ -10,6 +10,8 @@ use std::alloc::System;
 use std::cell::RefCell;
 use std::future::poll_fn;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
 use chronia_executor::LocalExecutor;
@@ -23,6 +25,65 @@ fn main() {
     println!("test spawn_is_one_allocation_and_its_wakers_allocate_nothing ... ok");
     remote_wakes_reuse_the_queue_buffer();
     println!("test remote_wakes_reuse_the_queue_buffer ... ok");
+    wakes_by_value_off_the_executor_reuse_the_buffers();
+    println!("test wakes_by_value_off_the_executor_reuse_the_buffers ... ok");
+}
+
+/// A task's waker woken by value where the executor is not current: on
+/// its thread (the local reference drops there), and on another thread
+/// (it goes back with the wake, in the remote queue's second buffer):
+/// after the first of each, neither allocates.
+fn wakes_by_value_off_the_executor_reuse_the_buffers() {
+    let ex = LocalExecutor::new();
+    let kept: Rc<RefCell<Option<Waker>>> = Rc::new(RefCell::new(None));
+    let k = kept.clone();
+    let _handle = ex.spawn(poll_fn(move |cx| {
+        *k.borrow_mut() = Some(cx.waker().clone());
+        Poll::<()>::Pending
+    }));
+    ex.run_ready();
+    // A slot and a flag, not a channel: a channel may allocate when a
+    // receiver blocks.
+    let slot: Arc<(Mutex<Option<Waker>>, AtomicBool)> = Arc::default();
+    let other = Arc::clone(&slot);
+    let waker_thread = std::thread::spawn(move || {
+        loop {
+            let waker = other.0.lock().expect("not poisoned").take();
+            match waker {
+                Some(waker) => {
+                    waker.wake();
+                    other.1.store(true, Ordering::Release);
+                }
+                None if Arc::strong_count(&other) == 1 => return,
+                None => std::thread::yield_now(),
+            }
+        }
+    });
+    let round = |elsewhere: bool| {
+        let waker = kept.borrow_mut().take().expect("polled");
+        if elsewhere {
+            *slot.0.lock().expect("not poisoned") = Some(waker);
+            while !slot.1.swap(false, Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+        } else {
+            waker.wake();
+        }
+        assert_eq!(ex.run_ready(), 1);
+    };
+    // The first of each grows its buffer.
+    round(false);
+    round(true);
+    let region = Region::new(GLOBAL);
+    for _ in 0..3 {
+        round(false);
+        round(true);
+    }
+    let change = region.change();
+    drop(slot);
+    waker_thread.join().expect("the waker thread");
+    assert_eq!(change.allocations, 0, "a wake allocated: {change:?}");
+    assert_eq!(change.deallocations, 0, "a drain freed: {change:?}");
 }
 
 fn remote_wakes_reuse_the_queue_buffer() {

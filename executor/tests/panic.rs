@@ -95,3 +95,39 @@ fn panic_in_future_drop_after_ready_is_reported_as_panic() {
         format!("task {} panicked with message \"drop failed\"", err.id())
     );
 }
+
+/// A waker that panics when woken.
+struct PanicsWhenWoken;
+
+impl std::task::Wake for PanicsWhenWoken {
+    fn wake(self: std::sync::Arc<Self>) {
+        panic!("this waker panics when woken");
+    }
+}
+
+/// A foreign joiner's waker that panics as the executor's drop cancels the
+/// task it waits for: the panic comes out of the drop, and the executor is
+/// still torn down (its remote closed: Miri reports a leak otherwise, and
+/// a waker of another task dropped later still frees that task).
+#[test]
+fn a_joiner_waker_panicking_in_the_executors_drop_still_closes_it() {
+    let ex = LocalExecutor::new();
+    let mut handle = ex.spawn(std::future::pending::<()>());
+    let kept = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let k = kept.clone();
+    let _other = ex.spawn(std::future::poll_fn(move |cx| {
+        *k.borrow_mut() = Some(cx.waker().clone());
+        std::task::Poll::<()>::Pending
+    }));
+    ex.run_ready();
+    let waker = std::task::Waker::from(std::sync::Arc::new(PanicsWhenWoken));
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut handle).poll(&mut cx).is_pending());
+    let dropped = catch_unwind(AssertUnwindSafe(|| drop(ex)));
+    assert!(dropped.is_err(), "the joiner's panic comes out of the drop");
+    let other_waker = kept.borrow_mut().take().expect("polled");
+    std::thread::spawn(move || drop(other_waker))
+        .join()
+        .expect("the thread did not panic");
+    drop(handle);
+}

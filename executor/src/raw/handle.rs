@@ -74,8 +74,14 @@ impl Owner {
         F: Future + 'static,
         F::Output: 'static,
     {
+        // Closing is the executor's drop, the last thing it does: a spawn
+        // after it would be a bug here, and would free the remote early.
+        assert!(
+            !self.remote.is_closed(),
+            "a task spawned on an executor that is gone"
+        );
         // SAFETY: `hold` is this executor's, which spawns on its thread
-        // and is not closed (closing is its drop).
+        // and is not closed (checked).
         let remote = unsafe { super::remote_hold::block_spawned(self.hold) };
         let ptr = RawTask::allocate(future, Id::next(), meta, remote);
         // The three local references `Header::new` counted.
@@ -253,9 +259,9 @@ impl Clone for LocalRef {
 
 impl Drop for LocalRef {
     fn drop(&mut self) {
-        let header = self.header();
-        if header.local_dec() {
-            let dealloc = header.vtable.dealloc;
+        let dealloc = self.header().vtable.dealloc;
+        // SAFETY: alive, kept by the local reference this drops.
+        if unsafe { Header::local_dec(self.ptr) } {
             // SAFETY: that was the last reference of any kind.
             unsafe { dealloc(self.ptr) };
         }
@@ -362,9 +368,9 @@ impl Notified {
 
 impl Drop for Notified {
     fn drop(&mut self) {
-        let header = self.header();
-        if header.ref_dec() {
-            let dealloc = header.vtable.dealloc;
+        let dealloc = self.header().vtable.dealloc;
+        // SAFETY: alive, kept by the shared reference this drops.
+        if unsafe { Header::ref_dec(self.ptr) } {
             // SAFETY: that was the last reference of any kind.
             unsafe { dealloc(self.ptr) };
         }
@@ -400,10 +406,10 @@ impl LocalDrop {
 
 impl Drop for LocalDrop {
     fn drop(&mut self) {
-        // SAFETY: this reference keeps the task alive.
-        let header = unsafe { self.ptr.as_ref() };
-        if header.local_dec() {
-            let dealloc = header.vtable.dealloc;
+        // SAFETY: this reference keeps the task alive; a copy of a field.
+        let dealloc = unsafe { self.ptr.as_ref() }.vtable.dealloc;
+        // SAFETY: alive, kept by the local reference this drops.
+        if unsafe { Header::local_dec(self.ptr) } {
             // SAFETY: that was the last reference of any kind.
             unsafe { dealloc(self.ptr) };
         }

@@ -114,21 +114,33 @@ impl Header {
         }
     }
 
-    /// Drops a shared reference; returns `true` if it was the last, so the
-    /// caller must free the task. Any thread.
-    pub(crate) fn ref_dec(&self) -> bool {
+    /// Drops a shared reference of the task at `ptr`; returns `true` if it
+    /// was the last, so the caller must free the task. Any thread.
+    ///
+    /// A pointer, not `&self`: once this thread's decrement is done,
+    /// another may free the block, so no reference to the header may be
+    /// alive (as a function argument is until it returns) across it; only
+    /// references to its atomic and `Cell` fields, which allow that, are.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live task, kept alive by the reference this drops.
+    pub(crate) unsafe fn ref_dec(ptr: NonNull<Header>) -> bool {
+        // SAFETY: alive (the caller's reference); a reference to the atomic
+        // field alone.
+        let shared = unsafe { &(*ptr.as_ptr()).shared };
         // The caller's is the only reference: then no other exists to make
         // a new one or drop one, so the count cannot change, and the free
         // needs no read-modify-write (a task ends so, on its thread, when
         // no waker of it is left). Acquire, as the fence below: reads from
         // the Release decrement of the reference dropped before, so every
         // use of the task through it happens before the free.
-        if state::refs(self.shared.load(Ordering::Acquire)) == 1 {
+        if state::refs(shared.load(Ordering::Acquire)) == 1 {
             return true;
         }
         // Release, then an Acquire fence on the last, as `Arc`'s drop: every
         // use of the task through another reference happens before the free.
-        let old = self.shared.fetch_sub(REF, Ordering::Release);
+        let old = shared.fetch_sub(REF, Ordering::Release);
         debug_assert!(state::refs(old) >= 1, "a task reference was dropped twice");
         if state::refs(old) != 1 {
             return false;
@@ -142,7 +154,8 @@ impl Header {
     /// is made from (then it is counted in the shared word).
     pub(crate) fn local_inc(&self) {
         if self.remote.is_closed() {
-            self.converted_update(true);
+            // SAFETY: alive (`self`); an add frees nothing.
+            unsafe { Self::converted_update(NonNull::from(self), true) };
             return;
         }
         let refs = self.local_refs.get();
@@ -153,36 +166,58 @@ impl Header {
         self.local_refs.set(refs + 1);
     }
 
-    /// Drops a local reference (on the threads `local_inc` names); returns
-    /// `true` if it was the last reference of any kind, so the caller must
-    /// free the task.
-    pub(crate) fn local_dec(&self) -> bool {
-        if self.remote.is_closed() {
-            return self.converted_update(false);
+    /// Drops a local reference of the task at `ptr` (on the threads
+    /// `local_inc` names); returns `true` if it was the last reference of
+    /// any kind, so the caller must free the task. A pointer, as for
+    /// [`ref_dec`](Self::ref_dec).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live task, kept alive by the local reference this drops.
+    pub(crate) unsafe fn local_dec(ptr: NonNull<Header>) -> bool {
+        let h = ptr.as_ptr();
+        // SAFETY: alive (the caller's reference): a copy of a field.
+        let remote = unsafe { (*h).remote.as_non_null() };
+        // SAFETY: as above: a reference to the `Cell` field alone.
+        let local_refs = unsafe { &(*h).local_refs };
+        // SAFETY: the block keeps its remote alive (`remote_hold`).
+        if unsafe { remote.as_ref() }.is_closed() {
+            // SAFETY: the caller's contract.
+            return unsafe { Self::converted_update(ptr, false) };
         }
-        let refs = self.local_refs.get() - 1;
-        self.local_refs.set(refs);
+        let refs = local_refs.get() - 1;
+        local_refs.set(refs);
         // The last local reference drops the shared one they held.
-        refs == 0 && self.ref_dec()
+        // SAFETY: alive: that shared reference.
+        refs == 0 && unsafe { Self::ref_dec(ptr) }
     }
 
     /// A local reference made (`add`) or dropped once the executor is gone:
     /// the local count, frozen since, joins the shared word first (once,
     /// whichever thread comes first), so that every reference is counted
     /// there. Returns whether that was the last reference (a drop).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live task, kept alive by the caller's local reference.
     #[cold]
-    fn converted_update(&self, add: bool) -> bool {
+    unsafe fn converted_update(ptr: NonNull<Header>, add: bool) -> bool {
+        let h = ptr.as_ptr();
+        // SAFETY: alive (the caller's reference): a reference to the `Cell`
+        // field alone (see `ref_dec`).
+        let local_refs = unsafe { &(*h).local_refs };
+        // SAFETY: as above, to the atomic field alone.
+        let shared = unsafe { &(*h).shared };
         // Read from any thread, without a lock: nobody writes the local
         // count once the executor is closed (every local operation comes
         // here), and the close, after the executor's last write of it,
         // happens before the `is_closed` (Acquire) that led here.
-        let frozen = self.local_refs.get();
+        let frozen = local_refs.get();
         debug_assert!(
             frozen > 0,
             "a local reference exists, so the count was not 0"
         );
-        let old = self
-            .shared
+        let old = shared
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
                 // The one reference the local ones held becomes `frozen`.
                 let s = if s & state::CONVERTED == 0 {

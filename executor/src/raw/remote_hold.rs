@@ -81,6 +81,19 @@ impl RemoteRef {
         std::ptr::eq(self.0.as_ptr(), remote)
     }
 
+    /// A count of the remote's `Arc` of its own, for a call that may hand
+    /// the executor the last reference of the block this is in (two atomic
+    /// operations: for the paths off the executor's thread).
+    pub(crate) fn hold(&self) -> Arc<Remote> {
+        let raw = self.0.as_ptr().cast_const();
+        // SAFETY: the pointer is the one `take_tasks_hold` got from
+        // `Arc::into_raw`, and the remote is alive (this block holds it);
+        // the count added here is the one the returned `Arc` owns.
+        unsafe { Arc::increment_strong_count(raw) };
+        // SAFETY: as above: that count is this `Arc`'s.
+        unsafe { Arc::from_raw(raw) }
+    }
+
     /// The pointer, for [`block_freed`] after the header holding this is
     /// gone.
     pub(crate) fn as_non_null(&self) -> NonNull<Remote> {

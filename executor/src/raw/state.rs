@@ -170,9 +170,10 @@ pub(crate) const SHARED_INITIAL: u32 = REF;
 /// clone aborts the process, as `Arc` does past `isize::MAX`: a program
 /// that leaks wakers in a loop must not wrap the count around, and the
 /// headroom above it is more than the threads that could race past the
-/// check at once. (Half a billion wakers of one task take 8 GiB.) The
-/// local count has the same bound, so that converting it fits.
-pub(crate) const MAX_REFS: u32 = 1 << 29;
+/// check at once. (A quarter of a billion wakers of one task take 4 GiB.)
+/// The local count has the same bound, so that the two added up when the
+/// executor is gone (`Header::local_dec`) still fit the word's 30 bits.
+pub(crate) const MAX_REFS: u32 = 1 << 28;
 
 /// The shared word after a remote wake: queued, with one more reference
 /// for the [`Notified`](super::Notified), unless it is queued already

@@ -2,9 +2,10 @@
 //! in two kinds, told apart by their vtables:
 //!
 //! - `LOCAL`: holds one *local* reference (`Header::local_refs`), counted
-//!   without an atomic operation. Every waker made on the executor's
-//!   thread is one: the one lent to a poll (which holds none and is never
-//!   dropped) and its clones there. Cloned or dropped on another thread,
+//!   without an atomic operation. The waker lent to a poll (which holds
+//!   none and is never dropped) is one, and so is every clone of a `LOCAL`
+//!   waker made on the executor's thread (a clone of a `SHARED` one stays
+//!   `SHARED`, wherever it is made). Cloned or dropped on another thread,
 //!   it may not touch the local count: a clone there is a `SHARED` waker,
 //!   and a drop hands its local reference back to the executor through
 //!   the remote queue ([`LocalDrop`]), or, once the executor is gone,
@@ -46,7 +47,7 @@ pub(crate) fn borrowed(ptr: NonNull<Header>) -> ManuallyDrop<Waker> {
     let raw = RawWaker::new(ptr.as_ptr().cast_const().cast(), &LOCAL);
     // SAFETY: the vtable's functions keep the `RawWaker` contract (each is
     // thread-safe: the shared count and `QUEUED` are atomic, and the local
-    // count is touched only where its executor is current); the
+    // count is touched only on the executor's thread); the
     // `ManuallyDrop` keeps `local_drop` from taking the reference this
     // waker does not hold.
     ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
@@ -130,7 +131,7 @@ unsafe fn shared_clone(data: *const ()) -> RawWaker {
 /// The `RawWakerVTable` contract: `data` is a live `LOCAL` waker.
 unsafe fn local_wake(data: *const ()) {
     // SAFETY: the contract of `wake`.
-    let (ptr, _) = unsafe { header(data) };
+    let (ptr, header) = unsafe { header(data) };
     // The reference this waker held, when it is not the run queue's now:
     // dropped only after the closure, which borrows the task, returns
     // (the drop may free the task).
@@ -156,6 +157,12 @@ unsafe fn local_wake(data: *const ()) {
     });
     if let Some(reference) = local {
         drop(reference);
+    } else if on_owner(header) {
+        // The executor's thread, while it is not current: a remote wake,
+        // and the local reference is this thread's to drop.
+        wake_remote(ptr, None);
+        // SAFETY: this waker is consumed: its reference is dropped.
+        unsafe { local_drop(data) };
     } else {
         // SAFETY: this waker's local reference goes with the wake.
         let reference = unsafe { LocalDrop::from_raw(ptr) };
@@ -232,7 +239,13 @@ fn wake_remote(ptr: NonNull<Header>, reference: Option<LocalDrop>) {
     if notified.is_none() && reference.is_none() {
         return;
     }
-    if let Err(refused) = header.remote.push(notified, reference) {
+    // The push may give the executor the last thing that keeps the remote
+    // alive (`reference`): then the call holds a count of its own
+    // meanwhile; else the caller's waker keeps the block, and so the
+    // remote, alive.
+    let hold = reference.as_ref().map(|_| header.remote.hold());
+    let remote: &crate::remote::Remote = hold.as_deref().unwrap_or(&header.remote);
+    if let Err(refused) = remote.push(notified, reference) {
         // The executor is gone; dropping them gives the references back.
         drop(refused);
     }
@@ -244,14 +257,14 @@ fn wake_remote(ptr: NonNull<Header>, reference: Option<LocalDrop>) {
 unsafe fn local_drop(data: *const ()) {
     // SAFETY: the contract of `drop`.
     let (ptr, header) = unsafe { header(data) };
-    let last = if on_owner(header) {
-        header.local_dec()
-    } else {
+    let dealloc = header.vtable.dealloc;
+    if !on_owner(header) {
         drop_local_elsewhere(ptr);
-        false
-    };
-    if last {
-        let dealloc = header.vtable.dealloc;
+        return;
+    }
+    // SAFETY: alive, kept by this waker's local reference, which this
+    // drops, on the executor's thread.
+    if unsafe { Header::local_dec(ptr) } {
         // SAFETY: that was the last reference of any kind.
         unsafe { dealloc(ptr) };
     }
@@ -266,9 +279,10 @@ fn drop_local_elsewhere(ptr: NonNull<Header>) {
     // SAFETY: the waker being dropped gives its local reference to this
     // `LocalDrop`, and `ptr` is alive (that reference).
     let local = unsafe { LocalDrop::from_raw(ptr) };
-    // SAFETY: alive (that reference) until `refused` below drops; this
-    // reference is not used after that.
-    let remote = &unsafe { ptr.as_ref() }.remote;
+    // The push may give the executor the last thing that keeps the remote
+    // alive (this reference): the call holds its own count meanwhile.
+    // SAFETY: alive (that reference) for this line.
+    let remote = unsafe { ptr.as_ref() }.remote.hold();
     if let Err(refused) = remote.push(None, Some(local)) {
         // The executor is gone: the drop counts it in the shared word.
         drop(refused);
@@ -281,8 +295,10 @@ fn drop_local_elsewhere(ptr: NonNull<Header>) {
 unsafe fn shared_drop(data: *const ()) {
     // SAFETY: the contract of `drop`.
     let (ptr, header) = unsafe { header(data) };
-    if header.ref_dec() {
-        let dealloc = header.vtable.dealloc;
+    let dealloc = header.vtable.dealloc;
+    // SAFETY: alive, kept by this waker's shared reference, which this
+    // drops.
+    if unsafe { Header::ref_dec(ptr) } {
         // SAFETY: that was the last reference of any kind.
         unsafe { dealloc(ptr) };
     }
