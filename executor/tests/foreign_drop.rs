@@ -207,3 +207,71 @@ fn a_block_freed_on_another_thread_while_the_executor_lives_is_counted_once() {
     drop(other);
     drop(ex);
 }
+
+/// A task that keeps a clone of its own waker (made on the executor's
+/// thread) and finishes; its handle dropped, that waker is its last
+/// reference.
+fn last_waker_of_a_finished_task(ex: &LocalExecutor) -> std::task::Waker {
+    let slot: Arc<Mutex<Option<std::task::Waker>>> = Arc::default();
+    let s = slot.clone();
+    let handle = ex.spawn(std::future::poll_fn(move |cx| {
+        *s.lock().expect("not poisoned") = Some(cx.waker().clone());
+        std::task::Poll::Ready(())
+    }));
+    ex.run_ready();
+    assert!(handle.is_finished());
+    drop(handle);
+    let waker = slot.lock().expect("not poisoned").take();
+    waker.expect("the task left its waker")
+}
+
+/// A task's last reference, a waker made on the executor's thread, dropped
+/// or woken on another thread while the executor drops: the push that
+/// hands the reference back may be the last thing keeping the executor's
+/// remote queue alive (found in review; Miri checks that nothing refers
+/// to the remote once it may be freed).
+#[test]
+fn a_last_waker_dropped_or_woken_elsewhere_races_the_executors_drop() {
+    for wake in [false, true] {
+        let ex = LocalExecutor::new();
+        let waker = last_waker_of_a_finished_task(&ex);
+        let t = thread::spawn(move || {
+            if wake {
+                waker.wake();
+            } else {
+                drop(waker);
+            }
+        });
+        drop(ex);
+        t.join().expect("the thread did not panic");
+    }
+}
+
+/// A shared waker (cloned on another thread) dropped there while this
+/// thread drops the task's last local reference: either may free the
+/// block, and the other's decrement must not refer to it after (found in
+/// review).
+#[test]
+fn a_shared_waker_dropped_elsewhere_races_the_last_local_drop() {
+    let ex = LocalExecutor::new();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let handle = ex.spawn(async move { g.wait().await });
+    ex.run_ready();
+    let local = gate.waker();
+    drop(gate);
+    let shared = thread::spawn(move || {
+        let shared = local.clone();
+        drop(local);
+        shared
+    })
+    .join()
+    .expect("the thread did not panic");
+    ex.run_ready();
+    handle.abort();
+    ex.run_ready();
+    let t = thread::spawn(move || drop(shared));
+    drop(handle);
+    t.join().expect("the thread did not panic");
+    drop(ex);
+}
