@@ -29,18 +29,27 @@ fn main() {
     println!("test wakes_by_value_off_the_executor_reuse_the_buffers ... ok");
 }
 
+/// Spawns a task that is pending forever and leaves a clone of its waker
+/// in the cell returned with its handle at each poll.
+fn a_task_keeping_its_waker(
+    ex: &LocalExecutor,
+) -> (chronia_executor::JoinHandle<()>, Rc<RefCell<Option<Waker>>>) {
+    let kept: Rc<RefCell<Option<Waker>>> = Rc::new(RefCell::new(None));
+    let k = kept.clone();
+    let handle = ex.spawn(poll_fn(move |cx| {
+        *k.borrow_mut() = Some(cx.waker().clone());
+        Poll::<()>::Pending
+    }));
+    (handle, kept)
+}
+
 /// A task's waker woken by value where the executor is not current: on
 /// its thread (the local reference drops there), and on another thread
 /// (it goes back with the wake, in the remote queue's second buffer):
 /// after the first of each, neither allocates.
 fn wakes_by_value_off_the_executor_reuse_the_buffers() {
     let ex = LocalExecutor::new();
-    let kept: Rc<RefCell<Option<Waker>>> = Rc::new(RefCell::new(None));
-    let k = kept.clone();
-    let _handle = ex.spawn(poll_fn(move |cx| {
-        *k.borrow_mut() = Some(cx.waker().clone());
-        Poll::<()>::Pending
-    }));
+    let (_handle, kept) = a_task_keeping_its_waker(&ex);
     ex.run_ready();
     // A slot and a flag, not a channel: a channel may allocate when a
     // receiver blocks.
@@ -90,12 +99,7 @@ fn remote_wakes_reuse_the_queue_buffer() {
     // Outside `run_ready` the executor is not current on this thread: a
     // wake goes through the remote queue, as one from another thread does.
     let ex = LocalExecutor::new();
-    let kept: Rc<RefCell<Option<Waker>>> = Rc::new(RefCell::new(None));
-    let k = kept.clone();
-    let _handle = ex.spawn(poll_fn(move |cx| {
-        *k.borrow_mut() = Some(cx.waker().clone());
-        Poll::<()>::Pending
-    }));
+    let (_handle, kept) = a_task_keeping_its_waker(&ex);
     ex.run_ready();
     let waker = kept.borrow_mut().take().expect("polled");
     // The first remote wake grows the queue's buffer.

@@ -37,12 +37,14 @@ fn flag_task(
     })
 }
 
-/// Spawns a [`flag_task`] whose flag is never set on `ex` and polls it
-/// once: its handle and the waker it left.
-fn spawned_and_waiting(ex: &LocalExecutor) -> (chronia_executor::JoinHandle<()>, std::task::Waker) {
+/// Spawns a [`flag_task`] on `ex` and polls it once: its handle and the
+/// waker it left.
+fn spawned_and_waiting(
+    ex: &LocalExecutor,
+    flag: Arc<AtomicBool>,
+    polls: Arc<AtomicUsize>,
+) -> (chronia_executor::JoinHandle<()>, std::task::Waker) {
     let slot = WakerSlot::default();
-    let flag = Arc::new(AtomicBool::new(false));
-    let polls = Arc::new(AtomicUsize::new(0));
     let handle = ex.spawn(flag_task(slot.clone(), flag, polls));
     ex.run_ready();
     let waker = slot
@@ -57,16 +59,9 @@ fn spawned_and_waiting(ex: &LocalExecutor) -> (chronia_executor::JoinHandle<()>,
 fn wake_from_another_thread_races_completion_and_join() {
     model(|| {
         let ex = LocalExecutor::new();
-        let slot = WakerSlot::default();
         let flag = Arc::new(AtomicBool::new(false));
         let polls = Arc::new(AtomicUsize::new(0));
-        let handle = ex.spawn(flag_task(slot.clone(), flag.clone(), polls.clone()));
-        ex.run_ready();
-        let waker = slot
-            .lock()
-            .expect("not poisoned")
-            .take()
-            .expect("the first poll left its waker");
+        let (handle, waker) = spawned_and_waiting(&ex, flag.clone(), polls.clone());
         let f = flag.clone();
         let t = loom::thread::spawn(move || {
             f.store(true, Ordering::Relaxed);
@@ -78,7 +73,6 @@ fn wake_from_another_thread_races_completion_and_join() {
             .expect("no panic");
         t.join().expect("the waking thread did not panic");
         assert!(polls.load(Ordering::Relaxed) >= 2);
-        drop(slot);
         drop(ex);
     });
 }
@@ -87,16 +81,9 @@ fn wake_from_another_thread_races_completion_and_join() {
 fn wake_from_another_thread_races_abort() {
     model(|| {
         let ex = LocalExecutor::new();
-        let slot = WakerSlot::default();
         let flag = Arc::new(AtomicBool::new(false));
         let polls = Arc::new(AtomicUsize::new(0));
-        let handle = ex.spawn(flag_task(slot.clone(), flag, polls.clone()));
-        ex.run_ready();
-        let waker = slot
-            .lock()
-            .expect("not poisoned")
-            .take()
-            .expect("the first poll left its waker");
+        let (handle, waker) = spawned_and_waiting(&ex, flag, polls.clone());
         let t = loom::thread::spawn(move || waker.wake());
         handle.abort();
         ex.run_ready();
@@ -116,7 +103,7 @@ fn wake_from_another_thread_races_abort() {
 fn wake_and_last_drop_on_another_thread_race_the_executor_drop() {
     model(|| {
         let ex = LocalExecutor::new();
-        let (handle, waker) = spawned_and_waiting(&ex);
+        let (handle, waker) = spawned_and_waiting(&ex, Arc::default(), Arc::default());
         // Either thread may hold the last reference and free the block.
         let t = loom::thread::spawn(move || waker.wake());
         drop(handle);
@@ -218,7 +205,7 @@ fn a_join_word_task_reference_races_a_remote_waker_drop() {
 fn local_references_kept_past_the_executor_race_a_waker_drop_elsewhere() {
     model(|| {
         let ex = LocalExecutor::new();
-        let (handle, waker) = spawned_and_waiting(&ex);
+        let (handle, waker) = spawned_and_waiting(&ex, Arc::default(), Arc::default());
         let abort = handle.abort_handle();
         let t = loom::thread::spawn(move || drop(waker));
         drop(ex);

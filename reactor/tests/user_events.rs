@@ -4,7 +4,7 @@ mod util;
 
 use std::io;
 use std::os::fd::AsRawFd;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chronia_reactor::{Events, SelectEvent, Selector};
 use util::{PATIENCE, reports};
@@ -13,25 +13,8 @@ const QUIET: Duration = Duration::from_millis(50);
 
 #[test]
 fn trigger_from_another_thread_wakes_a_select_blocked_forever() {
-    let mut selector = Selector::new().expect("selector");
     let event = SelectEvent::new().expect("event");
-    let id = selector.register_event(&event, "wake").expect("register");
-    let remote = event.clone();
-    let start = Instant::now();
-    let thread = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        remote.trigger().expect("trigger");
-    });
-    let keys = selector.select(None).expect("select");
-    assert!(
-        start.elapsed() >= Duration::from_millis(100),
-        "woke before the trigger"
-    );
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].ident(), id);
-    assert_eq!(keys[0].events(), Events::USER);
-    assert!(keys[0].error().is_none());
-    thread.join().expect("no panic");
+    util::trigger_from_another_thread_wakes_a_blocked_select(&event);
 }
 
 #[test]

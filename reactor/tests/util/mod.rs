@@ -382,3 +382,27 @@ pub fn sh(script: &str) -> std::process::Child {
         .spawn()
         .expect("spawn sh")
 }
+
+/// Registers `event`, triggers it from another thread 100 ms later, and
+/// checks that a select blocked with no timeout wakes for it with one
+/// `USER` report: shared by the level- and edge-triggered event tests.
+pub fn trigger_from_another_thread_wakes_a_blocked_select(event: &chronia_reactor::SelectEvent) {
+    let mut selector = chronia_reactor::Selector::new().expect("selector");
+    let id = selector.register_event(event, "wake").expect("register");
+    let remote = event.clone();
+    let start = Instant::now();
+    let thread = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        remote.trigger().expect("trigger");
+    });
+    let keys = selector.select(None).expect("select");
+    assert!(
+        start.elapsed() >= Duration::from_millis(100),
+        "woke before the trigger"
+    );
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].ident(), id);
+    assert_eq!(keys[0].events(), chronia_reactor::Events::USER);
+    assert!(keys[0].error().is_none());
+    thread.join().expect("no panic");
+}
