@@ -3,11 +3,11 @@
 //!
 //! Ids come from one process-wide counter, which each thread reads in
 //! blocks of 1,024 (so a spawn costs no atomic operation), so no two tasks
-//! of a process (of any executor, on any thread) ever share one. The "current task" is
-//! a thread-local slot (in `raw::current`) set for the length of one poll of
-//! a task, or of the drop of its future, and put back as it was after it
-//! (unwinding included), so it nests when one executor runs inside
-//! another's task.
+//! of a process (of any executor, on any thread) ever share one. The
+//! "current task" is a thread-local slot (in `raw::current`) set for the
+//! length of one poll of a task, or of the drop of its future, and put
+//! back as it was after it (unwinding included), so it nests when one
+//! executor runs inside another's task.
 
 use std::cell::Cell;
 use std::fmt;
@@ -53,29 +53,27 @@ impl Id {
     /// this thread's block, or the first of a new block.
     #[inline]
     pub(crate) fn next() -> Self {
-        let n = NEXT
-            .try_with(|next| {
-                let (n, end) = next.get();
-                if n < end {
-                    next.set((n + 1, end));
-                    n
-                } else {
-                    let n = take(ID_BLOCK);
-                    next.set((n + 1, n + ID_BLOCK));
-                    n
-                }
-            })
-            // This thread's slot is gone (thread exit): one id alone.
-            .unwrap_or_else(|_| take(1));
+        // A `const` slot with no destructor: there for the thread's life.
+        let n = NEXT.with(|next| {
+            let (n, end) = next.get();
+            if n < end {
+                next.set((n + 1, end));
+                n
+            } else {
+                let n = take_block();
+                next.set((n + 1, n + ID_BLOCK));
+                n
+            }
+        });
         Self(NonZeroU64::new(n).expect("2^64 task ids are not used up in a process lifetime"))
     }
 }
 
-/// Takes `count` ids from the process-wide counter; the first of them.
+/// Takes a block of ids from the process-wide counter; its first.
 #[cold]
-fn take(count: u64) -> u64 {
+fn take_block() -> u64 {
     // Relaxed: only uniqueness matters, which the atomic add alone gives.
-    NEXT_BLOCK.fetch_add(count, Ordering::Relaxed)
+    NEXT_BLOCK.fetch_add(ID_BLOCK, Ordering::Relaxed)
 }
 
 impl fmt::Display for Id {

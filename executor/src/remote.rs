@@ -50,8 +50,10 @@ use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, fence};
 /// The part of an executor that other threads can reach.
 pub(crate) struct Remote {
     inner: Mutex<Inner>,
-    /// `inner.closed`, readable without the lock: set (Release) as the
-    /// executor closes, after its last write of any task's local count.
+    /// The executor is gone: pushes are refused. Set (Release) under the
+    /// lock as the executor closes, after its last write of any task's
+    /// local count; read under the lock by pushes, and without it by
+    /// [`is_closed`](Self::is_closed).
     closed: AtomicBool,
     /// Set (under the lock) when `inner.queue` is not empty; read without
     /// the lock by the executor to skip locking when nothing came.
@@ -84,8 +86,6 @@ struct Inner {
     main: bool,
     /// The unparker of the park of the running `block_on`, if any.
     unparker: Option<Arc<dyn Unpark>>,
-    /// The executor is gone: pushes are dropped.
-    closed: bool,
 }
 
 impl Remote {
@@ -96,7 +96,6 @@ impl Remote {
                 local_drops: Vec::new(),
                 main: false,
                 unparker: None,
-                closed: false,
             }),
             closed: AtomicBool::new(false),
             pending: AtomicBool::new(false),
@@ -148,7 +147,7 @@ impl Remote {
         local: Option<LocalDrop>,
     ) -> Result<(), (Option<Notified>, Option<LocalDrop>)> {
         let mut inner = self.lock();
-        if inner.closed {
+        if self.closed.load(Ordering::Relaxed) {
             return Err((task, local));
         }
         if let Some(local) = local {
@@ -171,7 +170,7 @@ impl Remote {
     /// Wakes the main future of the running (or next) `block_on`.
     pub(crate) fn wake_main(&self) {
         let mut inner = self.lock();
-        if inner.closed || inner.main {
+        if self.closed.load(Ordering::Relaxed) || inner.main {
             return;
         }
         inner.main = true;
@@ -256,7 +255,6 @@ impl Remote {
         // Dropped on the executor's thread before it closes: their local
         // counts are still the executor's to write (see `LocalDrop`).
         drop(std::mem::take(&mut inner.local_drops));
-        inner.closed = true;
         // After the executor's last write of a local count: from now on
         // every local reference is counted in its task's shared word.
         self.closed.store(true, Ordering::Release);
@@ -325,7 +323,7 @@ impl Taken<'_> {
         // new buffer of its own, and this one is only an optimisation.
         if let Ok(mut inner) = self.remote.inner.try_lock()
             && inner.queue.capacity() == 0
-            && !inner.closed
+            && !self.remote.closed.load(Ordering::Relaxed)
         {
             std::mem::swap(&mut inner.queue, &mut self.tasks);
         }

@@ -41,19 +41,7 @@ fn many_triggers_before_a_select_give_one_report_and_are_not_read() {
     let mut selector = Selector::new().expect("selector");
     let event = SelectEvent::new_edge_triggered().expect("event");
     let id = selector.register_event(&event, ()).expect("register");
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let remote = event.clone();
-            std::thread::spawn(move || {
-                for _ in 0..100 {
-                    remote.trigger().expect("trigger");
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("no panic");
-    }
+    util::trigger_400_times_from_4_threads(&event);
     assert_eq!(reports(&mut selector, PATIENCE), [(id, Events::USER)]);
     // The counter stays readable, yet an edge is reported once.
     assert!(reports(&mut selector, QUIET).is_empty(), "reported again");

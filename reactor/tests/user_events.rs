@@ -22,19 +22,7 @@ fn several_triggers_coalesce_into_one_report() {
     let mut selector = Selector::new().expect("selector");
     let event = SelectEvent::new().expect("event");
     let id = selector.register_event(&event, "wake").expect("register");
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let remote = event.clone();
-            std::thread::spawn(move || {
-                for _ in 0..100 {
-                    remote.trigger().expect("trigger");
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("no panic");
-    }
+    util::trigger_400_times_from_4_threads(&event);
     assert_eq!(reports(&mut selector, PATIENCE), [(id, Events::USER)]);
     assert!(
         reports(&mut selector, QUIET).is_empty(),

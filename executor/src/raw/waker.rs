@@ -236,17 +236,26 @@ fn wake_remote(ptr: NonNull<Header>, reference: Option<LocalDrop>) {
         // this `Notified` now owns.
         Some(unsafe { Notified::from_raw(ptr) })
     };
-    if notified.is_none() && reference.is_none() {
-        return;
+    if notified.is_some() || reference.is_some() {
+        push_remote(ptr, notified, reference);
     }
-    // The push may give the executor the last thing that keeps the remote
-    // alive (`reference`): then the call holds a count of its own
-    // meanwhile; else the caller's waker keeps the block, and so the
-    // remote, alive.
-    let hold = reference.as_ref().map(|_| header.remote.hold());
-    let remote: &crate::remote::Remote = hold.as_deref().unwrap_or(&header.remote);
+}
+
+/// Pushes a remote wake and/or a local reference of the task at `ptr` to
+/// its executor's remote queue; drops them here if the executor is gone.
+/// The push may give the executor the last thing that keeps the remote
+/// alive (`reference`): then the call holds a count of its own meanwhile;
+/// else the caller's waker keeps the block, and so the remote, alive.
+/// `ptr` comes as a pointer, not a reference that would outlive the block.
+fn push_remote(ptr: NonNull<Header>, notified: Option<Notified>, reference: Option<LocalDrop>) {
+    // SAFETY: alive (the caller's waker, or `reference`) until `refused`
+    // below drops; this reference is not used after that.
+    let remote_ref = &unsafe { ptr.as_ref() }.remote;
+    let hold = reference.as_ref().map(|_| remote_ref.hold());
+    let remote: &crate::remote::Remote = hold.as_deref().unwrap_or(remote_ref);
     if let Err(refused) = remote.push(notified, reference) {
-        // The executor is gone; dropping them gives the references back.
+        // The executor is gone; dropping them gives the references back
+        // (a local one counted in the shared word, see `Header::local_dec`).
         drop(refused);
     }
 }
@@ -271,22 +280,14 @@ unsafe fn local_drop(data: *const ()) {
 }
 
 /// The local reference of a `LOCAL` waker dropped off its executor's
-/// thread: handed to the executor, or dropped here if it is gone (which
-/// may free the task: so `ptr` comes as a pointer, not a reference).
+/// thread: handed to the executor, or dropped here if it is gone.
 #[cold]
 #[inline(never)]
 fn drop_local_elsewhere(ptr: NonNull<Header>) {
     // SAFETY: the waker being dropped gives its local reference to this
     // `LocalDrop`, and `ptr` is alive (that reference).
     let local = unsafe { LocalDrop::from_raw(ptr) };
-    // The push may give the executor the last thing that keeps the remote
-    // alive (this reference): the call holds its own count meanwhile.
-    // SAFETY: alive (that reference) for this line.
-    let remote = unsafe { ptr.as_ref() }.remote.hold();
-    if let Err(refused) = remote.push(None, Some(local)) {
-        // The executor is gone: the drop counts it in the shared word.
-        drop(refused);
-    }
+    push_remote(ptr, None, Some(local));
 }
 
 /// # Safety

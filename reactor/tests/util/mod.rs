@@ -406,3 +406,20 @@ pub fn trigger_from_another_thread_wakes_a_blocked_select(event: &chronia_reacto
     assert!(keys[0].error().is_none());
     thread.join().expect("no panic");
 }
+
+/// Triggers `event` 400 times from 4 threads and waits for them.
+pub fn trigger_400_times_from_4_threads(event: &chronia_reactor::SelectEvent) {
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let remote = event.clone();
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    remote.trigger().expect("trigger");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("no panic");
+    }
+}
